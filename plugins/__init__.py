@@ -1,0 +1,1 @@
+"""Workbench's built-in plugins, written exactly as a third-party plugin would be."""

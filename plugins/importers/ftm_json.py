@@ -1,0 +1,44 @@
+"""FollowTheMoney JSON lines (Aleph, OpenAleph, OpenSanctions exports)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from followthemoney.exc import InvalidData
+
+from workbench.model import model
+from workbench.model.provenance import Record
+from workbench.plugin_api import Importer, SourceFormatError
+
+
+class FtmJsonImporter(Importer):
+    id = "ftm-json"
+    label = "FollowTheMoney JSON lines"
+    version = "1.0"
+    description = "Entities as FtM JSON, one per line, as Aleph and OpenSanctions export them."
+    file_patterns = ("*.ftm.json", "*.ftm.jsonl", "*.jsonl", "*.ijson")
+
+    def read(self, path: Path) -> Iterator[Record]:
+        path = Path(path)
+        with path.open("r", encoding="utf-8") as handle:
+            for line_number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path.name} line {line_number}"
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise SourceFormatError(f"{where}: not valid JSON ({error.msg} at column {error.colno})") from error
+                if not isinstance(data, dict) or "schema" not in data:
+                    raise SourceFormatError(f"{where}: expected an FtM entity with an id and a schema")
+                try:
+                    # cleaned=False makes FtM validate and normalise every value through its types.
+                    proxy = model.get_proxy(data, cleaned=False)
+                except InvalidData as error:
+                    raise SourceFormatError(f"{where}: {error}") from error
+                if not proxy.id:
+                    raise SourceFormatError(f"{where}: the entity has no id")
+                extra = {key: data[key] for key in ("datasets", "referents", "first_seen", "last_seen") if key in data}
+                yield Record(proxy.to_dict(), locator=where, extra=extra)

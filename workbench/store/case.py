@@ -1,0 +1,932 @@
+"""``Case``: one investigation in one SQLite file (``.wbcase``), through sqlite-utils.
+
+Facts live as statements (one property value, its source, its grade); the ``entities`` and
+``edges`` tables are derived from them so that lookups by type, by endpoint and by date are
+index lookups. Every write happens in one transaction, so an ingest that fails leaves the case
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlite_utils
+from followthemoney.exc import InvalidData
+from followthemoney.proxy import EntityProxy
+from followthemoney.schema import Schema
+from followthemoney.types import registry
+
+from workbench import __version__
+from workbench.model import model
+from workbench.model.grading import Grade
+from workbench.model.provenance import Record, SourceInfo
+from workbench.store.errors import (
+    CaseCorrupt,
+    CaseError,
+    CaseExists,
+    CaseLocked,
+    CaseNotFound,
+    CaseReadOnly,
+    CaseTooNew,
+    IngestError,
+    MergeError,
+    NotACase,
+)
+from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS
+
+SUFFIX = ".wbcase"
+# Written into the SQLite header (PRAGMA application_id) so a case file is recognisable
+# without opening it: ASCII "WBNC".
+APPLICATION_ID = 0x57424E43
+SQLITE_MAGIC = b"SQLite format 3\x00"
+INGEST_BATCH = 5000
+
+ProgressCallback = Callable[[int], None]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _analyst() -> str:
+    return os.environ.get("WORKBENCH_ANALYST") or getpass.getuser()
+
+
+@dataclass
+class IngestReport:
+    """What one ingest wrote."""
+
+    source_id: int
+    entities: int = 0
+    new_entities: int = 0
+    statements: int = 0
+    edges: int = 0
+    by_schema: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _SchemaPlan:
+    """What ingest needs to know about a schema, computed once rather than per entity."""
+
+    schema: Schema
+    caption_props: tuple[str, ...]
+    start_props: tuple[str, ...]
+    end_props: tuple[str, ...]
+    edge_source: str | None
+    edge_target: str | None
+    entity_props: frozenset[str]
+
+
+_plans: dict[str, _SchemaPlan] = {}
+
+
+def _plan(schema: Schema) -> _SchemaPlan:
+    plan = _plans.get(schema.name)
+    if plan is None:
+        edge_source = schema.source_prop.name if schema.edge and schema.source_prop else None
+        edge_target = schema.target_prop.name if schema.edge and schema.target_prop else None
+        entity_props = frozenset(
+            name
+            for name, prop in schema.properties.items()
+            if prop.type == registry.entity and not prop.stub and name not in (edge_source, edge_target)
+        )
+        plan = _SchemaPlan(
+            schema=schema,
+            caption_props=tuple(schema.caption),
+            start_props=tuple(p.name for p in schema.temporal_start_props),
+            end_props=tuple(p.name for p in schema.temporal_end_props),
+            edge_source=edge_source,
+            edge_target=edge_target,
+            entity_props=entity_props,
+        )
+        _plans[schema.name] = plan
+    return plan
+
+
+def _derive(entity_id: str, plan: _SchemaPlan, props: dict[str, list[str]], aliases: dict[str, str]):
+    """The entity row and edge rows that follow from an entity's properties."""
+    caption = None
+    for name in plan.caption_props:
+        values = props.get(name)
+        if values:
+            caption = values[0]
+            break
+    start = end = None
+    for name in plan.start_props:
+        values = props.get(name)
+        if values:
+            start = min(values)
+            break
+    for name in plan.end_props:
+        values = props.get(name)
+        if values:
+            end = max(values)
+            break
+    schema_name = plan.schema.name
+    entity_row = (entity_id, schema_name, caption, start, end)
+    edges = []
+    if plan.edge_source:
+        for source in props.get(plan.edge_source, ()):
+            for target in props.get(plan.edge_target, ()):
+                edges.append(
+                    (aliases.get(source, source), aliases.get(target, target), entity_id, None, schema_name, start, end)
+                )
+    if plan.entity_props:
+        for name in plan.entity_props.intersection(props):
+            for target in props[name]:
+                edges.append((entity_id, aliases.get(target, target), entity_id, name, schema_name, start, end))
+    return entity_row, edges
+
+
+def _read_header(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(100)
+
+
+def _translate(path: Path, error: sqlite3.Error) -> CaseError:
+    message = str(error)
+    if "locked" in message or "busy" in message:
+        return CaseLocked(f"{path}: the case is locked by another program; close it there and try again")
+    if "readonly" in message or "read-only" in message:
+        return CaseReadOnly(f"{path}: the case file cannot be written (read-only file or folder)")
+    if "not a database" in message or "malformed" in message or "disk image" in message:
+        return CaseCorrupt(f"{path}: the case file is damaged ({message}); restore it from a backup")
+    return CaseError(f"{path}: {message}")
+
+
+class Case:
+    """An investigation case stored in one SQLite file.
+
+    Open with :meth:`Case.create` or :meth:`Case.open`; use as a context manager to close it.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool):
+        self.path = path
+        self.readonly = readonly
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+
+    # ------------------------------------------------------------------ opening and closing
+
+    @classmethod
+    def create(cls, path: str | Path, *, title: str | None = None) -> "Case":
+        """Create a new, empty case file. Refuses to overwrite an existing file."""
+        path = Path(path)
+        if path.suffix != SUFFIX:
+            path = path.with_name(path.name + SUFFIX)
+        if path.exists():
+            raise CaseExists(f"{path}: a file of that name already exists; choose another name")
+        if not path.parent.exists():
+            raise CaseNotFound(f"{path.parent}: no such folder")
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            case = cls(path, conn, readonly=False)
+            with case.db.atomic():
+                case._migrate()
+                case.db["meta"].insert_all(
+                    [
+                        {"key": "case_id", "value": str(uuid.uuid4())},
+                        {"key": "title", "value": title or path.stem},
+                        {"key": "created_at", "value": _now()},
+                        {"key": "created_by", "value": f"workbench {__version__}"},
+                    ]
+                )
+                case._audit("case.create", {"path": path.name, "title": title or path.stem})
+        except sqlite3.Error as error:
+            raise _translate(path, error) from error
+        return case
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False, lock_timeout: float = 2.0) -> "Case":
+        """Open an existing case, checking it before anything is written to it.
+
+        Raises a :class:`CaseError` subclass naming the file and the problem for a missing,
+        locked, damaged or too-new case file, or for a file that is not a case at all.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise CaseNotFound(f"{path}: no such case file")
+        if path.is_dir():
+            raise NotACase(f"{path}: is a folder, not a case file")
+        header = _read_header(path)
+        if not header.startswith(SQLITE_MAGIC):
+            raise NotACase(f"{path}: not a Workbench case (the file is not an SQLite database)")
+        if len(header) < 100:
+            raise CaseCorrupt(f"{path}: the case file is truncated; restore it from a backup")
+        application_id = int.from_bytes(header[68:72], "big")
+        if application_id != APPLICATION_ID:
+            raise NotACase(
+                f"{path}: an SQLite database, but not a Workbench case "
+                "(create one with `workbench new`, or import data into a case instead)"
+            )
+
+        # Inspect through a read-only connection first so that a case we refuse is never touched.
+        try:
+            conn = sqlite3.connect(
+                f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None, timeout=lock_timeout
+            )
+            applied = [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                raise CaseCorrupt(f"{path}: the case file has no migration record; it is damaged") from error
+            raise _translate(path, error) from error
+        except sqlite3.DatabaseError as error:
+            raise _translate(path, error) from error
+        unknown = [name for name in applied if name not in KNOWN_NAMES]
+        if unknown:
+            conn.close()
+            raise CaseTooNew(
+                f"{path}: written by a newer Workbench (it has {', '.join(unknown)}); "
+                f"this is Workbench {__version__}: upgrade to open it"
+            )
+        pending = [name for name in KNOWN_NAMES if name not in applied]
+        if readonly:
+            if pending:
+                conn.close()
+                raise CaseReadOnly(
+                    f"{path}: written by an older Workbench and needs upgrading "
+                    f"({', '.join(pending)}); open it once for writing"
+                )
+            conn.execute("PRAGMA query_only = ON")
+            return cls(path, conn, readonly=True)
+        conn.close()
+
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=lock_timeout)
+            conn.execute("PRAGMA foreign_keys = ON")
+            # Take the write lock now: a case another program is writing is reported at once,
+            # not half-way through the analyst's first change.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            case = cls(path, conn, readonly=False)
+            if pending:
+                with case.db.atomic():
+                    case._migrate()
+                    case._audit("case.migrate", {"applied": pending})
+        except sqlite3.Error as error:
+            raise _translate(path, error) from error
+        return case
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Case":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        if "_migrations" not in self.db.table_names():
+            self.db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+        applied = {row["name"] for row in self.db["_migrations"].rows}
+        for name, migration in MIGRATIONS:
+            if name not in applied:
+                migration(self.db)
+                self.db["_migrations"].insert({"name": name, "applied_at": _now()})
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise CaseReadOnly(f"{self.path}: opened read-only")
+
+    def _write(self):
+        """A transaction that turns SQLite's errors into CaseErrors naming this file."""
+        return _Transaction(self)
+
+    # ------------------------------------------------------------------ metadata
+
+    @property
+    def migrations(self) -> list[str]:
+        return [row["name"] for row in self.db.query("SELECT name FROM _migrations ORDER BY rowid")]
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else default
+
+    # ------------------------------------------------------------------ ingest
+
+    def ingest(
+        self,
+        records: Iterable[Record | dict[str, Any] | EntityProxy],
+        source: SourceInfo,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Write entities from one source in one transaction.
+
+        ``records`` are FtM entities as dicts or proxies, or :class:`Record` objects that add a
+        locator and a grade. Values are stored as given: importers clean them (through FtM's
+        types) when they build the entities. On any error nothing of this ingest remains and an
+        :class:`IngestError` names the record that failed.
+        """
+        self._require_writable()
+        with self._write():
+            cursor = self.conn.cursor()
+            source_id = self._insert_source(cursor, source)
+            report = IngestReport(source_id=source_id)
+            aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
+            seen: set[str] = set()
+            to_rebuild: set[str] = set()
+            batch: list[tuple[int, Record | dict | EntityProxy]] = []
+            number = 0
+            for number, item in enumerate(records, start=1):
+                batch.append((number, item))
+                if len(batch) >= INGEST_BATCH:
+                    self._ingest_batch(cursor, batch, source_id, aliases, seen, to_rebuild, report)
+                    batch = []
+                    if progress:
+                        progress(number)
+            if batch:
+                self._ingest_batch(cursor, batch, source_id, aliases, seen, to_rebuild, report)
+                if progress:
+                    progress(number)
+            for entity_id in to_rebuild:
+                self._rebuild_entity(cursor, entity_id, aliases)
+            report.entities = len(seen)
+            self._audit(
+                "ingest",
+                {
+                    "source_id": source_id,
+                    "file_name": source.file_name,
+                    "importer": source.importer_id,
+                    "entities": report.entities,
+                    "statements": report.statements,
+                },
+            )
+        return report
+
+    def _insert_source(self, cursor: sqlite3.Cursor, source: SourceInfo) -> int:
+        cursor.execute(
+            "INSERT INTO sources (kind, file_name, sha256, importer_id, importer_version, imported_at,"
+            " reliability, credibility, protected, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                source.kind,
+                source.file_name,
+                source.sha256,
+                source.importer_id,
+                source.importer_version,
+                _now(),
+                source.grade.reliability,
+                source.grade.credibility,
+                int(source.protected),
+                source.note,
+            ),
+        )
+        return cursor.lastrowid
+
+    def _ingest_batch(self, cursor, batch, source_id, aliases, seen, to_rebuild, report) -> None:
+        statements = []
+        entity_rows = []
+        edge_rows = []
+        prepared = []
+        for number, item in batch:
+            prepared.append(self._prepare(number, item))
+        ids = [entity_id for _, entity_id, _, _, _, _ in prepared]
+        existing = set()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            existing.update(row[0] for row in cursor.execute(f"SELECT id FROM entities WHERE id IN ({marks})", chunk))
+        by_schema = report.by_schema
+        for number, entity_id, plan, props, locator, grade in prepared:
+            reliability = grade.reliability if grade else None
+            credibility = grade.credibility if grade else None
+            origin = None
+            canonical = aliases.get(entity_id)
+            if canonical is not None:
+                origin, entity_id = entity_id, canonical
+            schema_name = plan.schema.name
+            if props:
+                for prop, values in props.items():
+                    for value in values:
+                        statements.append(
+                            (entity_id, schema_name, prop, value, source_id, locator, reliability, credibility, origin)
+                        )
+            else:
+                # An entity with no properties still exists; FtM's statement model records it as "id".
+                statements.append(
+                    (entity_id, schema_name, "id", entity_id, source_id, locator, reliability, credibility, origin)
+                )
+            by_schema[schema_name] = by_schema.get(schema_name, 0) + 1
+            if entity_id in existing or entity_id in seen or canonical is not None:
+                to_rebuild.add(entity_id)
+            else:
+                entity_row, edges = _derive(entity_id, plan, props, aliases)
+                entity_rows.append(entity_row)
+                edge_rows.extend(edges)
+                report.new_entities += 1
+            seen.add(entity_id)
+        cursor.executemany(
+            "INSERT INTO statements (entity_id, schema, prop, value, source_id, locator, reliability,"
+            " credibility, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            statements,
+        )
+        cursor.executemany(
+            "INSERT INTO entities (id, schema, caption, start_date, end_date) VALUES (?, ?, ?, ?, ?)", entity_rows
+        )
+        cursor.executemany(
+            "INSERT INTO edges (source_id, target_id, via_id, prop, schema, start_date, end_date)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            edge_rows,
+        )
+        report.statements += len(statements)
+        report.edges += len(edge_rows)
+
+    @staticmethod
+    def _prepare(number: int, item: Record | dict | EntityProxy):
+        locator = None
+        grade: Grade | None = None
+        if isinstance(item, Record):
+            locator, grade, data = item.locator, item.grade, item.entity
+        elif isinstance(item, EntityProxy):
+            data = item.to_dict()
+        elif isinstance(item, dict):
+            data = item
+        else:
+            raise IngestError(f"expected an FtM entity, got {type(item).__name__}", record_number=number)
+        if not isinstance(data, dict):
+            raise IngestError(f"expected an FtM entity, got {type(data).__name__}", record_number=number, locator=locator)
+        entity_id = data.get("id")
+        if not entity_id or not isinstance(entity_id, str):
+            raise IngestError("the entity has no id", record_number=number, locator=locator)
+        schema_name = data.get("schema")
+        schema = model.get(schema_name) if isinstance(schema_name, str) else None
+        if schema is None:
+            raise IngestError(f"entity {entity_id!r} has unknown type {schema_name!r}", record_number=number, locator=locator)
+        if schema.abstract:
+            raise IngestError(
+                f"entity {entity_id!r} has abstract type {schema_name!r}; use a concrete type such as "
+                f"{', '.join(sorted(s.name for s in schema.descendants if not s.abstract)[:3])}",
+                record_number=number,
+                locator=locator,
+            )
+        raw_props = data.get("properties") or {}
+        if not isinstance(raw_props, dict):
+            raise IngestError(f"entity {entity_id!r}: properties must be a mapping", record_number=number, locator=locator)
+        props: dict[str, list[str]] = {}
+        schema_props = schema.properties
+        for prop, values in raw_props.items():
+            if prop not in schema_props:
+                raise IngestError(
+                    f"entity {entity_id!r}: {schema.name} has no property {prop!r}", record_number=number, locator=locator
+                )
+            if isinstance(values, (str, int, float)):
+                values = [values]
+            cleaned = []
+            for value in values:
+                if isinstance(value, str):
+                    if value:
+                        cleaned.append(value)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cleaned.append(str(value))
+                elif value is not None:
+                    raise IngestError(
+                        f"entity {entity_id!r}: {prop} value {value!r} is not text",
+                        record_number=number,
+                        locator=locator,
+                    )
+            if cleaned:
+                props[prop] = list(dict.fromkeys(cleaned))
+        return number, entity_id, _plan(schema), props, locator, grade
+
+    def _rebuild_entity(self, cursor: sqlite3.Cursor, entity_id: str, aliases: dict[str, str] | None = None) -> None:
+        """Re-derive an entity's row and edges from all of its statements."""
+        if aliases is None:
+            aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
+        rows = cursor.execute(
+            "SELECT schema, prop, value FROM statements WHERE entity_id = ? ORDER BY id", (entity_id,)
+        ).fetchall()
+        cursor.execute("DELETE FROM edges WHERE via_id = ?", (entity_id,))
+        cursor.execute("DELETE FROM entities WHERE id = ?", (entity_id,))
+        if not rows:
+            return
+        schema = model.get(rows[0][0])
+        props: dict[str, list[str]] = {}
+        for schema_name, prop, value in rows:
+            if schema_name != schema.name:
+                try:
+                    schema = model.common_schema(schema, schema_name)
+                except InvalidData as error:
+                    raise IngestError(
+                        f"entity {entity_id!r} is described as both {schema.name} and {schema_name}: {error}"
+                    ) from error
+            if prop == "id":
+                continue
+            values = props.setdefault(prop, [])
+            if value not in values:
+                values.append(value)
+        entity_row, edges = _derive(entity_id, _plan(schema), props, aliases)
+        cursor.execute("INSERT INTO entities (id, schema, caption, start_date, end_date) VALUES (?, ?, ?, ?, ?)", entity_row)
+        cursor.executemany(
+            "INSERT INTO edges (source_id, target_id, via_id, prop, schema, start_date, end_date)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            edges,
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def resolve(self, entity_id: str) -> str:
+        """The id an entity is known by now (after merges); ``entity_id`` itself if never merged."""
+        row = self.conn.execute("SELECT canonical_id FROM entity_aliases WHERE alias_id = ?", (entity_id,)).fetchone()
+        return row[0] if row else entity_id
+
+    def aliases_of(self, entity_id: str) -> list[str]:
+        """Ids that were merged into ``entity_id``."""
+        return [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT alias_id FROM entity_aliases WHERE canonical_id = ? ORDER BY alias_id", (entity_id,)
+            )
+        ]
+
+    def entity(self, entity_id: str) -> EntityProxy | None:
+        """The entity with this id (or an id merged into it) as an FtM proxy, or ``None``."""
+        entity_id = self.resolve(entity_id)
+        row = self.conn.execute("SELECT schema FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        if row is None:
+            return None
+        props: dict[str, list[str]] = {}
+        for prop, value in self.conn.execute(
+            "SELECT prop, value FROM statements WHERE entity_id = ? ORDER BY id", (entity_id,)
+        ):
+            if prop == "id":
+                continue
+            values = props.setdefault(prop, [])
+            if value not in values:
+                values.append(value)
+        return model.get_proxy({"id": entity_id, "schema": row[0], "properties": props}, cleaned=True)
+
+    def entities(self, schema: str | None = None) -> Iterator[EntityProxy]:
+        """All entities, or those of one schema and its descendants."""
+        if schema is None:
+            ids = self.conn.execute("SELECT id FROM entities ORDER BY id")
+        else:
+            names = sorted(s.name for s in model.get(schema).descendants | {model.get(schema)})
+            marks = ",".join("?" * len(names))
+            ids = self.conn.execute(f"SELECT id FROM entities WHERE schema IN ({marks}) ORDER BY id", names)
+        for (entity_id,) in ids.fetchall():
+            proxy = self.entity(entity_id)
+            if proxy is not None:
+                yield proxy
+
+    def statements(self, entity_id: str) -> list[dict[str, Any]]:
+        """Every value of an entity with its source, grade and time, oldest first."""
+        entity_id = self.resolve(entity_id)
+        return list(
+            self.db.query(
+                """
+                SELECT s.id, s.prop, s.value, s.schema, s.locator, s.origin_id,
+                       coalesce(s.reliability, src.reliability) AS reliability,
+                       coalesce(s.credibility, src.credibility) AS credibility,
+                       src.id AS source_id, src.kind AS source_kind, src.file_name, src.importer_id,
+                       src.imported_at AS recorded_at, src.protected
+                FROM statements s JOIN sources src ON src.id = s.source_id
+                WHERE s.entity_id = ? ORDER BY s.id
+                """,
+                [entity_id],
+            )
+        )
+
+    def edges(self, entity_id: str) -> list[dict[str, Any]]:
+        """Links touching an entity in either direction, or formed by it (a Payment's own link).
+
+        Three index lookups, whatever the size of the case.
+        """
+        entity_id = self.resolve(entity_id)
+        return list(
+            self.db.query(
+                "SELECT * FROM edges WHERE source_id = :id UNION SELECT * FROM edges WHERE target_id = :id"
+                " UNION SELECT * FROM edges WHERE via_id = :id ORDER BY id",
+                {"id": entity_id},
+            )
+        )
+
+    def neighbours(self, entity_id: str) -> list[str]:
+        """Ids of the entities linked to an entity, by edge entities or entity references."""
+        entity_id = self.resolve(entity_id)
+        others = set()
+        for edge in self.edges(entity_id):
+            for end in (edge["source_id"], edge["target_id"]):
+                if end != entity_id:
+                    others.add(end)
+        return sorted(others)
+
+    def events_between(self, start: str, end: str, schema: str | None = None) -> list[dict[str, Any]]:
+        """Entities whose start date falls in ``[start, end]`` (ISO dates; an index range scan)."""
+        # ISO prefixes compare correctly as text; a date "2024-03" sorts before "2024-03-01".
+        end_bound = end + "\uffff"
+        if schema:
+            return list(
+                self.db.query(
+                    "SELECT * FROM entities WHERE schema = ? AND start_date >= ? AND start_date <= ? ORDER BY start_date",
+                    [schema, start, end_bound],
+                )
+            )
+        return list(
+            self.db.query(
+                "SELECT * FROM entities WHERE start_date >= ? AND start_date <= ? ORDER BY start_date",
+                [start, end_bound],
+            )
+        )
+
+    def counts_by_schema(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT schema, count(*) FROM entities GROUP BY schema ORDER BY schema").fetchall())
+
+    def sources(self, kind: str | None = "import") -> list[dict[str, Any]]:
+        sql = "SELECT * FROM sources" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+        return list(self.db.query(sql, [kind] if kind else []))
+
+    def info(self) -> dict[str, Any]:
+        """A summary of the case for `workbench info`."""
+        counts = self.counts_by_schema()
+        findings = dict(self.conn.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall())
+        sources = []
+        for source in self.sources():
+            sources.append(
+                {
+                    "id": source["id"],
+                    "file_name": source["file_name"],
+                    "importer": source["importer_id"],
+                    "importer_version": source["importer_version"],
+                    "imported_at": source["imported_at"],
+                    "grade": f"{source['reliability']}{source['credibility']}",
+                    "protected": bool(source["protected"]),
+                    "sha256": source["sha256"],
+                }
+            )
+        return {
+            "path": str(self.path),
+            "title": self.meta("title"),
+            "case_id": self.meta("case_id"),
+            "created_at": self.meta("created_at"),
+            "created_by": self.meta("created_by"),
+            "format": self.migrations,
+            "entities": sum(counts.values()),
+            "entities_by_schema": counts,
+            "sources": sources,
+            "findings": findings,
+            "merged_ids": self.conn.execute("SELECT count(*) FROM entity_aliases").fetchone()[0],
+        }
+
+    # ------------------------------------------------------------------ merging
+
+    def merge(self, keep_id: str, drop_id: str) -> str:
+        """Merge ``drop_id`` into ``keep_id`` (the same real-world party).
+
+        Every statement of both survives (moved statements remember their original entity in
+        ``origin_id``), references to the dropped entity now point at the kept one, and the
+        dropped id still resolves. Undoable. Returns the kept id.
+        """
+        self._require_writable()
+        keep_id, drop_id = self.resolve(keep_id), self.resolve(drop_id)
+        if keep_id == drop_id:
+            raise MergeError(f"{keep_id!r} and {drop_id!r} are already the same entity")
+        keep = self.conn.execute("SELECT schema FROM entities WHERE id = ?", (keep_id,)).fetchone()
+        drop = self.conn.execute("SELECT schema FROM entities WHERE id = ?", (drop_id,)).fetchone()
+        for entity_id, row in ((keep_id, keep), (drop_id, drop)):
+            if row is None:
+                raise MergeError(f"no entity {entity_id!r} in this case")
+        try:
+            model.common_schema(keep[0], drop[0])
+        except InvalidData as error:
+            raise MergeError(f"cannot merge a {keep[0]} with a {drop[0]}: they cannot be the same party") from error
+        payload = {"keep": keep_id, "drop": drop_id}
+        with self._write():
+            self._apply_merge(payload)
+            self._journal("merge", f"Merge {drop_id} into {keep_id}", payload)
+            self._audit("entity.merge", {"keep": keep_id, "drop": drop_id})
+        return keep_id
+
+    def _apply_merge(self, payload: dict[str, Any]) -> None:
+        """Do a merge and record in ``payload`` exactly what changed, so it can be undone."""
+        cursor = self.conn.cursor()
+        keep_id, drop_id = payload["keep"], payload["drop"]
+        moved = cursor.execute(
+            "SELECT id, origin_id FROM statements WHERE entity_id = ?", (drop_id,)
+        ).fetchall()
+        cursor.execute(
+            "UPDATE statements SET origin_id = coalesce(origin_id, entity_id), entity_id = ? WHERE entity_id = ?",
+            (keep_id, drop_id),
+        )
+        referring = [
+            row[0]
+            for row in cursor.execute(
+                "SELECT DISTINCT via_id FROM edges WHERE (target_id = ? OR source_id = ?) AND via_id != ?",
+                (drop_id, drop_id, drop_id),
+            )
+        ]
+        rewritten = []
+        for via_id in referring:
+            rows = cursor.execute(
+                "SELECT id FROM statements WHERE entity_id = ? AND value = ?", (via_id, drop_id)
+            ).fetchall()
+            rewritten.extend(row[0] for row in rows)
+        cursor.executemany("UPDATE statements SET value = ? WHERE id = ?", [(keep_id, sid) for sid in rewritten])
+        repointed = [
+            row[0] for row in cursor.execute("SELECT alias_id FROM entity_aliases WHERE canonical_id = ?", (drop_id,))
+        ]
+        cursor.execute("UPDATE entity_aliases SET canonical_id = ? WHERE canonical_id = ?", (keep_id, drop_id))
+        cursor.execute(
+            "INSERT INTO entity_aliases (alias_id, canonical_id, merged_at) VALUES (?, ?, ?)", (drop_id, keep_id, _now())
+        )
+        cursor.execute("UPDATE chart_items SET entity_id = ? WHERE entity_id = ? AND NOT EXISTS "
+                       "(SELECT 1 FROM chart_items WHERE entity_id = ?)", (keep_id, drop_id, keep_id))
+        cursor.execute("DELETE FROM chart_items WHERE entity_id = ?", (drop_id,))
+        cursor.execute("UPDATE finding_entities SET entity_id = ? WHERE entity_id = ? AND NOT EXISTS "
+                       "(SELECT 1 FROM finding_entities f WHERE f.finding_id = finding_entities.finding_id "
+                       "AND f.entity_id = ?)", (keep_id, drop_id, keep_id))
+        for entity_id in {keep_id, drop_id, *referring}:
+            self._rebuild_entity(cursor, entity_id)
+        payload.update(
+            moved=[[sid, origin] for sid, origin in moved], rewritten=rewritten, referring=referring, repointed=repointed
+        )
+
+    def _unapply_merge(self, payload: dict[str, Any]) -> None:
+        cursor = self.conn.cursor()
+        keep_id, drop_id = payload["keep"], payload["drop"]
+        cursor.executemany(
+            "UPDATE statements SET entity_id = ?, origin_id = ? WHERE id = ?",
+            [(drop_id, origin, sid) for sid, origin in payload["moved"]],
+        )
+        cursor.executemany("UPDATE statements SET value = ? WHERE id = ?", [(drop_id, sid) for sid in payload["rewritten"]])
+        cursor.execute("DELETE FROM entity_aliases WHERE alias_id = ?", (drop_id,))
+        cursor.executemany(
+            "UPDATE entity_aliases SET canonical_id = ? WHERE alias_id = ?", [(drop_id, a) for a in payload["repointed"]]
+        )
+        for entity_id in {keep_id, drop_id, *payload["referring"]}:
+            self._rebuild_entity(cursor, entity_id)
+
+    # ------------------------------------------------------------------ chart state
+
+    def chart_item(self, entity_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM chart_items WHERE entity_id = ?", [self.resolve(entity_id)]))
+        return rows[0] if rows else None
+
+    def set_chart_items(self, changes: dict[str, dict[str, Any]], label: str = "Move items") -> None:
+        """Change positions, pins, hidden flags or groups of chart items, as one undoable step.
+
+        ``changes`` maps entity ids to the fields to set, e.g. ``{"e1": {"x": 1.0, "y": 2.0}}``.
+        """
+        self._require_writable()
+        allowed = {"x", "y", "pinned", "hidden", "group_name"}
+        before: dict[str, dict[str, Any] | None] = {}
+        after: dict[str, dict[str, Any]] = {}
+        for entity_id, fields in changes.items():
+            unknown = set(fields) - allowed
+            if unknown:
+                raise CaseError(f"unknown chart fields {sorted(unknown)}; expected some of {sorted(allowed)}")
+            entity_id = self.resolve(entity_id)
+            old = self.chart_item(entity_id)
+            before[entity_id] = old
+            after[entity_id] = {**(old or {"entity_id": entity_id, "pinned": 0, "hidden": 0}), **fields}
+        payload = {"before": before, "after": after}
+        with self._write():
+            self._apply_chart(after)
+            self._journal("chart", label, payload)
+            self._audit("chart.change", {"label": label, "items": len(after)})
+
+    def _apply_chart(self, items: dict[str, dict[str, Any] | None]) -> None:
+        for entity_id, row in items.items():
+            if row is None:
+                self.db["chart_items"].delete_where("entity_id = ?", [entity_id])
+            else:
+                self.db["chart_items"].upsert(row, pk="entity_id")
+
+    def save_view(self, name: str, state: dict[str, Any]) -> None:
+        self._require_writable()
+        with self._write():
+            self.db["saved_views"].upsert({"name": name, "state": json.dumps(state), "saved_at": _now()}, pk="name")
+            self._audit("view.save", {"name": name})
+
+    def saved_views(self) -> dict[str, dict[str, Any]]:
+        return {row["name"]: json.loads(row["state"]) for row in self.db["saved_views"].rows}
+
+    # ------------------------------------------------------------------ undo journal
+
+    def _journal(self, command: str, label: str, payload: dict[str, Any]) -> None:
+        # A new action makes whatever was undone unreachable, as in every editor.
+        self.conn.execute("DELETE FROM undo_journal WHERE state = 'undone'")
+        self.conn.execute(
+            "INSERT INTO undo_journal (at, label, command, payload, state) VALUES (?, ?, ?, ?, 'done')",
+            (_now(), label, command, json.dumps(payload)),
+        )
+
+    def undo_label(self) -> str | None:
+        row = self.conn.execute("SELECT label FROM undo_journal WHERE state = 'done' ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def redo_label(self) -> str | None:
+        row = self.conn.execute("SELECT label FROM undo_journal WHERE state = 'undone' ORDER BY seq LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def undo(self) -> str | None:
+        """Undo the latest action; returns its label, or ``None`` if there is nothing to undo."""
+        self._require_writable()
+        row = self.conn.execute(
+            "SELECT seq, label, command, payload FROM undo_journal WHERE state = 'done' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        seq, label, command, payload = row
+        payload = json.loads(payload)
+        with self._write():
+            if command == "merge":
+                self._unapply_merge(payload)
+            elif command == "chart":
+                self._apply_chart(payload["before"])
+            self.conn.execute("UPDATE undo_journal SET state = 'undone' WHERE seq = ?", (seq,))
+            self._audit("undo", {"label": label})
+        return label
+
+    def redo(self) -> str | None:
+        """Redo the latest undone action; returns its label, or ``None``."""
+        self._require_writable()
+        row = self.conn.execute(
+            "SELECT seq, label, command, payload FROM undo_journal WHERE state = 'undone' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        seq, label, command, payload = row
+        payload = json.loads(payload)
+        with self._write():
+            if command == "merge":
+                self._apply_merge(payload)
+            elif command == "chart":
+                self._apply_chart(payload["after"])
+            self.conn.execute(
+                "UPDATE undo_journal SET state = 'done', payload = ? WHERE seq = ?", (json.dumps(payload), seq)
+            )
+            self._audit("redo", {"label": label})
+        return label
+
+    # ------------------------------------------------------------------ audit log
+
+    def _audit(self, action: str, details: dict[str, Any]) -> None:
+        """Append to the audit log; each entry's hash covers the previous one's (a hash chain)."""
+        row = self.conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        prev_hash = row[0] if row else ""
+        at, actor = _now(), _analyst()
+        body = json.dumps(details, sort_keys=True, default=str)
+        digest = hashlib.sha256("\x1f".join([prev_hash, at, actor, action, body]).encode()).hexdigest()
+        self.conn.execute(
+            "INSERT INTO audit_log (at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            (at, actor, action, body, prev_hash, digest),
+        )
+
+    def audit_log(self) -> list[dict[str, Any]]:
+        return [
+            {**row, "details": json.loads(row["details"])}
+            for row in self.db.query("SELECT * FROM audit_log ORDER BY seq")
+        ]
+
+    def verify_audit_log(self) -> int | None:
+        """Check the hash chain; returns the first broken entry's ``seq``, or ``None`` if intact."""
+        prev_hash = ""
+        for row in self.db.query("SELECT * FROM audit_log ORDER BY seq"):
+            expected = hashlib.sha256(
+                "\x1f".join([prev_hash, row["at"], row["actor"], row["action"], row["details"]]).encode()
+            ).hexdigest()
+            if row["prev_hash"] != prev_hash or row["hash"] != expected:
+                return row["seq"]
+            prev_hash = row["hash"]
+        return None
+
+
+class _Transaction:
+    """``db.atomic()`` plus translation of SQLite errors into CaseErrors."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        self._atomic = case.db.atomic()
+
+    def __enter__(self) -> Case:
+        try:
+            self._atomic.__enter__()
+        except sqlite3.Error as error:
+            raise _translate(self.case.path, error) from error
+        return self.case
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            self._atomic.__exit__(exc_type, exc, tb)
+        except sqlite3.Error as error:
+            if exc is None or exc is error:
+                raise _translate(self.case.path, error) from error
+            raise
+        if isinstance(exc, sqlite3.Error):
+            raise _translate(self.case.path, exc) from exc
+        return False

@@ -1,0 +1,184 @@
+"""Named schema migrations for case files.
+
+Each migration has a stable name and runs once, inside the transaction that records it in
+``_migrations``. A case that lists a migration this version does not know was written by a
+newer Workbench and is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+    db["sources"].create(
+        {
+            "id": int,
+            "kind": str,  # import | analyst
+            "file_name": str,
+            "sha256": str,
+            "importer_id": str,
+            "importer_version": str,
+            "imported_at": str,
+            "reliability": str,
+            "credibility": int,
+            "protected": int,
+            "note": str,
+        },
+        pk="id",
+        not_null={"kind", "imported_at", "reliability", "credibility", "protected"},
+    )
+
+    db["entities"].create(
+        {
+            "id": str,
+            "schema": str,
+            "caption": str,
+            "start_date": str,
+            "end_date": str,
+        },
+        pk="id",
+        not_null={"schema"},
+    )
+    # (schema, start_date) serves both counts by type and "payments in this window".
+    db["entities"].create_index(["schema", "start_date"], index_name="idx_entities_schema_start")
+    db["entities"].create_index(["start_date"], index_name="idx_entities_start")
+
+    # Every property value, with the source it came from. ``origin_id`` is set when a merge
+    # moved the statement: it names the entity the source originally described.
+    db["statements"].create(
+        {
+            "id": int,
+            "entity_id": str,
+            "schema": str,
+            "prop": str,
+            "value": str,
+            "source_id": int,
+            "locator": str,
+            "reliability": str,
+            "credibility": int,
+            "origin_id": str,
+        },
+        pk="id",
+        not_null={"entity_id", "schema", "prop", "value", "source_id"},
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["statements"].create_index(["entity_id"], index_name="idx_statements_entity")
+    db["statements"].create_index(["source_id"], index_name="idx_statements_source")
+
+    # Derived from statements: one row per link between two entities, either an FtM edge entity
+    # (``via_id`` is the Payment, Ownership, ...) or an entity-reference property (``prop``).
+    db["edges"].create(
+        {
+            "id": int,
+            "source_id": str,
+            "target_id": str,
+            "via_id": str,
+            "prop": str,
+            "schema": str,
+            "start_date": str,
+            "end_date": str,
+        },
+        pk="id",
+        not_null={"source_id", "target_id", "via_id", "schema"},
+    )
+    db["edges"].create_index(["source_id"], index_name="idx_edges_source")
+    db["edges"].create_index(["target_id"], index_name="idx_edges_target")
+    db["edges"].create_index(["via_id"], index_name="idx_edges_via")
+
+    db["entity_aliases"].create(
+        {"alias_id": str, "canonical_id": str, "merged_at": str},
+        pk="alias_id",
+        not_null={"canonical_id"},
+    )
+    db["entity_aliases"].create_index(["canonical_id"], index_name="idx_aliases_canonical")
+
+    db["chart_items"].create(
+        {
+            "entity_id": str,
+            "x": float,
+            "y": float,
+            "pinned": int,
+            "hidden": int,
+            "group_name": str,
+        },
+        pk="entity_id",
+    )
+    db["saved_views"].create({"name": str, "state": str, "saved_at": str}, pk="name")
+
+    db["findings"].create(
+        {
+            "id": int,
+            "detector_id": str,
+            "detector_version": str,
+            "fingerprint": str,
+            "severity": str,
+            "score": float,
+            "explanation": str,
+            "parameters": str,
+            "evidence": str,
+            "status": str,
+            "status_reason": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"detector_id", "severity", "status", "created_at"},
+    )
+    db["findings"].create_index(["detector_id", "fingerprint"], index_name="idx_findings_fingerprint")
+    db["finding_entities"].create(
+        {"finding_id": int, "entity_id": str},
+        pk=("finding_id", "entity_id"),
+        foreign_keys=[("finding_id", "findings", "id")],
+    )
+    db["finding_entities"].create_index(["entity_id"], index_name="idx_finding_entities_entity")
+
+    db["audit_log"].create(
+        {
+            "seq": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "details": str,
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="seq",
+        not_null={"at", "actor", "action", "hash"},
+    )
+    # Append-only is a property of the file, not a promise of the code that writes it.
+    db.executescript(
+        """
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """
+    )
+
+    db["undo_journal"].create(
+        {
+            "seq": int,
+            "at": str,
+            "label": str,
+            "command": str,
+            "payload": str,
+            "state": str,  # done | undone
+        },
+        pk="seq",
+        not_null={"label", "command", "payload", "state"},
+    )
+
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+# Append only; never rename or reorder: the names are what case files record.
+MIGRATIONS: list[Migration] = [
+    ("0001_initial", _initial),
+]
+
+KNOWN_NAMES = [name for name, _ in MIGRATIONS]
