@@ -1,0 +1,91 @@
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from workbench import __version__
+from workbench.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_version(run):
+    result = run("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_python_dash_m_works_like_the_console_script():
+    result = subprocess.run([sys.executable, "-m", "workbench", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_new_then_info(run):
+    assert run("new", "case").exit_code == 0
+    result = run("info", "case.wbcase")
+    assert result.exit_code == 0
+    assert "0 entities" in result.output
+
+
+def test_demo_then_info_shows_the_demo_network(run, tmp_path):
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "Shipment" in result.output
+    info = json.loads(run("info", "demo.wbcase", "--json").output)
+    assert 40 <= info["entities"] <= 80
+    by_schema = info["entities_by_schema"]
+    for schema in ("Company", "Person", "Payment", "Shipment", "Ownership", "Directorship", "BankAccount"):
+        assert by_schema.get(schema, 0) > 0, schema
+    assert info["sources"][0]["file_name"] == "demo.ftm.json"
+    assert info["sources"][0]["grade"] == "B2"
+    assert len(info["sources"][0]["sha256"]) == 64
+
+
+def test_demo_refuses_to_overwrite_without_force(run):
+    assert run("demo").exit_code == 0
+    again = run("demo")
+    assert again.exit_code == 4 and "--force" in again.output
+    assert run("demo", "--force").exit_code == 0
+
+
+def test_demo_force_never_deletes_a_file_that_is_not_a_case(run, tmp_path):
+    (tmp_path / "thesis.wbcase").write_text("my thesis")
+    result = run("demo", "thesis.wbcase", "--force")
+    assert result.exit_code == 5
+    assert (tmp_path / "thesis.wbcase").read_text() == "my thesis"
+
+
+@pytest.mark.parametrize(
+    "make, code, message",
+    [
+        (lambda p: None, 3, "no such case file"),
+        (lambda p: p.write_text("hello"), 5, "not an SQLite database"),
+        (lambda p: sqlite3.connect(p).execute("CREATE TABLE x (y)").connection.commit(), 5, "not a Workbench case"),
+    ],
+)
+def test_bad_case_files_give_one_line_and_an_exit_code(run, tmp_path, make, code, message):
+    path = tmp_path / "bad.wbcase"
+    make(path)
+    before = path.read_bytes() if path.exists() else None
+    result = run("info", path)
+    assert result.exit_code == code
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_plugins_lists_the_builtin_ftm_importer(run):
+    result = run("plugins")
+    assert result.exit_code == 0
+    assert "ftm-json" in result.output and "importer" in result.output

@@ -1,0 +1,1 @@
+"""Everything Qt: the desktop app. Nothing outside this package imports Qt."""
