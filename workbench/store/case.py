@@ -1,6 +1,7 @@
 """``Case``: one investigation in one SQLite file (``.wbcase``), through sqlite-utils.
 
-Facts live as statements (one property value, its source, its grade); the ``entities`` and
+Facts live as statements (one property value each) grouped in records (one entity as one
+source described it: source, locator, grade); the ``entities`` and
 ``edges`` tables are derived from them so that lookups by type, by endpoint and by date are
 index lookups. Every write happens in one transaction, so an ingest that fails leaves the case
 exactly as it was.
@@ -29,7 +30,6 @@ from followthemoney.types import registry
 
 from workbench import __version__
 from workbench.model import model
-from workbench.model.grading import Grade
 from workbench.model.provenance import Record, SourceInfo
 from workbench.store.errors import (
     CaseCorrupt,
@@ -172,6 +172,9 @@ class Case:
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool):
+        # A large page cache keeps index inserts of big imports in memory (256 MB, allocated
+        # only as used).
+        conn.execute("PRAGMA cache_size = -262144")
         self.path = path
         self.readonly = readonly
         self.db = sqlite_utils.Database(conn)
@@ -389,12 +392,11 @@ class Case:
         return cursor.lastrowid
 
     def _ingest_batch(self, cursor, batch, source_id, aliases, seen, to_rebuild, report) -> None:
+        record_rows = []
         statements = []
         entity_rows = []
         edge_rows = []
-        prepared = []
-        for number, item in batch:
-            prepared.append(self._prepare(number, item))
+        prepared = [self._prepare(number, item) for number, item in batch]
         ids = [entity_id for _, entity_id, _, _, _, _ in prepared]
         existing = set()
         for start in range(0, len(ids), 900):
@@ -402,25 +404,20 @@ class Case:
             marks = ",".join("?" * len(chunk))
             existing.update(row[0] for row in cursor.execute(f"SELECT id FROM entities WHERE id IN ({marks})", chunk))
         by_schema = report.by_schema
+        # Ids are assigned here, not by SQLite, so statements can name their record in the same
+        # executemany; the transaction holds the write lock, so nobody else takes these numbers.
+        record_id = cursor.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
         for number, entity_id, plan, props, locator, grade in prepared:
-            reliability = grade.reliability if grade else None
-            credibility = grade.credibility if grade else None
+            record_id += 1
             origin = None
             canonical = aliases.get(entity_id)
             if canonical is not None:
                 origin, entity_id = entity_id, canonical
             schema_name = plan.schema.name
-            if props:
-                for prop, values in props.items():
-                    for value in values:
-                        statements.append(
-                            (entity_id, schema_name, prop, value, source_id, locator, reliability, credibility, origin)
-                        )
-            else:
-                # An entity with no properties still exists; FtM's statement model records it as "id".
-                statements.append(
-                    (entity_id, schema_name, "id", entity_id, source_id, locator, reliability, credibility, origin)
-                )
+            record_rows.append((record_id, entity_id, schema_name, source_id, locator, grade, origin))
+            for prop, values in props.items():
+                for value in values:
+                    statements.append((record_id, prop, value))
             by_schema[schema_name] = by_schema.get(schema_name, 0) + 1
             if entity_id in existing or entity_id in seen or canonical is not None:
                 to_rebuild.add(entity_id)
@@ -431,10 +428,11 @@ class Case:
                 report.new_entities += 1
             seen.add(entity_id)
         cursor.executemany(
-            "INSERT INTO statements (entity_id, schema, prop, value, source_id, locator, reliability,"
-            " credibility, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            statements,
+            "INSERT INTO records (id, entity_id, schema, source_id, locator, grade, origin_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            record_rows,
         )
+        cursor.executemany("INSERT INTO statements (record_id, prop, value) VALUES (?, ?, ?)", statements)
         cursor.executemany(
             "INSERT INTO entities (id, schema, caption, start_date, end_date) VALUES (?, ?, ?, ?, ?)", entity_rows
         )
@@ -449,9 +447,10 @@ class Case:
     @staticmethod
     def _prepare(number: int, item: Record | dict | EntityProxy):
         locator = None
-        grade: Grade | None = None
+        grade: str | None = None
         if isinstance(item, Record):
-            locator, grade, data = item.locator, item.grade, item.entity
+            locator, data = item.locator, item.entity
+            grade = str(item.grade) if item.grade else None
         elif isinstance(item, EntityProxy):
             data = item.to_dict()
         elif isinstance(item, dict):
@@ -484,6 +483,11 @@ class Case:
                 raise IngestError(
                     f"entity {entity_id!r}: {schema.name} has no property {prop!r}", record_number=number, locator=locator
                 )
+            if type(values) is list and len(values) == 1 and type(values[0]) is str:
+                # The common case, kept cheap: one clean text value.
+                if values[0]:
+                    props[prop] = values
+                continue
             if isinstance(values, (str, int, float)):
                 values = [values]
             cleaned = []
@@ -507,28 +511,23 @@ class Case:
         """Re-derive an entity's row and edges from all of its statements."""
         if aliases is None:
             aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
-        rows = cursor.execute(
-            "SELECT schema, prop, value FROM statements WHERE entity_id = ? ORDER BY id", (entity_id,)
-        ).fetchall()
+        schemata = [
+            row[0]
+            for row in cursor.execute("SELECT DISTINCT schema FROM records WHERE entity_id = ?", (entity_id,))
+        ]
         cursor.execute("DELETE FROM edges WHERE via_id = ?", (entity_id,))
         cursor.execute("DELETE FROM entities WHERE id = ?", (entity_id,))
-        if not rows:
+        if not schemata:
             return
-        schema = model.get(rows[0][0])
-        props: dict[str, list[str]] = {}
-        for schema_name, prop, value in rows:
-            if schema_name != schema.name:
-                try:
-                    schema = model.common_schema(schema, schema_name)
-                except InvalidData as error:
-                    raise IngestError(
-                        f"entity {entity_id!r} is described as both {schema.name} and {schema_name}: {error}"
-                    ) from error
-            if prop == "id":
-                continue
-            values = props.setdefault(prop, [])
-            if value not in values:
-                values.append(value)
+        schema = model.get(schemata[0])
+        for schema_name in schemata[1:]:
+            try:
+                schema = model.common_schema(schema, schema_name)
+            except InvalidData as error:
+                raise IngestError(
+                    f"entity {entity_id!r} is described as both {schema.name} and {schema_name}: {error}"
+                ) from error
+        props = self._properties(entity_id, cursor)
         entity_row, edges = _derive(entity_id, _plan(schema), props, aliases)
         cursor.execute("INSERT INTO entities (id, schema, caption, start_date, end_date) VALUES (?, ?, ?, ?, ?)", entity_row)
         cursor.executemany(
@@ -559,16 +558,22 @@ class Case:
         row = self.conn.execute("SELECT schema FROM entities WHERE id = ?", (entity_id,)).fetchone()
         if row is None:
             return None
+        props = self._properties(entity_id, self.conn)
+        return model.get_proxy({"id": entity_id, "schema": row[0], "properties": props}, cleaned=True)
+
+    @staticmethod
+    def _properties(entity_id: str, cursor: sqlite3.Cursor | sqlite3.Connection) -> dict[str, list[str]]:
+        """All values of an entity from all its records, in the order they were recorded."""
         props: dict[str, list[str]] = {}
-        for prop, value in self.conn.execute(
-            "SELECT prop, value FROM statements WHERE entity_id = ? ORDER BY id", (entity_id,)
+        for prop, value in cursor.execute(
+            "SELECT s.prop, s.value FROM records r JOIN statements s ON s.record_id = r.id"
+            " WHERE r.entity_id = ? ORDER BY s.id",
+            (entity_id,),
         ):
-            if prop == "id":
-                continue
             values = props.setdefault(prop, [])
             if value not in values:
                 values.append(value)
-        return model.get_proxy({"id": entity_id, "schema": row[0], "properties": props}, cleaned=True)
+        return props
 
     def entities(self, schema: str | None = None) -> Iterator[EntityProxy]:
         """All entities, or those of one schema and its descendants."""
@@ -589,13 +594,15 @@ class Case:
         return list(
             self.db.query(
                 """
-                SELECT s.id, s.prop, s.value, s.schema, s.locator, s.origin_id,
-                       coalesce(s.reliability, src.reliability) AS reliability,
-                       coalesce(s.credibility, src.credibility) AS credibility,
+                SELECT s.id, s.prop, s.value, r.schema, r.locator, r.origin_id, r.id AS record_id,
+                       coalesce(substr(s.grade, 1, 1), substr(r.grade, 1, 1), src.reliability) AS reliability,
+                       coalesce(substr(s.grade, 2, 1), substr(r.grade, 2, 1), src.credibility) + 0 AS credibility,
                        src.id AS source_id, src.kind AS source_kind, src.file_name, src.importer_id,
                        src.imported_at AS recorded_at, src.protected
-                FROM statements s JOIN sources src ON src.id = s.source_id
-                WHERE s.entity_id = ? ORDER BY s.id
+                FROM records r
+                JOIN statements s ON s.record_id = r.id
+                JOIN sources src ON src.id = r.source_id
+                WHERE r.entity_id = ? ORDER BY s.id
                 """,
                 [entity_id],
             )
@@ -687,7 +694,7 @@ class Case:
     def merge(self, keep_id: str, drop_id: str) -> str:
         """Merge ``drop_id`` into ``keep_id`` (the same real-world party).
 
-        Every statement of both survives (moved statements remember their original entity in
+        Every statement of both survives (moved records remember their original entity in
         ``origin_id``), references to the dropped entity now point at the kept one, and the
         dropped id still resolves. Undoable. Returns the kept id.
         """
@@ -715,11 +722,9 @@ class Case:
         """Do a merge and record in ``payload`` exactly what changed, so it can be undone."""
         cursor = self.conn.cursor()
         keep_id, drop_id = payload["keep"], payload["drop"]
-        moved = cursor.execute(
-            "SELECT id, origin_id FROM statements WHERE entity_id = ?", (drop_id,)
-        ).fetchall()
+        moved = cursor.execute("SELECT id, origin_id FROM records WHERE entity_id = ?", (drop_id,)).fetchall()
         cursor.execute(
-            "UPDATE statements SET origin_id = coalesce(origin_id, entity_id), entity_id = ? WHERE entity_id = ?",
+            "UPDATE records SET origin_id = coalesce(origin_id, entity_id), entity_id = ? WHERE entity_id = ?",
             (keep_id, drop_id),
         )
         referring = [
@@ -732,7 +737,9 @@ class Case:
         rewritten = []
         for via_id in referring:
             rows = cursor.execute(
-                "SELECT id FROM statements WHERE entity_id = ? AND value = ?", (via_id, drop_id)
+                "SELECT s.id FROM records r JOIN statements s ON s.record_id = r.id"
+                " WHERE r.entity_id = ? AND s.value = ?",
+                (via_id, drop_id),
             ).fetchall()
             rewritten.extend(row[0] for row in rows)
         cursor.executemany("UPDATE statements SET value = ? WHERE id = ?", [(keep_id, sid) for sid in rewritten])
@@ -759,8 +766,8 @@ class Case:
         cursor = self.conn.cursor()
         keep_id, drop_id = payload["keep"], payload["drop"]
         cursor.executemany(
-            "UPDATE statements SET entity_id = ?, origin_id = ? WHERE id = ?",
-            [(drop_id, origin, sid) for sid, origin in payload["moved"]],
+            "UPDATE records SET entity_id = ?, origin_id = ? WHERE id = ?",
+            [(drop_id, origin, rid) for rid, origin in payload["moved"]],
         )
         cursor.executemany("UPDATE statements SET value = ? WHERE id = ?", [(drop_id, sid) for sid in payload["rewritten"]])
         cursor.execute("DELETE FROM entity_aliases WHERE alias_id = ?", (drop_id,))

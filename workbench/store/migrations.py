@@ -48,27 +48,34 @@ def _initial(db: sqlite_utils.Database) -> None:
     db["entities"].create_index(["schema", "start_date"], index_name="idx_entities_schema_start")
     db["entities"].create_index(["start_date"], index_name="idx_entities_start")
 
-    # Every property value, with the source it came from. ``origin_id`` is set when a merge
-    # moved the statement: it names the entity the source originally described.
-    db["statements"].create(
+    # One row per entity record read from a source (a CSV row, an XML element, an analyst's
+    # entry), holding what its values share: entity, type, source, place in the source, grade.
+    # ``origin_id`` is set when a merge moved the record: the entity the source described.
+    db["records"].create(
         {
             "id": int,
             "entity_id": str,
             "schema": str,
-            "prop": str,
-            "value": str,
             "source_id": int,
             "locator": str,
-            "reliability": str,
-            "credibility": int,
+            "grade": str,
             "origin_id": str,
         },
         pk="id",
-        not_null={"entity_id", "schema", "prop", "value", "source_id"},
+        not_null={"entity_id", "schema", "source_id"},
         foreign_keys=[("source_id", "sources", "id")],
     )
-    db["statements"].create_index(["entity_id"], index_name="idx_statements_entity")
-    db["statements"].create_index(["source_id"], index_name="idx_statements_source")
+    db["records"].create_index(["entity_id"], index_name="idx_records_entity")
+    db["records"].create_index(["source_id"], index_name="idx_records_source")
+
+    # Every property value. Provenance is the record's; ``grade`` overrides it for one fact.
+    db["statements"].create(
+        {"id": int, "record_id": int, "prop": str, "value": str, "grade": str},
+        pk="id",
+        not_null={"record_id", "prop", "value"},
+        foreign_keys=[("record_id", "records", "id")],
+    )
+    db["statements"].create_index(["record_id"], index_name="idx_statements_record")
 
     # Derived from statements: one row per link between two entities, either an FtM edge entity
     # (``via_id`` is the Payment, Ownership, ...) or an entity-reference property (``prop``).
