@@ -20,6 +20,19 @@ class FtmJsonImporter(Importer):
     description = "Entities as FtM JSON, one per line, as Aleph and OpenSanctions export them."
     file_patterns = ("*.ftm.json", "*.ftm.jsonl", "*.jsonl", "*.ijson")
 
+    @classmethod
+    def sniff(cls, path: Path) -> float:
+        """Certain when the first non-empty line is a JSON object with an FtM schema."""
+        try:
+            with Path(path).open("r", encoding="utf-8") as handle:
+                for line in handle:
+                    if line.strip():
+                        data = json.loads(line)
+                        return 0.95 if isinstance(data, dict) and model.get(data.get("schema", "")) else 0.0
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            return 0.0
+        return 0.0
+
     def read(self, path: Path) -> Iterator[Record]:
         path = Path(path)
         with path.open("r", encoding="utf-8") as handle:

@@ -1,10 +1,40 @@
 """What plugins see: base classes whose class attributes are the manifest, and discovery.
 
 Built-in plugins (``plugins/``, installed as ``workbench_plugins``) are found exactly as a
-third party's are: through the ``workbench.plugins`` entry-point group.
+third party's are: through the ``workbench.plugins`` entry-point group. See
+``docs/plugins.md`` for how to write one.
 """
 
-from workbench.plugin_api.base import Detector, Exporter, Importer, Plugin, SourceFormatError
-from workbench.plugin_api.discovery import PluginInfo, discover_plugins, find_plugin
+from workbench.plugin_api.base import (
+    Detector,
+    Exporter,
+    Importer,
+    Parameter,
+    ParameterError,
+    Plugin,
+    SourceFormatError,
+)
+from workbench.plugin_api.discovery import (
+    PluginInfo,
+    choose_importer,
+    discover_plugins,
+    find_plugin,
+    importers,
+    user_plugin_dir,
+)
 
-__all__ = ["Detector", "Exporter", "Importer", "Plugin", "PluginInfo", "SourceFormatError", "discover_plugins", "find_plugin"]
+__all__ = [
+    "Detector",
+    "Exporter",
+    "Importer",
+    "Parameter",
+    "ParameterError",
+    "Plugin",
+    "PluginInfo",
+    "SourceFormatError",
+    "choose_importer",
+    "discover_plugins",
+    "find_plugin",
+    "importers",
+    "user_plugin_dir",
+]

@@ -1,14 +1,28 @@
-"""Find plugins through the ``workbench.plugins`` entry-point group; never let one stop the rest."""
+"""Find plugins; never let one broken plugin stop the rest.
+
+Two places, one mechanism for built-ins and third parties alike:
+
+* the ``workbench.plugins`` entry-point group of installed packages (Workbench's own built-in
+  plugins are registered there by its ``pyproject.toml``);
+* a user plugin folder of ``*.py`` files (``$WORKBENCH_PLUGIN_DIR``, else
+  ``$XDG_DATA_HOME/workbench/plugins``, else ``~/.local/share/workbench/plugins``): every
+  :class:`Plugin` subclass with an ``id`` defined in such a file is loaded.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 
-from workbench.plugin_api.base import Plugin
+from workbench.plugin_api.base import Detector, Exporter, Importer, Plugin
 
 ENTRY_POINT_GROUP = "workbench.plugins"
+_BASES = (Plugin, Importer, Detector, Exporter)
 
 
 @dataclass
@@ -25,30 +39,131 @@ class PluginInfo:
         return self.plugin is not None
 
 
-def discover_plugins() -> list[PluginInfo]:
-    """Load every plugin registered under the entry-point group, reporting failures."""
+def user_plugin_dir() -> Path:
+    configured = os.environ.get("WORKBENCH_PLUGIN_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "workbench" / "plugins"
+
+
+def _describe(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def _check(plugin: object, what: str) -> type[Plugin]:
+    if not (isinstance(plugin, type) and issubclass(plugin, Plugin)):
+        raise TypeError(f"{what} is not a Workbench plugin class")
+    if not plugin.id:
+        raise TypeError(f"{what} has no id in its manifest")
+    if plugin.kind not in ("importer", "detector", "exporter"):
+        raise TypeError(f"{what} is neither an Importer, a Detector nor an Exporter")
+    return plugin
+
+
+def _from_entry_points() -> list[PluginInfo]:
     found = []
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         distribution = getattr(entry, "dist", None)
-        origin = f"{distribution.name} {distribution.version}" if distribution else entry.value
+        origin = f"package {distribution.name} {distribution.version}" if distribution else f"package {entry.value}"
+        if distribution is not None and distribution.name == "workbench":
+            origin = "built-in"
         try:
-            plugin = entry.load()
-            if not (isinstance(plugin, type) and issubclass(plugin, Plugin)):
-                raise TypeError(f"{entry.value} is not a Workbench plugin class")
-            found.append(PluginInfo(entry.name, origin, plugin=plugin))
+            found.append(PluginInfo(entry.name, origin, plugin=_check(entry.load(), entry.value)))
         except Exception as error:  # a broken plugin is reported, never fatal
-            last = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
-            where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
-            found.append(PluginInfo(entry.name, origin, error=f"{type(error).__name__}: {error}{where}"))
+            found.append(PluginInfo(entry.name, origin, error=_describe(error)))
     return found
 
 
-def find_plugin(plugin_id: str) -> type[Plugin]:
+def _from_folder(folder: Path) -> list[PluginInfo]:
+    found: list[PluginInfo] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module_name = f"workbench_user_plugins.{path.stem}"
+        origin = f"user folder {path}"
+        try:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        except Exception as error:
+            sys.modules.pop(module_name, None)
+            found.append(PluginInfo(path.stem, origin, error=_describe(error)))
+            continue
+        classes = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Plugin)
+            and value not in _BASES
+            and value.__module__ == module_name
+            and value.id
+        ]
+        if not classes:
+            found.append(PluginInfo(path.stem, origin, error="defines no plugin class with an id"))
+        for plugin in classes:
+            try:
+                found.append(PluginInfo(plugin.id, origin, plugin=_check(plugin, plugin.__name__)))
+            except TypeError as error:
+                found.append(PluginInfo(plugin.__name__, origin, error=str(error)))
+    return found
+
+
+def discover_plugins(folder: Path | None = None) -> list[PluginInfo]:
+    """Every plugin from installed packages and the user folder, loaded or with its error.
+
+    When two plugins claim the same id, the first found (installed before user folder) wins and
+    the other is reported as shadowed.
+    """
+    found = _from_entry_points() + _from_folder(folder if folder is not None else user_plugin_dir())
+    seen: dict[str, PluginInfo] = {}
+    for info in found:
+        if not info.ok:
+            continue
+        first = seen.get(info.plugin.id)
+        if first is None:
+            seen[info.plugin.id] = info
+        else:
+            info.error = f"id {info.plugin.id!r} is already taken by the plugin from {first.origin}"
+            info.plugin = None
+    return found
+
+
+def find_plugin(plugin_id: str, kind: str | None = None) -> type[Plugin]:
     """The loaded plugin class whose manifest ``id`` is ``plugin_id``."""
     loaded = discover_plugins()
     for info in loaded:
-        if info.ok and info.plugin.id == plugin_id:
+        if info.ok and info.plugin.id == plugin_id and (kind is None or info.plugin.kind == kind):
             return info.plugin
+    available = sorted(info.plugin.id for info in loaded if info.ok and (kind is None or info.plugin.kind == kind))
     failed = [f"{info.name}: {info.error}" for info in loaded if not info.ok]
-    hint = f" (failed to load: {'; '.join(failed)})" if failed else ""
-    raise LookupError(f"no plugin with id {plugin_id!r} is installed{hint}")
+    message = f"no {kind or 'plugin'} with id {plugin_id!r}; available: {', '.join(available) or 'none'}"
+    if failed:
+        message += f" (failed to load: {'; '.join(failed)})"
+    raise LookupError(message)
+
+
+def importers() -> list[type[Importer]]:
+    return [info.plugin for info in discover_plugins() if info.ok and info.plugin.kind == "importer"]
+
+
+def choose_importer(path: Path) -> type[Importer]:
+    """The importer most confident it can read ``path`` (see :meth:`Importer.sniff`)."""
+    scored = []
+    for importer in importers():
+        try:
+            score = importer.sniff(path)
+        except Exception:  # a sniffer that crashes simply does not claim the file
+            score = 0.0
+        if score > 0:
+            scored.append((score, importer.id, importer))
+    if not scored:
+        names = ", ".join(sorted(f"{i.id} ({' '.join(i.file_patterns)})" for i in importers()))
+        raise LookupError(f"{path}: no importer recognises this file; name one with --importer. Importers: {names}")
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return scored[0][2]
