@@ -109,6 +109,122 @@ def demo(case: Path | None, force: bool) -> None:
     click.echo(f"\nOpen it with: workbench info {case}")
 
 
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--option")
+        name, value = pair.split("=", 1)
+        options[name.strip()] = value
+    return options
+
+
+@main.command("import")
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--importer", "importer_id", help="Importer id (see `workbench plugins`); guessed from the file if not given.")
+@click.option("--mapping", help="Mapping spec for tables: a YAML/JSON file, or the name of a mapping saved in the case.")
+@click.option("--save-mapping", metavar="NAME", help="Save the mapping in the case under NAME for later imports.")
+@click.option("--grade", default="F6", show_default=True, help="Admiralty grade of the source: reliability A-F, credibility 1-6.")
+@click.option("--protected", is_flag=True, help="Protected source: never leaves the case in an export unless asked.")
+@click.option("--note", help="A note on where this source came from.")
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE", help="Importer parameter (repeatable).")
+@click.option("--again", is_flag=True, help="Import a file even if it was imported before with the same settings.")
+def import_(case, files, importer_id, mapping, save_mapping, grade, protected, note, option_pairs, again) -> None:
+    """Import FILES into CASE, each file in one transaction (all of it or nothing)."""
+    from workbench.importing import estimate_records, import_file
+    from workbench.model import parse_grade
+    from workbench.plugin_api import ParameterError, SourceFormatError
+
+    try:
+        source_grade = parse_grade(grade)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--grade") from error
+    options: dict[str, Any] = _parse_options(option_pairs)
+    failures = 0
+    with Case.open(case) as opened:
+        if mapping:
+            if Path(mapping).is_file():
+                from workbench_plugins.importers.mapped_table import load_spec
+
+                options["mapping"] = load_spec(mapping)
+            elif mapping in opened.saved_mappings():
+                options["mapping"] = opened.saved_mappings()[mapping]
+            else:
+                saved = ", ".join(sorted(opened.saved_mappings())) or "none"
+                _fail(CaseError(f"{mapping}: no such mapping file, nor a mapping saved in the case (saved: {saved})"), 2)
+            importer_id = importer_id or "mapped-table"
+        for path in files:
+            total = estimate_records(path) or 0
+            try:
+                with click.progressbar(length=max(total, 1), label=f"Importing {path.name}", file=sys.stderr) as bar:
+
+                    def progress(done: int) -> None:
+                        bar.update(min(done, bar.length) - bar.pos)
+
+                    outcome = import_file(
+                        opened,
+                        path,
+                        importer_id=importer_id,
+                        options=options,
+                        grade=source_grade,
+                        protected=protected,
+                        note=note,
+                        again=again,
+                        progress=progress,
+                    )
+                    bar.update(bar.length - bar.pos)
+            except (SourceFormatError, ParameterError, LookupError) as error:
+                failures += 1
+                click.secho(f"error: {error}", fg="red", err=True)
+                click.echo(f"{path}: not imported; the case is unchanged", err=True)
+                continue
+            if outcome.skipped:
+                click.echo(f"{path}: skipped, {outcome.skipped}")
+                continue
+            report = outcome.report
+            kinds = ", ".join(f"{count:,} {schema}" for schema, count in sorted(report.by_schema.items()))
+            click.echo(
+                f"{path}: imported with {outcome.importer_id} as source #{report.source_id} [{source_grade}]: "
+                f"{report.entities:,} entities ({kinds}), {report.statements:,} values, {report.edges:,} links"
+            )
+        if save_mapping and "mapping" in options:
+            opened.save_mapping(save_mapping, options["mapping"])
+            click.echo(f"mapping saved in the case as {save_mapping!r}")
+    if failures:
+        sys.exit(12)
+
+
+@main.group()
+def mapping() -> None:
+    """Mapping specs that turn table columns into entities and relationships."""
+
+
+@mapping.command("draft")
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the spec here.")
+@click.option("--sheet", help="XLSX sheet to read the header from.")
+def mapping_draft(table: Path, output: Path | None, sheet: str | None) -> None:
+    """Draft a FollowTheMoney mapping spec from TABLE's header row."""
+    from workbench.plugin_api import SourceFormatError
+    from workbench_plugins.importers.mapped_table import draft_spec, dump_spec, read_csv, read_xlsx
+
+    try:
+        if table.suffix.lower() in (".xlsx", ".xlsm"):
+            header, rows, _ = read_xlsx(table, sheet)
+        else:
+            header, rows, _ = read_csv(table)
+        rows.close()
+    except SourceFormatError as error:
+        _fail(error, 12)
+    text = dump_spec(draft_spec(header))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}; check it, then: workbench import CASE {table} --mapping {output}")
+    else:
+        click.echo(text)
+
+
 @main.command()
 def plugins() -> None:
     """List discovered plugins, where each came from, and what failed to load."""

@@ -27,6 +27,8 @@ class SourceInfo:
     protected: bool = False
     note: str | None = None
     kind: str = "import"
+    #: Importer parameters that shaped the import (a mapping spec, a delimiter), as plain data.
+    options: dict[str, Any] | None = None
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> "SourceInfo":
@@ -47,6 +49,9 @@ class Record:
     ``locator`` is human-readable and precise enough to find the value again:
     ``"row 17"``, ``"sdn.csv line 4"``, ``"INDIVIDUAL[3]/INDIVIDUAL_ALIAS[1]"``.
     ``grade`` overrides the source's grade for this record's statements.
+    ``extra`` keeps what the source said beyond properties (FtM ``datasets``, ``first_seen``);
+    its ``referents`` (other ids of the same entity, as OpenSanctions publishes them) become
+    aliases that resolve to this entity.
     """
 
     entity: dict[str, Any]

@@ -43,7 +43,13 @@ class Parameter:
         if self.default is not None and not isinstance(self.default, str) and isinstance(value, str):
             # Values typed on the command line arrive as text; convert to the default's type.
             try:
-                value = type(self.default)(value)
+                if isinstance(self.default, bool):
+                    lowered = value.strip().lower()
+                    if lowered not in ("true", "false", "yes", "no", "1", "0"):
+                        raise ValueError(value)
+                    value = lowered in ("true", "yes", "1")
+                else:
+                    value = type(self.default)(value)
             except (TypeError, ValueError) as error:
                 raise ParameterError(
                     f"parameter {name!r} expects {type(self.default).__name__}, got {value!r}"
@@ -126,6 +132,15 @@ class Importer(Plugin):
 
     def read(self, path: Path) -> Iterator[Record]:
         raise NotImplementedError
+
+    def source_options(self) -> dict[str, Any]:
+        """The parameters that shaped this import, as JSON-able data kept with the source.
+
+        Re-importing a file with the same importer and the same options is recognised and
+        skipped, so nothing is duplicated.
+        """
+        return {name: value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
+                for name, value in self.options.items() if value not in (None, "")}
 
 
 class Detector(Plugin):

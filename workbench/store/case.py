@@ -375,7 +375,7 @@ class Case:
     def _insert_source(self, cursor: sqlite3.Cursor, source: SourceInfo) -> int:
         cursor.execute(
             "INSERT INTO sources (kind, file_name, sha256, importer_id, importer_version, imported_at,"
-            " reliability, credibility, protected, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reliability, credibility, protected, note, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 source.kind,
                 source.file_name,
@@ -387,6 +387,7 @@ class Case:
                 source.grade.credibility,
                 int(source.protected),
                 source.note,
+                json.dumps(source.options, sort_keys=True) if source.options else None,
             ),
         )
         return cursor.lastrowid
@@ -397,7 +398,7 @@ class Case:
         entity_rows = []
         edge_rows = []
         prepared = [self._prepare(number, item) for number, item in batch]
-        ids = [entity_id for _, entity_id, _, _, _, _ in prepared]
+        ids = [entity_id for _, entity_id, _, _, _, _, _ in prepared]
         existing = set()
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
@@ -407,14 +408,19 @@ class Case:
         # Ids are assigned here, not by SQLite, so statements can name their record in the same
         # executemany; the transaction holds the write lock, so nobody else takes these numbers.
         record_id = cursor.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
-        for number, entity_id, plan, props, locator, grade in prepared:
+        for number, entity_id, plan, props, locator, grade, extra in prepared:
             record_id += 1
             origin = None
             canonical = aliases.get(entity_id)
             if canonical is not None:
                 origin, entity_id = entity_id, canonical
             schema_name = plan.schema.name
-            record_rows.append((record_id, entity_id, schema_name, source_id, locator, grade, origin))
+            if extra:
+                referents = extra.pop("referents", None)
+                if referents:
+                    self._add_referents(cursor, entity_id, referents, aliases)
+                extra = json.dumps(extra, sort_keys=True) if extra else None
+            record_rows.append((record_id, entity_id, schema_name, source_id, locator, grade, origin, extra))
             for prop, values in props.items():
                 for value in values:
                     statements.append((record_id, prop, value))
@@ -428,8 +434,8 @@ class Case:
                 report.new_entities += 1
             seen.add(entity_id)
         cursor.executemany(
-            "INSERT INTO records (id, entity_id, schema, source_id, locator, grade, origin_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO records (id, entity_id, schema, source_id, locator, grade, origin_id, extra)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             record_rows,
         )
         cursor.executemany("INSERT INTO statements (record_id, prop, value) VALUES (?, ?, ?)", statements)
@@ -448,9 +454,11 @@ class Case:
     def _prepare(number: int, item: Record | dict | EntityProxy):
         locator = None
         grade: str | None = None
+        extra = None
         if isinstance(item, Record):
             locator, data = item.locator, item.entity
             grade = str(item.grade) if item.grade else None
+            extra = dict(item.extra) if item.extra else None
         elif isinstance(item, EntityProxy):
             data = item.to_dict()
         elif isinstance(item, dict):
@@ -505,7 +513,32 @@ class Case:
                     )
             if cleaned:
                 props[prop] = list(dict.fromkeys(cleaned))
-        return number, entity_id, _plan(schema), props, locator, grade
+        return number, entity_id, _plan(schema), props, locator, grade, extra
+
+    @staticmethod
+    def _add_referents(cursor, entity_id: str, referents: list[str], aliases: dict[str, str]) -> None:
+        """Make other published ids of an entity resolve to it, unless they are entities here."""
+        for referent in referents:
+            if not isinstance(referent, str) or referent == entity_id or referent in aliases:
+                continue
+            if cursor.execute("SELECT 1 FROM entities WHERE id = ?", (referent,)).fetchone():
+                continue  # a separate entity in this case: merging is the analyst's decision
+            cursor.execute(
+                "INSERT INTO entity_aliases (alias_id, canonical_id, merged_at) VALUES (?, ?, ?)",
+                (referent, entity_id, _now()),
+            )
+            aliases[referent] = entity_id
+
+    def find_source(self, sha256: str, importer_id: str | None, options: dict[str, Any] | None = None):
+        """An earlier import of the same file by the same importer with the same options, if any."""
+        encoded = json.dumps(options, sort_keys=True) if options else None
+        rows = list(
+            self.db.query(
+                "SELECT * FROM sources WHERE sha256 = ? AND importer_id IS ? AND options IS ? ORDER BY id LIMIT 1",
+                [sha256, importer_id, encoded],
+            )
+        )
+        return rows[0] if rows else None
 
     def _rebuild_entity(self, cursor: sqlite3.Cursor, entity_id: str, aliases: dict[str, str] | None = None) -> None:
         """Re-derive an entity's row and edges from all of its statements."""
@@ -818,6 +851,18 @@ class Case:
         with self._write():
             self.db["saved_views"].upsert({"name": name, "state": json.dumps(state), "saved_at": _now()}, pk="name")
             self._audit("view.save", {"name": name})
+
+    def save_mapping(self, name: str, spec: dict[str, Any]) -> None:
+        """Keep a mapping spec in the case under ``name`` for the next import of such a table."""
+        self._require_writable()
+        with self._write():
+            self.db["saved_mappings"].upsert(
+                {"name": name, "spec": json.dumps(spec, sort_keys=True), "saved_at": _now()}, pk="name"
+            )
+            self._audit("mapping.save", {"name": name})
+
+    def saved_mappings(self) -> dict[str, dict[str, Any]]:
+        return {row["name"]: json.loads(row["spec"]) for row in self.db["saved_mappings"].rows}
 
     def saved_views(self) -> dict[str, dict[str, Any]]:
         return {row["name"]: json.loads(row["state"]) for row in self.db["saved_views"].rows}

@@ -28,6 +28,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             "credibility": int,
             "protected": int,
             "note": str,
+            "options": str,  # JSON: importer parameters (e.g. the mapping) that shaped this import
         },
         pk="id",
         not_null={"kind", "imported_at", "reliability", "credibility", "protected"},
@@ -60,6 +61,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             "locator": str,
             "grade": str,
             "origin_id": str,
+            "extra": str,  # JSON: what the source said beyond properties (FtM datasets, first_seen)
         },
         pk="id",
         not_null={"entity_id", "schema", "source_id"},
@@ -116,6 +118,8 @@ def _initial(db: sqlite_utils.Database) -> None:
         pk="entity_id",
     )
     db["saved_views"].create({"name": str, "state": str, "saved_at": str}, pk="name")
+    # Column-to-entity mappings the analyst saved for reuse (FtM mapping specs as JSON).
+    db["saved_mappings"].create({"name": str, "spec": str, "saved_at": str}, pk="name")
 
     db["findings"].create(
         {
