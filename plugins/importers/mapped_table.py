@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -219,9 +218,14 @@ def _check_header(name: str, header: list[str], where: str) -> None:
 # ---------------------------------------------------------------------------------- values
 
 
+_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+
+
 def _normalise_amount(text: str) -> str | None:
     """'USD 1,234.50', '1.234,50' and '(500)' as plain decimals: '1234.50', '-500'."""
     stripped = text.strip()
+    if _PLAIN_DECIMAL.match(stripped):
+        return stripped
     negative = stripped.startswith("-") or (stripped.startswith("(") and stripped.endswith(")"))
     price = Price.fromstring(stripped)
     if price.amount is None:
@@ -238,11 +242,10 @@ class _Cleaner:
         self.cache: dict[tuple, str | None] = {}
 
     def __call__(self, prop, value: str, fuzzy: bool, fmt: str | None) -> str | None:
-        key = (prop.type.name, value, fuzzy, fmt)
-        try:
-            return self.cache[key]
-        except KeyError:
-            pass
+        key = (prop.type, value, fuzzy, fmt)
+        cleaned = self.cache.get(key, self)
+        if cleaned is not self:
+            return cleaned
         cleaned = prop.type.clean(value, fuzzy=fuzzy, format=fmt)
         if cleaned is None and fmt is None:
             if prop.type == registry.date:
@@ -321,7 +324,9 @@ class MappedTableImporter(Importer):
             filters_not = [(column, _as_set(values)) for column, values in (query.get("filters_not") or {}).items()]
             plans.append((compiled, filters, filters_not))
         clean = _Cleaner(self.options["dayfirst"])
-        emitted: set[tuple[str, str]] = set()
+        # The last properties yielded for each id: an account named in 5,000 rows is recorded
+        # once, with the first row that names it; payments, which differ, keep every row.
+        emitted: dict[str, dict[str, list[str]]] = {}
         for row_number, raw in rows:
             row = {column: value.strip() or None for column, value in raw.items()}
             locator = f"{where}{row_number}"
@@ -331,12 +336,9 @@ class MappedTableImporter(Importer):
                 if any(row.get(column) in values for column, values in filters_not):
                     continue
                 for entity in self._map_row(compiled, row, clean):
-                    # An account named in 5,000 rows is recorded once, with the first row that
-                    # names it; the payments, which differ, keep every row.
-                    fingerprint = (entity["id"], json.dumps(entity["properties"], sort_keys=True))
-                    if fingerprint in emitted:
+                    if emitted.get(entity["id"]) == entity["properties"]:
                         continue
-                    emitted.add(fingerprint)
+                    emitted[entity["id"]] = entity["properties"]
                     yield Record(entity, locator=locator)
 
     @staticmethod
