@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook
 
 from workbench.importing import import_file
-from workbench.model import model
+from workbench.model import SourceInfo, model
 from workbench.plugin_api import SourceFormatError
 from workbench.store import Case
 from workbench_plugins.importers.mapped_table import MappedTableImporter, draft_spec, read_csv
@@ -171,7 +171,7 @@ def test_drafted_spec_for_transactions_imports(case, tx_csv):
 
 
 def expect_unchanged_failure(case, path, options, match):
-    case.ingest([], source=__import__("workbench.model", fromlist=["SourceInfo"]).SourceInfo(file_name="seed"))
+    case.ingest([], source=SourceInfo(file_name="seed"))
     before = dump(case.path)
     with pytest.raises(SourceFormatError, match=match):
         import_file(case, path, importer_id="mapped-table", options=options)

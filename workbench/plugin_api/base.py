@@ -144,12 +144,20 @@ class Importer(Plugin):
 
 
 class Detector(Plugin):
-    """Reads the case and yields findings as plain dicts."""
+    """Reads the case and yields findings as plain dicts.
+
+    A finding is ``{"entities": [ids], "evidence": [ids of facts: payments, shipments, links],
+    "explanation": "one or two plain sentences", "score": 0..1, "severity": optional override}``.
+    """
 
     kind = "detector"
     severity: ClassVar[str] = "medium"
     #: The published indicator this detector implements (source and paragraph).
     reference: ClassVar[str] = ""
+
+    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+        """Yield findings for ``case`` (read it through its read interface only)."""
+        raise NotImplementedError
 
 
 class Exporter(Plugin):
