@@ -89,3 +89,35 @@ def test_plugins_lists_the_builtin_ftm_importer(run):
     result = run("plugins")
     assert result.exit_code == 0
     assert "ftm-json" in result.output and "importer" in result.output
+
+
+def test_import_with_mapping_then_reimport_is_skipped(run, tmp_path, shared_data):
+    tx = shared_data / "amlsim" / "tx.csv"
+    assert run("new", "case").exit_code == 0
+    assert run("mapping", "draft", tx, "-o", "tx.yml").exit_code == 0
+    result = run("import", "case.wbcase", tx, "--mapping", "tx.yml", "--grade", "C3", "--save-mapping", "amlsim")
+    assert result.exit_code == 0, result.output
+    assert "45 Payment" in result.output and "[C3]" in result.output
+    again = run("import", "case.wbcase", tx, "--mapping", "amlsim", "--grade", "C3")
+    assert again.exit_code == 0 and "skipped, already imported as source #1" in again.output
+    info = json.loads(run("info", "case.wbcase", "--json").output)
+    assert info["entities_by_schema"]["Payment"] == 45 and len(info["sources"]) == 1
+
+
+def test_import_failure_exits_nonzero_and_keeps_the_case(run, tmp_path, shared_data):
+    assert run("new", "case").exit_code == 0
+    bad = tmp_path / "bad.ftm.json"
+    bad.write_text('{"id": "a", "schema": "Company", "properties": {"name": ["A"]}}\n{"id": "b", "schema": \n')
+    good = shared_data / "ftm" / "eu_fsf_sample.ftm.json"
+    result = run("import", "case.wbcase", bad, good)
+    assert result.exit_code == 12
+    assert "bad.ftm.json line 2: not valid JSON" in result.output
+    assert "not imported; the case is unchanged" in result.output
+    info = json.loads(run("info", "case.wbcase", "--json").output)
+    assert [s["file_name"] for s in info["sources"]] == ["eu_fsf_sample.ftm.json"]  # the good file still went in
+
+
+def test_import_rejects_a_bad_grade(run):
+    run("new", "case")
+    result = run("import", "case.wbcase", "x.csv", "--grade", "Z9")
+    assert result.exit_code == 2 and "A-F" in result.output
