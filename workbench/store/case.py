@@ -53,6 +53,10 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 INGEST_BATCH = 5000
 
 ProgressCallback = Callable[[int], None]
+_INSERT_EDGE = (
+    "INSERT INTO edges (source_id, target_id, via_id, prop, schema, start_date, end_date, amount, currency)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _now() -> str:
@@ -114,7 +118,18 @@ def _plan(schema: Schema) -> _SchemaPlan:
     return plan
 
 
-def _derive(entity_id: str, plan: _SchemaPlan, props: dict[str, list[str]], aliases: dict[str, str]):
+def _amount(props: dict[str, list[str]]) -> float | None:
+    for value in props.get("amount", ()):
+        try:
+            return float(value)
+        except ValueError:
+            continue
+    return None
+
+
+def _derive(
+    entity_id: str, plan: _SchemaPlan, props: dict[str, list[str]], aliases: dict[str, str], grade: str | None
+):
     """The entity row and edge rows that follow from an entity's properties."""
     caption = None
     for name in plan.caption_props:
@@ -134,18 +149,23 @@ def _derive(entity_id: str, plan: _SchemaPlan, props: dict[str, list[str]], alia
             end = max(values)
             break
     schema_name = plan.schema.name
-    entity_row = (entity_id, schema_name, caption, start, end)
+    entity_row = (entity_id, schema_name, caption, start, end, grade)
     edges = []
     if plan.edge_source:
+        amount = _amount(props)
+        currency = props["currency"][0] if amount is not None and props.get("currency") else None
         for source in props.get(plan.edge_source, ()):
             for target in props.get(plan.edge_target, ()):
                 edges.append(
-                    (aliases.get(source, source), aliases.get(target, target), entity_id, None, schema_name, start, end)
+                    (aliases.get(source, source), aliases.get(target, target), entity_id, None, schema_name,
+                     start, end, amount, currency)
                 )
     if plan.entity_props:
         for name in plan.entity_props.intersection(props):
             for target in props[name]:
-                edges.append((entity_id, aliases.get(target, target), entity_id, name, schema_name, start, end))
+                edges.append(
+                    (entity_id, aliases.get(target, target), entity_id, name, schema_name, start, end, None, None)
+                )
     return entity_row, edges
 
 
@@ -341,6 +361,7 @@ class Case:
             cursor = self.conn.cursor()
             source_id = self._insert_source(cursor, source)
             report = IngestReport(source_id=source_id)
+            source_grade = str(source.grade)
             aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
             seen: set[str] = set()
             to_rebuild: set[str] = set()
@@ -349,12 +370,12 @@ class Case:
             for number, item in enumerate(records, start=1):
                 batch.append((number, item))
                 if len(batch) >= INGEST_BATCH:
-                    self._ingest_batch(cursor, batch, source_id, aliases, seen, to_rebuild, report)
+                    self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
                     batch = []
                     if progress:
                         progress(number)
             if batch:
-                self._ingest_batch(cursor, batch, source_id, aliases, seen, to_rebuild, report)
+                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
                 if progress:
                     progress(number)
             for entity_id in to_rebuild:
@@ -392,7 +413,7 @@ class Case:
         )
         return cursor.lastrowid
 
-    def _ingest_batch(self, cursor, batch, source_id, aliases, seen, to_rebuild, report) -> None:
+    def _ingest_batch(self, cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report) -> None:
         record_rows = []
         statements = []
         entity_rows = []
@@ -428,7 +449,7 @@ class Case:
             if entity_id in existing or entity_id in seen or canonical is not None:
                 to_rebuild.add(entity_id)
             else:
-                entity_row, edges = _derive(entity_id, plan, props, aliases)
+                entity_row, edges = _derive(entity_id, plan, props, aliases, grade or source_grade)
                 entity_rows.append(entity_row)
                 edge_rows.extend(edges)
                 report.new_entities += 1
@@ -440,13 +461,10 @@ class Case:
         )
         cursor.executemany("INSERT INTO statements (record_id, prop, value) VALUES (?, ?, ?)", statements)
         cursor.executemany(
-            "INSERT INTO entities (id, schema, caption, start_date, end_date) VALUES (?, ?, ?, ?, ?)", entity_rows
+            "INSERT INTO entities (id, schema, caption, start_date, end_date, grade) VALUES (?, ?, ?, ?, ?, ?)",
+            entity_rows,
         )
-        cursor.executemany(
-            "INSERT INTO edges (source_id, target_id, via_id, prop, schema, start_date, end_date)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            edge_rows,
-        )
+        cursor.executemany(_INSERT_EDGE, edge_rows)
         report.statements += len(statements)
         report.edges += len(edge_rows)
 
@@ -561,13 +579,17 @@ class Case:
                     f"entity {entity_id!r} is described as both {schema.name} and {schema_name}: {error}"
                 ) from error
         props = self._properties(entity_id, cursor)
-        entity_row, edges = _derive(entity_id, _plan(schema), props, aliases)
-        cursor.execute("INSERT INTO entities (id, schema, caption, start_date, end_date) VALUES (?, ?, ?, ?, ?)", entity_row)
-        cursor.executemany(
-            "INSERT INTO edges (source_id, target_id, via_id, prop, schema, start_date, end_date)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            edges,
+        grade = cursor.execute(
+            "SELECT min(coalesce(r.grade, s.reliability || s.credibility)) FROM records r"
+            " JOIN sources s ON s.id = r.source_id WHERE r.entity_id = ?",
+            (entity_id,),
+        ).fetchone()[0]
+        entity_row, edges = _derive(entity_id, _plan(schema), props, aliases, grade)
+        cursor.execute(
+            "INSERT INTO entities (id, schema, caption, start_date, end_date, grade) VALUES (?, ?, ?, ?, ?, ?)",
+            entity_row,
         )
+        cursor.executemany(_INSERT_EDGE, edges)
 
     # ------------------------------------------------------------------ reading
 
@@ -809,6 +831,49 @@ class Case:
         )
         for entity_id in {keep_id, drop_id, *payload["referring"]}:
             self._rebuild_entity(cursor, entity_id)
+
+    # ------------------------------------------------------------------ analysis results
+
+    def record_match_decision(
+        self, left_id: str, right_id: str, decision: str, *, score: float | None = None, reason: str | None = None
+    ) -> None:
+        """Store the analyst's verdict on a candidate match: ``same``, ``different`` or ``unsure``."""
+        self._require_writable()
+        if decision not in ("same", "different", "unsure"):
+            raise CaseError(f"a match decision is same, different or unsure, not {decision!r}")
+        left_id, right_id = sorted((left_id, right_id))
+        with self._write():
+            self.db["match_decisions"].upsert(
+                {"left_id": left_id, "right_id": right_id, "decision": decision, "score": score,
+                 "reason": reason, "decided_at": _now(), "decided_by": _analyst()},
+                pk=("left_id", "right_id"),
+            )
+            self._audit("match.decide", {"left": left_id, "right": right_id, "decision": decision})
+
+    def match_decisions(self) -> dict[tuple[str, str], str]:
+        """``{(left_id, right_id): decision}`` with each pair's ids in sorted order."""
+        return {(row[0], row[1]): row[2] for row in self.conn.execute(
+            "SELECT left_id, right_id, decision FROM match_decisions")}
+
+    def store_metric(self, metric: str, values: dict[str, float]) -> None:
+        """Replace the stored values of one computed measure (e.g. ``pagerank``) for all entities."""
+        self._require_writable()
+        at = _now()
+        with self._write():
+            self.conn.execute("DELETE FROM entity_metrics WHERE metric = ?", (metric,))
+            self.conn.executemany(
+                "INSERT INTO entity_metrics (entity_id, metric, value, computed_at) VALUES (?, ?, ?, ?)",
+                [(entity_id, metric, float(value), at) for entity_id, value in values.items()],
+            )
+            self._audit("analysis.store", {"metric": metric, "entities": len(values)})
+
+    def metric(self, metric: str) -> dict[str, float]:
+        return dict(self.conn.execute("SELECT entity_id, value FROM entity_metrics WHERE metric = ?", (metric,)))
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the case does (every change appends to the audit log): a cache key."""
+        return self.conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
 
     # ------------------------------------------------------------------ chart state
 

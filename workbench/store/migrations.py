@@ -41,6 +41,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             "caption": str,
             "start_date": str,
             "end_date": str,
+            "grade": str,  # the best Admiralty grade among the records that describe the entity
         },
         pk="id",
         not_null={"schema"},
@@ -91,6 +92,8 @@ def _initial(db: sqlite_utils.Database) -> None:
             "schema": str,
             "start_date": str,
             "end_date": str,
+            "amount": float,  # for Payment, Shipment and other Value schemata: what moved
+            "currency": str,
         },
         pk="id",
         not_null={"source_id", "target_id", "via_id", "schema"},
@@ -147,6 +150,19 @@ def _initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("finding_id", "findings", "id")],
     )
     db["finding_entities"].create_index(["entity_id"], index_name="idx_finding_entities_entity")
+
+    # The analyst's decisions on candidate duplicates and list matches, respected next time.
+    db["match_decisions"].create(
+        {"left_id": str, "right_id": str, "decision": str, "score": float, "reason": str,
+         "decided_at": str, "decided_by": str},
+        pk=("left_id", "right_id"),
+        not_null={"decision", "decided_at"},
+    )
+    # Computed measures (centrality, community, ...) for the chart to size and colour by.
+    db["entity_metrics"].create(
+        {"entity_id": str, "metric": str, "value": float, "computed_at": str},
+        pk=("metric", "entity_id"),
+    )
 
     db["audit_log"].create(
         {
