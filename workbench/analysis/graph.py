@@ -1,0 +1,167 @@
+"""The case as a networkx graph: parties as nodes, relationships as edges.
+
+FtM relationship entities (Payment, Ownership, Directorship, Shipment, ...) become edges from
+their source to their target; entity-reference properties (a shipment's forwarder, an
+end-use document's issuer) become edges too. Graphs are cached per case version and filter,
+frozen so that no caller can change what another caller sees.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from workbench.model import model
+from workbench.store import Case
+
+EDGE_SCHEMATA = frozenset(name for name, schema in model.schemata.items() if schema.edge)
+_CACHE: OrderedDict[tuple, nx.MultiDiGraph] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class GraphFilter:
+    """What to include. ``None`` means no restriction.
+
+    ``schemata``: entity types kept as nodes (with their descendants: "LegalEntity" keeps
+    companies and people). ``link_schemata``: relationship types kept (``"forwarder"`` style
+    property names are matched too). ``start``/``end``: ISO dates; dated links outside the
+    window are dropped, undated links kept unless ``keep_undated`` is false. ``min_grade``:
+    drop links whose best source grade is weaker than this (``"C3"`` keeps A1..C3).
+    """
+
+    schemata: frozenset[str] | None = None
+    link_schemata: frozenset[str] | None = None
+    start: str | None = None
+    end: str | None = None
+    keep_undated: bool = True
+    min_grade: str | None = None
+    include_hidden: bool = True
+
+
+def _expand(schemata: frozenset[str] | None) -> set[str] | None:
+    if schemata is None:
+        return None
+    names: set[str] = set()
+    for name in schemata:
+        schema = model.get(name)
+        if schema is None:
+            names.add(name)  # a property name such as "forwarder"
+            continue
+        names.add(schema.name)
+        names.update(descendant.name for descendant in schema.descendants)
+    return names
+
+
+def _grade_ok(grade: str | None, minimum: str | None) -> bool:
+    if minimum is None:
+        return True
+    if not grade:
+        return False
+    return grade[0] <= minimum[0] and grade[1:] <= minimum[1:]
+
+
+def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiDiGraph:
+    """The (frozen, cached) multi-directed graph of ``case`` under ``graph_filter``.
+
+    Node attributes: ``schema``, ``caption``, ``grade``, ``start``, ``hidden``.
+    Edge keys are the ``edges`` table's row ids; attributes: ``via`` (the relationship entity
+    or the entity holding the reference), ``schema``, ``prop`` (None for relationship
+    entities), ``start``, ``end``, ``amount``, ``currency``, ``grade``.
+    """
+    graph_filter = graph_filter or GraphFilter()
+    key = (str(case.path.resolve()), case.version, graph_filter)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        _CACHE.move_to_end(key)
+        return cached
+    graph = _build(case, graph_filter)
+    nx.freeze(graph)
+    _CACHE[key] = graph
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return graph
+
+
+def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
+    node_types = _expand(graph_filter.schemata)
+    link_types = _expand(graph_filter.link_schemata)
+    hidden = {
+        row[0] for row in case.conn.execute("SELECT entity_id FROM chart_items WHERE hidden = 1")
+    }
+    graph = nx.MultiDiGraph()
+    for entity_id, schema, caption, grade, start in case.conn.execute(
+        "SELECT id, schema, caption, grade, start_date FROM entities"
+    ):
+        if schema in EDGE_SCHEMATA:
+            continue
+        if node_types is not None and schema not in node_types:
+            continue
+        if not graph_filter.include_hidden and entity_id in hidden:
+            continue
+        graph.add_node(
+            entity_id, schema=schema, caption=caption or entity_id, grade=grade, start=start,
+            hidden=entity_id in hidden,
+        )
+
+    rows = case.conn.execute(
+        "SELECT e.id, e.source_id, e.target_id, e.via_id, e.prop, e.schema, e.start_date, e.end_date,"
+        " e.amount, e.currency, v.grade FROM edges e LEFT JOIN entities v ON v.id = e.via_id"
+    ).fetchall()
+    # A property edge that starts at a relationship entity (a Shipment's forwarder) is drawn
+    # from that relationship's source party (the exporter), which is a node.
+    sources_of = {}
+    for row in rows:
+        if row[4] is None:
+            sources_of.setdefault(row[3], []).append(row[1])
+    for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in rows:
+        kind = prop if prop is not None else schema
+        if link_types is not None and kind not in link_types and schema not in link_types:
+            continue
+        if start is None and not graph_filter.keep_undated:
+            continue
+        if start is not None:
+            if graph_filter.start and (end or start) < graph_filter.start:
+                continue
+            if graph_filter.end and start > graph_filter.end + "\uffff":
+                continue
+        if not _grade_ok(grade, graph_filter.min_grade):
+            continue
+        if target in sources_of:
+            # A reference to a relationship (an end-use document covering a shipment) is not a
+            # link between two parties; detectors read it from the case instead.
+            continue
+        origins = [source]
+        if prop is not None and schema in EDGE_SCHEMATA:
+            origins = sources_of.get(source, [])
+        for origin in origins:
+            if origin not in graph or target not in graph:
+                # A link to something filtered out (or never imported) is not in this view.
+                if node_types is not None or graph_filter.include_hidden is False:
+                    continue
+                for end_id in (origin, target):
+                    if end_id not in graph:
+                        graph.add_node(end_id, schema=None, caption=end_id, grade=None, start=None, hidden=False)
+            graph.add_edge(
+                origin, target, key=edge_id, via=via, schema=schema, prop=prop, start=start, end=end,
+                amount=amount, currency=currency, grade=grade,
+            )
+    return graph
+
+
+def undirected(graph: nx.MultiDiGraph) -> nx.Graph:
+    """A simple undirected view (parallel links collapsed), for structure and shortest paths."""
+    return nx.Graph(graph)
+
+
+def edge_attributes(graph: nx.MultiDiGraph, u: str, v: str) -> list[dict[str, Any]]:
+    """All links between ``u`` and ``v`` in either direction."""
+    found = []
+    for a, b in ((u, v), (v, u)):
+        if graph.has_edge(a, b):
+            for key, data in graph[a][b].items():
+                found.append({"source": a, "target": b, "key": key, **data})
+    return found
