@@ -225,6 +225,136 @@ def mapping_draft(table: Path, output: Path | None, sheet: str | None) -> None:
         click.echo(text)
 
 
+def _find_entity(case: Case, text: str) -> str:
+    """An entity id from an id or a name (exact, then partial, case-insensitive)."""
+    if case.entity(text) is not None:
+        return case.resolve(text)
+    rows = case.conn.execute(
+        "SELECT id, caption, schema FROM entities WHERE caption = ? COLLATE NOCASE", (text,)
+    ).fetchall()
+    if not rows:
+        rows = case.conn.execute(
+            "SELECT id, caption, schema FROM entities WHERE caption LIKE ? LIMIT 20", (f"%{text}%",)
+        ).fetchall()
+    if len(rows) == 1:
+        return rows[0][0]
+    if not rows:
+        raise CaseError(f"no entity with id or name {text!r}")
+    options = "; ".join(f"{caption} [{schema}] = {entity_id}" for entity_id, caption, schema in rows[:10])
+    raise CaseError(f"{text!r} matches several entities; use an id: {options}")
+
+
+def _caption(case: Case, entity_id: str) -> str:
+    row = case.conn.execute("SELECT caption FROM entities WHERE id = ?", (entity_id,)).fetchone()
+    return row[0] if row and row[0] else entity_id
+
+
+def _table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)] if rows else [len(h) for h in header]
+    click.secho("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), bold=True)
+    for row in rows:
+        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("source")
+@click.argument("target")
+@click.option("--time-ordered", is_flag=True, help="Each step on or after the one before (advancing dates).")
+@click.option("--all", "all_paths", is_flag=True, help="All paths up to --max-length, not just the shortest.")
+@click.option("--max-length", default=4, show_default=True, help="Longest path, in links.")
+@click.option("--max-gap-days", type=int, help="Longest wait between two time-ordered steps.")
+@click.option("--link", "links", multiple=True, help="Only these relationship types (e.g. Payment, Shipment).")
+@click.option("--json", "as_json", is_flag=True)
+def path(case, source, target, time_ordered, all_paths, max_length, max_gap_days, links, as_json) -> None:
+    """Find how SOURCE and TARGET are connected (ids or names)."""
+    from workbench.analysis.graph import GraphFilter, case_graph
+    from workbench.analysis.paths import links_along, simple_paths, time_ordered_path, time_ordered_paths
+
+    with Case.open(case, readonly=True) as opened:
+        source_id, target_id = _find_entity(opened, source), _find_entity(opened, target)
+        graph = case_graph(opened, GraphFilter(link_schemata=frozenset(links) if links else None))
+        try:
+            if time_ordered:
+                kinds = frozenset(links) if links else None
+                if all_paths:
+                    found = time_ordered_paths(graph, source_id, target_id, max_length=max_length,
+                                               max_gap_days=max_gap_days, link_schemata=kinds)
+                else:
+                    one = time_ordered_path(graph, source_id, target_id, max_gap_days=max_gap_days, link_schemata=kinds)
+                    found = [one] if one else []
+            else:
+                node_paths = simple_paths(graph, source_id, target_id, max_length=max_length,
+                                          limit=50 if all_paths else 1)
+                found = [links_along(graph, nodes) for nodes in node_paths]
+        except KeyError as error:
+            raise CaseError(str(error.args[0])) from error
+        if as_json:
+            click.echo(json.dumps([[step.as_dict() for step in steps] for steps in found], indent=2))
+            return
+        if not found:
+            click.echo(f"no {'time-ordered ' if time_ordered else ''}path from {_caption(opened, source_id)} "
+                       f"to {_caption(opened, target_id)} within {max_length} links")
+            sys.exit(1)
+        for number, steps in enumerate(found, start=1):
+            click.secho(f"path {number}: {len(steps)} links", bold=True)
+            _table(
+                [[_caption(opened, s.source), _caption(opened, s.target), s.schema, s.date or "",
+                  f"{s.amount:,.2f} {s.currency or ''}" if s.amount is not None else "", s.via] for s in steps],
+                ["from", "to", "link", "date", "amount", "via"],
+            )
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("entity", required=False)
+@click.option("--from", "start", help="Start of the window (ISO date).")
+@click.option("--to", "end", help="End of the window (ISO date).")
+@click.option("--trace", type=click.Choice(["forward", "backward"]), help="Follow the money from ENTITY.")
+@click.option("--hops", default=4, show_default=True)
+@click.option("--max-days", type=int, help="Longest wait between two traced payments.")
+@click.option("--top", default=20, show_default=True, help="Pairs to list when no ENTITY is given.")
+@click.option("--json", "as_json", is_flag=True)
+def flows(case, entity, start, end, trace, hops, max_days, top, as_json) -> None:
+    """Money in, out and net for ENTITY, a trace of its funds, or the largest payer-payee pairs."""
+    from workbench.analysis.flows import flatten, pair_totals, totals, trace_funds
+    from workbench.analysis.graph import case_graph
+
+    with Case.open(case, readonly=True) as opened:
+        graph = case_graph(opened)
+        if entity is None:
+            pairs = pair_totals(graph, start=start, end=end, limit=top)
+            if as_json:
+                click.echo(json.dumps(pairs, indent=2))
+                return
+            _table([[_caption(opened, p["payer"]), _caption(opened, p["beneficiary"]), f"{p['total']:,.2f}",
+                     p["currency"], p["count"], p["first"] or "", p["last"] or ""] for p in pairs],
+                   ["payer", "beneficiary", "total", "currency", "payments", "first", "last"])
+            return
+        entity_id = _find_entity(opened, entity)
+        try:
+            if trace:
+                steps = trace_funds(graph, entity_id, direction=trace, start=start, max_hops=hops, max_days=max_days)
+                if as_json:
+                    click.echo(json.dumps([step.as_dict() for step in steps], indent=2))
+                    return
+                _table([["  " * (s.hop - 1) + _caption(opened, s.target if trace == "forward" else s.source),
+                         s.date or "", f"{s.amount:,.2f}", f"{s.carried:,.2f}", s.currency or "", s.via]
+                        for s in flatten(steps)],
+                       ["party", "date", "payment", "traced", "currency", "via"])
+                return
+            money = totals(graph, entity_id, start=start, end=end)
+        except KeyError as error:
+            raise CaseError(str(error.args[0])) from error
+        if as_json:
+            click.echo(json.dumps(money, indent=2))
+            return
+        click.secho(_caption(opened, entity_id), bold=True)
+        _table([[currency or "?", f"{row['in']:,.2f}", row["count_in"], f"{row['out']:,.2f}", row["count_out"],
+                 f"{row['net']:,.2f}"] for currency, row in sorted(money.items())],
+               ["currency", "in", "payments in", "out", "payments out", "net"])
+
+
 @main.command()
 def plugins() -> None:
     """List discovered plugins, where each came from, and what failed to load."""

@@ -121,3 +121,32 @@ def test_import_rejects_a_bad_grade(run):
     run("new", "case")
     result = run("import", "case.wbcase", "x.csv", "--grade", "Z9")
     assert result.exit_code == 2 and "A-F" in result.output
+
+
+@pytest.fixture
+def demo(run):
+    assert run("demo").exit_code == 0
+    return "demo.wbcase"
+
+
+def test_path_time_ordered_through_the_uae_front(run, demo):
+    result = run("path", demo, "Rheinfeld", "demo-co-tekhsnab-vostralin", "--time-ordered", "--link", "Shipment")
+    assert result.exit_code == 0, result.output
+    assert "Atlas Crest General Trading FZE" in result.output
+    steps = json.loads(run("path", demo, "Rheinfeld", "demo-co-tekhsnab-vostralin", "--time-ordered",
+                           "--link", "Shipment", "--json").output)[0]
+    assert [s["date"] for s in steps] == sorted(s["date"] for s in steps)
+
+
+def test_path_reports_ambiguous_names(run, demo):
+    result = run("path", demo, "Atlas Crest", "Rheinfeld")
+    assert result.exit_code == 1 and "matches several entities" in result.output
+
+
+def test_flows_pairs_totals_and_trace(run, demo):
+    pairs = json.loads(run("flows", demo, "--json", "--top", "3").output)
+    assert len(pairs) == 3 and pairs[0]["total"] >= pairs[1]["total"]
+    money = json.loads(run("flows", demo, "demo-co-atlas-crest-trading", "--json").output)
+    assert money["USD"]["in"] > 0 and money["USD"]["out"] > 0
+    trace = run("flows", demo, "demo-co-karadeniz-elektronik", "--trace", "forward")
+    assert trace.exit_code == 0 and "Rheinfeld" in trace.output
