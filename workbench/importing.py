@@ -54,6 +54,12 @@ def import_file(
         raise SourceFormatError(f"{path}: no such file")
     importer_class = resolve_importer(path, importer_id)
     importer = importer_class(**(options or {}))
+    recorded_options = importer.source_options()
+    companions = importer.companion_files(path)
+    if companions:
+        recorded_options["companions"] = {
+            companion.name: SourceInfo.from_file(companion).sha256 for companion in companions
+        }
     source = SourceInfo.from_file(
         path,
         importer_id=importer_class.id,
@@ -61,7 +67,7 @@ def import_file(
         grade=grade,
         protected=protected,
         note=note,
-        options=importer.source_options() or None,
+        options=recorded_options or None,
     )
     if not again:
         earlier = case.find_source(source.sha256, importer_class.id, source.options)

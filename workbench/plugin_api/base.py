@@ -133,6 +133,14 @@ class Importer(Plugin):
     def read(self, path: Path) -> Iterator[Record]:
         raise NotImplementedError
 
+    def companion_files(self, path: Path) -> list[Path]:
+        """Other files this import reads beside ``path`` (OFAC's alt.csv beside sdn.csv).
+
+        Their hashes are kept with the source, so a changed companion makes a new import
+        rather than a skipped duplicate.
+        """
+        return []
+
     def source_options(self) -> dict[str, Any]:
         """The parameters that shaped this import, as JSON-able data kept with the source.
 
