@@ -30,10 +30,41 @@ class _CaseErrors(click.Group):
             _fail(error, error.exit_code)
 
 
-@click.group(cls=_CaseErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_CaseErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="workbench")
-def main() -> None:
-    """Workbench: offline link analysis for counterproliferation investigations."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Workbench: offline link analysis for counterproliferation investigations.
+
+    Without a command, opens the desktop app.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(open_)
+
+
+@main.command("open")
+@click.argument("case", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Render the window offscreen to this PNG and exit.")
+@click.option("--size", default="1600x1000", show_default=True, help="Window size for --screenshot, WIDTHxHEIGHT.")
+@click.option("--select", multiple=True, help="Entity id to select before the screenshot (repeatable).")
+def open_(case: Path | None, screenshot: Path | None, size: str, select: tuple[str, ...]) -> None:
+    """Open the desktop app, on CASE if given."""
+    import os
+
+    match = __import__("re").fullmatch(r"(\d+)x(\d+)", size)
+    if not match:
+        raise click.BadParameter(f"{size!r}: expected WIDTHxHEIGHT, e.g. 1600x1000", param_hint="--size")
+    if case is not None:
+        Case.open(case).close()  # a bad case file gets its one-line message here, before any window
+    if screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from workbench.ui.app import run
+
+    code = run(case, screenshot=screenshot, size=(int(match.group(1)), int(match.group(2))), select=list(select))
+    if screenshot is not None and code == 0:
+        click.echo(f"wrote {screenshot}")
+    sys.exit(code)
 
 
 @main.command()

@@ -1,0 +1,60 @@
+"""Start the desktop app, or render it offscreen to a PNG and exit (for tests, docs and bug reports)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from workbench import __version__
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setOrganizationName("Workbench")
+        QCoreApplication.setApplicationName("Workbench")
+        QCoreApplication.setApplicationVersion(__version__)
+        app = QApplication(sys.argv[:1])
+    return app
+
+
+def wait_for_jobs(window, timeout: float = 60.0) -> None:
+    """Let queued work (a first layout in its worker) finish, keeping the event loop turning."""
+    deadline = time.monotonic() + timeout
+    app = QApplication.instance()
+    while window._job is not None and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.AllEvents, 50)
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()
+
+
+def run(case: Path | None = None, *, screenshot: Path | None = None, size: tuple[int, int] = (1600, 1000),
+        select: list[str] | None = None) -> int:
+    """Open the main window on ``case``; with ``screenshot``, save a PNG of the window and exit."""
+    from workbench.ui.main_window import MainWindow
+
+    app = application()
+    window = MainWindow()
+    window.resize(*size)
+    window.show()
+    if case is not None and not window.open_case(case):
+        return 2
+    if screenshot is None:
+        return app.exec()
+    wait_for_jobs(window)
+    for entity_id in select or []:
+        window.find_entity(entity_id)
+    QTimer.singleShot(0, lambda: None)
+    for _ in range(10):
+        app.processEvents()
+    window.chart._update_labels()
+    app.processEvents()
+    image = window.grab()
+    ok = image.save(str(screenshot))
+    window.close()
+    return 0 if ok else 3

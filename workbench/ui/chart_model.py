@@ -1,0 +1,167 @@
+"""The chart as plain data: what is on it, where, and what is selected. No Qt here.
+
+The view listens to the model (napari's habit): a test can build the bare model from a case,
+wrap it in a view, change the model and check that the view followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from workbench.analysis.graph import GraphFilter, case_graph
+from workbench.model.grading import parse_grade
+from workbench.store import Case
+
+Listener = Callable[[str], None]
+
+
+@dataclass
+class ChartLink:
+    source: int
+    target: int
+    schema: str
+    prop: str | None
+    via: str
+    label: str
+    weak: bool
+    directed: bool
+
+
+@dataclass
+class ChartModel:
+    """Nodes (parties) with positions, links between them, selection and visibility."""
+
+    ids: list[str] = field(default_factory=list)
+    schemata: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    grades: list[str | None] = field(default_factory=list)
+    positions: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    pinned: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    visible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    links: list[ChartLink] = field(default_factory=list)
+    selected: set[int] = field(default_factory=set)
+    highlighted_links: set[int] = field(default_factory=set)
+    graph: nx.MultiDiGraph | None = None
+    _listeners: list[Listener] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_case(cls, case: Case, graph_filter: GraphFilter | None = None) -> "ChartModel":
+        graph = case_graph(case, graph_filter)
+        model = cls()
+        model.load(case, graph)
+        return model
+
+    def load(self, case: Case, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+        self.ids = list(graph.nodes)
+        index = {node: i for i, node in enumerate(self.ids)}
+        data = graph.nodes
+        self.schemata = [data[n]["schema"] or "Thing" for n in self.ids]
+        self.captions = [data[n]["caption"] or n for n in self.ids]
+        self.grades = [data[n]["grade"] for n in self.ids]
+        stored = {
+            row[0]: row[1:]
+            for row in case.conn.execute("SELECT entity_id, x, y, pinned, hidden FROM chart_items")
+        }
+        count = len(self.ids)
+        self.positions = np.full((count, 2), np.nan)
+        self.pinned = np.zeros(count, dtype=bool)
+        self.visible = np.ones(count, dtype=bool)
+        for i, node in enumerate(self.ids):
+            row = stored.get(node)
+            if row is None:
+                continue
+            x, y, pinned, hidden = row
+            if x is not None and y is not None:
+                self.positions[i] = (x, y)
+            self.pinned[i] = bool(pinned)
+            self.visible[i] = not hidden
+        self.links = []
+        for u, v, attrs in graph.edges(data=True):
+            grade = attrs.get("grade")
+            weak = True if not grade else parse_grade(grade).is_weak
+            self.links.append(
+                ChartLink(index[u], index[v], attrs["schema"], attrs.get("prop"), attrs["via"],
+                          _link_label(attrs), weak, attrs.get("prop") is None)
+            )
+        self.selected = set()
+        self.highlighted_links = set()
+        self.notify("reset")
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def notify(self, what: str) -> None:
+        for listener in list(self._listeners):
+            listener(what)
+
+    # ------------------------------------------------------------------ queries
+
+    def index_of(self, entity_id: str) -> int | None:
+        try:
+            return self.ids.index(entity_id)
+        except ValueError:
+            return None
+
+    @property
+    def unplaced(self) -> np.ndarray:
+        return np.isnan(self.positions).any(axis=1)
+
+    def selected_ids(self) -> list[str]:
+        return [self.ids[i] for i in sorted(self.selected)]
+
+    def neighbours(self, indices: Iterable[int]) -> set[int]:
+        wanted = set(indices)
+        found = set()
+        for link in self.links:
+            if link.source in wanted:
+                found.add(link.target)
+            if link.target in wanted:
+                found.add(link.source)
+        return found - wanted
+
+    # ------------------------------------------------------------------ changes
+
+    def set_positions(self, positions: dict[str, tuple[float, float]]) -> None:
+        for entity_id, (x, y) in positions.items():
+            i = self.index_of(entity_id)
+            if i is not None:
+                self.positions[i] = (x, y)
+        self.notify("positions")
+
+    def select(self, indices: Iterable[int], *, add: bool = False) -> None:
+        indices = {i for i in indices if self.visible[i]}
+        self.selected = (self.selected | indices) if add else indices
+        self.notify("selection")
+
+    def set_visible(self, indices: Iterable[int], visible: bool) -> None:
+        for i in indices:
+            self.visible[i] = visible
+        if not visible:
+            self.selected -= set(indices)
+        self.notify("visibility")
+
+    def highlight_path(self, node_ids: list[str]) -> None:
+        """Select the nodes of a path and highlight the links between consecutive ones."""
+        positions = [self.index_of(n) for n in node_ids]
+        pairs = {frozenset(p) for p in zip(positions, positions[1:])}
+        self.highlighted_links = {k for k, link in enumerate(self.links) if frozenset((link.source, link.target)) in pairs}
+        self.selected = {p for p in positions if p is not None}
+        self.notify("selection")
+
+
+def _link_label(attrs: dict) -> str:
+    parts = [attrs.get("prop") or attrs["schema"]]
+    if attrs.get("amount") is not None:
+        parts.append(f"{attrs['amount']:,.0f} {attrs.get('currency') or ''}".strip())
+    if attrs.get("start"):
+        parts.append(attrs["start"][:10])
+    return " · ".join(parts)

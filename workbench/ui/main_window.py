@@ -1,0 +1,480 @@
+"""The main window: chart in the centre, inspector and case browser docked, menus and shortcuts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, QStringListModel, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.analysis.graph import case_graph
+from workbench.store import SUFFIX, Case, CaseError
+from workbench.ui.chart_model import ChartModel
+from workbench.ui.chart_view import ChartView
+from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
+from workbench.ui.workers import Cancelled, start_job
+
+MAX_RECENT = 8
+
+
+def demo_case_path() -> Path:
+    """Where the app keeps its copy of the demo case (rebuilt if deleted)."""
+    import os
+
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "workbench" / ("demo" + SUFFIX)
+
+
+def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "force"):
+    """Positions for the chart, from the analysis engine (no Qt), run in a worker thread."""
+    from workbench.analysis import layout
+
+    if kind == "hierarchical":
+        return layout.hierarchical(graph)
+    if kind == "circular":
+        return layout.circular(graph)
+    if kind == "type":
+        return layout.by_type(graph)
+    try:
+        return layout.force_directed(graph, pinned=pinned, initial=initial, progress=progress, cancelled=cancelled)
+    except layout.LayoutCancelled as error:
+        raise Cancelled() from error
+
+
+class StartPage(QWidget):
+    """What an empty window shows: the way to the demo case is one click."""
+
+    def __init__(self, window: "MainWindow"):
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        title = QLabel("<h2>Workbench</h2><p>Offline link analysis for counterproliferation investigations.</p>")
+        title.setAlignment(Qt.AlignCenter)
+        layout.addWidget(title)
+        for label, slot in (("Open the demo case", window.open_demo), ("Open a case…", window.open_dialog),
+                            ("New case…", window.new_dialog)):
+            button = QPushButton(label)
+            button.setMinimumHeight(34)
+            button.clicked.connect(slot)
+            layout.addWidget(button, alignment=Qt.AlignCenter)
+        layout.addStretch(2)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self):
+        super().__init__()
+        self.setWindowTitle("Workbench")
+        self.case: Case | None = None
+        self.model = ChartModel()
+        self.chart = ChartView(self.model)
+        self.chart.nodesMoved.connect(self._save_moves)
+        self.model.subscribe(self._on_model)
+        self._job = None
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(StartPage(self))
+        self.stack.addWidget(self.chart)
+        self.setCentralWidget(self.stack)
+
+        self.inspector = InspectorPanel()
+        self.browser = CaseBrowserPanel()
+        self.browser.entityActivated.connect(self.find_entity)
+        for title, widget, area in (("Inspector", self.inspector, Qt.RightDockWidgetArea),
+                                    ("Case", self.browser, Qt.LeftDockWidgetArea)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(title)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(200)
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self._cancel_job)
+        self.status = QLabel("")
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self._build_actions()
+        self.resize(1600, 1000)
+
+    # ------------------------------------------------------------------ actions
+
+    def _action(self, menu, text, slot, shortcut=None, tip=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New case…", self.new_dialog, QKeySequence.New)
+        self._action(file_menu, "&Open case…", self.open_dialog, QKeySequence.Open)
+        self._action(file_menu, "Open the &demo case", self.open_demo)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._action(file_menu, "Save case &as…", self.save_as_dialog, QKeySequence.SaveAs)
+        file_menu.addSeparator()
+        self._action(file_menu, "Save &view…", self.save_view, "Ctrl+Shift+S")
+        self._action(file_menu, "Export chart &image…", self.export_image, "Ctrl+Shift+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        self._refresh_recent()
+
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo", self.undo, QKeySequence.Undo)
+        self.redo_action = self._action(edit, "&Redo", self.redo, QKeySequence.Redo)
+        edit.addSeparator()
+        self._action(edit, "Select &all", lambda: self.model.select(range(len(self.model.ids))), QKeySequence.SelectAll)
+        self._action(edit, "&Find…", self.focus_search, QKeySequence.Find)
+
+        chart = bar.addMenu("&Chart")
+        self._action(chart, "&Hide selected", self.hide_selected, QKeySequence.Delete)
+        self._action(chart, "Show &all hidden", self.show_all, "Ctrl+Shift+H")
+        self._action(chart, "E&xpand neighbours", self.expand_selected, "Ctrl+E",
+                     "Show the hidden entities linked to the selection")
+        self._action(chart, "&Pin / unpin selected", self.toggle_pin, "P")
+        chart.addSeparator()
+        self._action(chart, "&Force-directed layout", lambda: self.run_layout("force"), "Ctrl+L")
+        self._action(chart, "Hie&rarchical layout (ownership)", lambda: self.run_layout("hierarchical"), "Ctrl+Shift+L")
+        self._action(chart, "&Circular layout", lambda: self.run_layout("circular"))
+        self._action(chart, "Group by &type", lambda: self.run_layout("type"))
+        self._action(chart, "&Fit to window", self.chart.fit, "F")
+
+        analysis = bar.addMenu("&Analysis")
+        self._action(analysis, "Find &path between two selected", self.find_path, "Ctrl+P")
+        self._action(analysis, "Find &time-ordered path", lambda: self.find_path(time_ordered=True), "Ctrl+Shift+P")
+        self._action(analysis, "&Ego network of selected", self.ego_network, "Ctrl+G")
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+        toolbar.addSeparator()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find entity (Ctrl+F)")
+        self.search.setMaximumWidth(320)
+        self.completions = QStringListModel()
+        completer = QCompleter(self.completions, self)
+        completer.setCaseSensitivity(Qt.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchContains)
+        self.search.setCompleter(completer)
+        self.search.returnPressed.connect(lambda: self.find_text(self.search.text()))
+        completer.activated.connect(self.find_text)
+        toolbar.addWidget(self.search)
+        self.addToolBar(toolbar)
+
+    # ------------------------------------------------------------------ cases
+
+    def open_case(self, path: str | Path) -> bool:
+        try:
+            case = Case.open(path)
+        except CaseError as error:
+            QMessageBox.warning(self, "Cannot open case", str(error))
+            return False
+        if self.case is not None:
+            self.case.close()
+        self.case = case
+        self.setWindowTitle(f"{case.meta('title')} — Workbench")
+        self._remember(case.path)
+        self.reload(fit=True)
+        self.browser.load(case)
+        self.stack.setCurrentWidget(self.chart)
+        if self.model.unplaced.any():
+            self.run_layout("force", initial=True)
+        return True
+
+    def open_demo(self) -> None:
+        from workbench.demo import build_demo_case
+
+        path = demo_case_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            build_demo_case(path).close()
+        self.open_case(path)
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open case", str(Path.home()), f"Cases (*{SUFFIX});;All files (*)")
+        if name:
+            self.open_case(name)
+
+    def new_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "New case", str(Path.home()), f"Cases (*{SUFFIX})")
+        if name:
+            try:
+                Case.create(name).close()
+            except CaseError as error:
+                QMessageBox.warning(self, "Cannot create case", str(error))
+                return
+            self.open_case(name if name.endswith(SUFFIX) else name + SUFFIX)
+
+    def save_as_dialog(self) -> None:
+        if self.case is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save case as", str(self.case.path.parent), f"Cases (*{SUFFIX})")
+        if not name:
+            return
+        target = Path(name if name.endswith(SUFFIX) else name + SUFFIX)
+        # SQLite's backup API copies a consistent snapshot, WAL included.
+        import sqlite3
+
+        destination = sqlite3.connect(target)
+        self.case.conn.backup(destination)
+        destination.close()
+        self.open_case(target)
+
+    def _remember(self, path: Path) -> None:
+        settings = QSettings()
+        recent = [str(path.resolve())] + [p for p in settings.value("recent", [], list) if p != str(path.resolve())]
+        settings.setValue("recent", recent[:MAX_RECENT])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in QSettings().value("recent", [], list):
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_case(p))
+
+    def reload(self, fit: bool = False) -> None:
+        """Rebuild the chart model from the case (after an import, an undo or a merge)."""
+        if self.case is None:
+            return
+        self.model.load(self.case, case_graph(self.case))
+        self.completions.setStringList(sorted(set(self.model.captions)))
+        if fit:
+            self.chart.fit()
+        self._update_status()
+
+    # ------------------------------------------------------------------ chart edits (undoable)
+
+    def _save_moves(self, moved: dict) -> None:
+        if self.case is None:
+            return
+        label = f"Move {len(moved)} item{'s' if len(moved) != 1 else ''}"
+        self.case.set_chart_items({eid: {"x": x, "y": y} for eid, (x, y) in moved.items()}, label=label)
+        self._update_status()
+
+    def hide_selected(self) -> None:
+        chosen = sorted(self.model.selected)
+        if not chosen or self.case is None:
+            return
+        self.case.set_chart_items({self.model.ids[i]: {"hidden": 1} for i in chosen}, label=f"Hide {len(chosen)} items")
+        self.model.set_visible(chosen, False)
+        self._update_status()
+
+    def show_all(self) -> None:
+        hidden = np.flatnonzero(~self.model.visible).tolist()
+        if hidden and self.case is not None:
+            self.case.set_chart_items({self.model.ids[i]: {"hidden": 0} for i in hidden}, label="Show all")
+            self.model.set_visible(hidden, True)
+            self._update_status()
+
+    def expand_selected(self) -> None:
+        neighbours = [i for i in self.model.neighbours(self.model.selected) if not self.model.visible[i]]
+        if not neighbours or self.case is None:
+            self.status.setText("No hidden neighbours to expand")
+            return
+        self.case.set_chart_items({self.model.ids[i]: {"hidden": 0} for i in neighbours},
+                                  label=f"Expand {len(neighbours)} neighbours")
+        self.model.set_visible(neighbours, True)
+        self.model.select(neighbours, add=True)
+        self._update_status()
+
+    def toggle_pin(self) -> None:
+        chosen = sorted(self.model.selected)
+        if not chosen or self.case is None:
+            return
+        pin = not all(self.model.pinned[i] for i in chosen)
+        self.case.set_chart_items({self.model.ids[i]: {"pinned": int(pin)} for i in chosen},
+                                  label=("Pin" if pin else "Unpin") + f" {len(chosen)} items")
+        self.model.pinned[chosen] = pin
+        self._update_status()
+
+    def undo(self) -> None:
+        if self.case is not None and self.case.undo():
+            self.reload()
+
+    def redo(self) -> None:
+        if self.case is not None and self.case.redo():
+            self.reload()
+
+    # ------------------------------------------------------------------ layout in a worker
+
+    def run_layout(self, kind: str = "force", initial: bool = False) -> None:
+        if self.case is None or self._job is not None:
+            return
+        graph = self.model.graph.subgraph([n for i, n in enumerate(self.model.ids) if self.model.visible[i]])
+        placed = ~self.model.unplaced
+        pinned = {self.model.ids[i]: tuple(self.model.positions[i]) for i in np.flatnonzero(self.model.pinned & placed)}
+        start = {self.model.ids[i]: tuple(self.model.positions[i]) for i in np.flatnonzero(placed)}
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.status.setText("Laying out…")
+
+        def job(progress, cancelled):
+            return compute_layout(graph, pinned, start or None, progress, cancelled, kind)
+
+        def finished(positions):
+            self._end_job()
+            self.case.set_chart_items({eid: {"x": float(x), "y": float(y)} for eid, (x, y) in positions.items()},
+                                      label="Initial layout" if initial else f"Layout ({kind})")
+            self.model.set_positions(positions)
+            self.chart.fit()
+            self._update_status()
+
+        def failed(message):
+            self._end_job()
+            # The status bar, not a modal box: a failed layout leaves the chart as it was.
+            self.status.setText(f"Layout failed: {message}")
+
+        def cancelled_():
+            self._end_job()
+            self.status.setText("Layout cancelled; nothing moved")
+
+        self._job = start_job(self, job, finished, failed, lambda f: self.progress.setValue(int(f * 100)), cancelled_)
+
+    def _cancel_job(self) -> None:
+        if self._job is not None:
+            self._job[1].cancel()
+
+    def _end_job(self) -> None:
+        self._job = None
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    # ------------------------------------------------------------------ finding
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def find_text(self, text: str) -> None:
+        text = text.strip().lower()
+        if not text:
+            return
+        matches = [i for i, caption in enumerate(self.model.captions) if text in caption.lower()]
+        exact = [i for i in matches if self.model.captions[i].lower() == text]
+        chosen = exact or matches
+        if not chosen:
+            self.status.setText(f"No entity matches {text!r}")
+            return
+        self._reveal(chosen)
+
+    def find_entity(self, entity_id: str) -> None:
+        index = self.model.index_of(self.case.resolve(entity_id)) if self.case else None
+        if index is None:
+            self.status.setText("That entity is not on the chart (it is a relationship or filtered out)")
+            return
+        self._reveal([index])
+
+    def _reveal(self, indices: list[int]) -> None:
+        hidden = [i for i in indices if not self.model.visible[i]]
+        if hidden:
+            self.model.set_visible(hidden, True)
+        self.model.select(indices)
+        self.chart.centre_on(indices[0])
+
+    def find_path(self, time_ordered: bool = False) -> None:
+        from workbench.analysis.paths import shortest_path, time_ordered_path
+
+        chosen = self.model.selected_ids()
+        if len(chosen) != 2:
+            QMessageBox.information(self, "Find path", "Select exactly two entities (Ctrl+click the second).")
+            return
+        graph = self.model.graph
+        if time_ordered:
+            steps = time_ordered_path(graph, chosen[0], chosen[1]) or time_ordered_path(graph, chosen[1], chosen[0])
+            nodes = [steps[0].source] + [s.target for s in steps] if steps else None
+        else:
+            nodes = shortest_path(graph, chosen[0], chosen[1])
+        if not nodes:
+            self.status.setText("No path between the two selected entities")
+            return
+        self.model.highlight_path(nodes)
+        self.status.setText(f"Path of {len(nodes) - 1} links: " + " → ".join(self.model.captions[self.model.index_of(n)] for n in nodes))
+
+    def ego_network(self) -> None:
+        if not self.model.selected:
+            return
+        depth, ok = QInputDialog.getInt(self, "Ego network", "Depth (links):", 1, 1, 5)
+        if not ok:
+            return
+        from workbench.analysis.paths import ego_network
+
+        keep = set()
+        for entity_id in self.model.selected_ids():
+            keep.update(ego_network(self.model.graph, entity_id, depth))
+        to_hide = [i for i, n in enumerate(self.model.ids) if n not in keep and self.model.visible[i]]
+        self.case.set_chart_items({self.model.ids[i]: {"hidden": 1} for i in to_hide}, label="Ego network")
+        self.model.set_visible(to_hide, False)
+        self.chart.fit()
+        self._update_status()
+
+    def save_view(self) -> None:
+        if self.case is None:
+            return
+        name, ok = QInputDialog.getText(self, "Save view", "Name:")
+        if ok and name:
+            hidden = [self.model.ids[i] for i in np.flatnonzero(~self.model.visible)]
+            rect = self.chart.viewbox.viewRect()
+            self.case.save_view(name, {"hidden": hidden, "range": [rect.x(), rect.y(), rect.width(), rect.height()]})
+            self.browser.load(self.case)
+
+    def export_image(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export chart image", str(Path.home() / "chart.png"), "PNG (*.png)")
+        if name:
+            self.chart.grab().save(name)
+
+    # ------------------------------------------------------------------ status
+
+    def _on_model(self, what: str) -> None:
+        if what == "selection":
+            chosen = self.model.selected_ids()
+            self.inspector.show_entity(self.case, chosen[0] if len(chosen) == 1 else None, len(chosen))
+            self._update_status()
+
+    def _update_status(self) -> None:
+        if self.case is None:
+            return
+        visible = int(self.model.visible.sum())
+        text = f"{visible:,} of {len(self.model.ids):,} entities shown · {len(self.model.links):,} links"
+        if self.model.selected:
+            text += f" · {len(self.model.selected)} selected"
+        self.status.setText(text)
+        undo, redo = self.case.undo_label(), self.case.redo_label()
+        self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
+        self.undo_action.setEnabled(undo is not None)
+        self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
+        self.redo_action.setEnabled(redo is not None)
+
+    def closeEvent(self, event) -> None:
+        if self._job is not None:
+            self._job[1].cancel()
+            self._job[0].wait(3000)
+        if self.case is not None:
+            self.case.close()
+        super().closeEvent(event)
