@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.ui.chart_model import ChartModel
@@ -31,6 +31,77 @@ NODE_SIZE = 22
 HIT_RADIUS = 13
 MAX_LABELS = 250
 MAX_LINK_LABELS = 120
+# Above this many links, the link layer is drawn once into an image when the view settles and
+# that image is moved and scaled while panning (DESIGN.md: links are the cost).
+LIVE_LINK_LIMIT = 4000
+MAX_ARROWS_IN_VIEW = 3000
+
+
+class LinkLayer(pg.GraphicsObject):
+    """All links, one path per pen, drawn live on small charts and from a cached image on big ones."""
+
+    def __init__(self, viewbox: pg.ViewBox):
+        super().__init__()
+        self.viewbox = viewbox
+        self.paths: list[tuple[QPen, QPainterPath]] = []
+        self.link_count = 0
+        self._bounds = QRectF()
+        self._image: QImage | None = None
+        self._image_rect: QRectF | None = None
+        self._settle = QTimer(singleShot=True, interval=120, timeout=self.render_cache)
+        viewbox.sigRangeChanged.connect(self._range_changed)
+
+    def set_paths(self, paths: list[tuple[QPen, QPainterPath]], link_count: int) -> None:
+        self.prepareGeometryChange()
+        self.paths = paths
+        self.link_count = link_count
+        bounds = QRectF()
+        for _, path in paths:
+            bounds = bounds.united(path.boundingRect())
+        self._bounds = bounds
+        self._image = None
+        if self.cached:
+            self._settle.start()
+        self.update()
+
+    @property
+    def cached(self) -> bool:
+        return self.link_count > LIVE_LINK_LIMIT
+
+    def _range_changed(self, *_):
+        if self.cached:
+            self._settle.start()
+
+    def render_cache(self) -> None:
+        """Draw every link once into an image of the current view (about 0.1 s for 30,000)."""
+        if not self.cached:
+            return
+        rect = self.viewbox.viewRect()
+        pixels = self.viewbox.sceneBoundingRect()
+        width, height = max(int(pixels.width()), 1), max(int(pixels.height()), 1)
+        image = QImage(width, height, QImage.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QPainter(image)
+        painter.scale(width / rect.width(), height / rect.height())
+        painter.translate(-rect.left(), -rect.top())
+        self._draw(painter)
+        painter.end()
+        self._image, self._image_rect = image, rect
+        self.update()
+
+    def _draw(self, painter: QPainter) -> None:
+        for pen, path in self.paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter, *args) -> None:
+        if self.cached and self._image is not None:
+            painter.drawImage(self._image_rect, self._image)
+        else:
+            self._draw(painter)
 
 
 class ChartViewBox(pg.ViewBox):
@@ -110,7 +181,8 @@ class ChartView(pg.GraphicsView):
         self.model = model
         self.viewbox = ChartViewBox(self)
         self.setCentralItem(self.viewbox)
-        self._edge_items: dict[tuple[str, bool], pg.PlotCurveItem] = {}
+        self._link_layer = LinkLayer(self.viewbox)
+        self._link_layer.setZValue(-10)
         self._highlight_item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(HIGHLIGHT_COLOUR, width=4))
         self._arrow_item = pg.ScatterPlotItem(pxMode=True, pen=None)
         self._node_items: dict[str, pg.ScatterPlotItem] = {}
@@ -119,7 +191,7 @@ class ChartView(pg.GraphicsView):
         self._labels: list[pg.TextItem] = []
         self._link_labels: list[pg.TextItem] = []
         self._drag_start: np.ndarray | None = None
-        for item in (self._highlight_item, self._arrow_item):
+        for item in (self._link_layer, self._highlight_item, self._arrow_item):
             self.viewbox.addItem(item)
         self.viewbox.addItem(self._selection_item)
         self._label_timer = QTimer(self, singleShot=True, interval=40, timeout=self._update_labels)
@@ -139,19 +211,14 @@ class ChartView(pg.GraphicsView):
             self._label_timer.start()
 
     def _rebuild(self) -> None:
-        for item in list(self._edge_items.values()) + list(self._node_items.values()):
+        for item in self._node_items.values():
             self.viewbox.removeItem(item)
-        self._edge_items.clear()
         self._node_items.clear()
         model = self.model
         self._links_by_style: dict[tuple[str, bool], list[int]] = defaultdict(list)
         for k, link in enumerate(model.links):
             self._links_by_style[(link.schema, link.weak)].append(k)
-        for style in sorted(self._links_by_style):
-            item = pg.PlotCurveItem(connect="pairs", pen=link_pen(*style), antialias=False)
-            item.setZValue(-10)
-            self.viewbox.addItem(item)
-            self._edge_items[style] = item
+        self._pens = {style: link_pen(*style) for style in self._links_by_style}
         self._nodes_by_type: dict[str, np.ndarray] = {}
         for schema in sorted(set(model.schemata)):
             members = np.array([i for i, s in enumerate(model.schemata) if s == schema], dtype=int)
@@ -176,14 +243,19 @@ class ChartView(pg.GraphicsView):
             shown = members[visible[members]] if len(members) else members
             self._node_items[schema].setData(pos=pos[shown] if len(shown) else np.zeros((0, 2)))
         arrows, angles = [], []
-        for style, indices in self._links_by_style.items():
+        paths = []
+        drawn = 0
+        for style in sorted(self._links_by_style):
+            indices = self._links_by_style[style]
             src = np.array([model.links[k].source for k in indices], dtype=int)
             dst = np.array([model.links[k].target for k in indices], dtype=int)
             keep = visible[src] & visible[dst]
             src, dst = src[keep], dst[keep]
-            xy = np.empty((len(src) * 2, 2))
-            xy[0::2], xy[1::2] = pos[src], pos[dst]
-            self._edge_items[style].setData(xy[:, 0], xy[:, 1]) if len(xy) else self._edge_items[style].setData([], [])
+            if len(src):
+                xy = np.empty((len(src) * 2, 2))
+                xy[0::2], xy[1::2] = pos[src], pos[dst]
+                paths.append((self._pens[style], pg.arrayToQPath(xy[:, 0], xy[:, 1], connect="pairs")))
+                drawn += len(src)
             directed = np.array([model.links[k].directed for k, k_keep in zip(indices, keep) if k_keep], dtype=bool)
             if len(src) and directed.any():
                 a, b = pos[src[directed]], pos[dst[directed]]
@@ -196,6 +268,7 @@ class ChartView(pg.GraphicsView):
                                      brush=pg.mkBrush("#475569"), pen=None)
         else:
             self._arrow_item.setData(pos=np.zeros((0, 2)))
+        self._link_layer.set_paths(paths, drawn)
         self._redraw_selection()
         self._label_timer.start()
 
@@ -222,6 +295,8 @@ class ChartView(pg.GraphicsView):
             & (pos[:, 1] >= rect.top()) & (pos[:, 1] <= rect.bottom())
         )
         shown = np.flatnonzero(inside) if inside.sum() <= MAX_LABELS else np.array([], dtype=int)
+        # Arrowheads only when few enough links are in view to tell them apart.
+        self._arrow_item.setVisible(bool(len(inside)) and bool(len(model.links) * inside.mean() <= MAX_ARROWS_IN_VIEW))
         self._ensure_labels(self._labels, len(shown), colour="#0f172a")
         for label, i in zip(self._labels, shown):
             label.setText(_short(model.captions[i], 34))
