@@ -104,6 +104,13 @@ class LinkLayer(pg.GraphicsObject):
             self._draw(painter)
 
 
+class _PassiveScatter(pg.ScatterPlotItem):
+    """A scatter that lets clicks through to the view box, which hit-tests all nodes at once."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+
 class ChartViewBox(pg.ViewBox):
     """Pans on empty space, moves nodes when dragging one, rubber-bands with Shift held."""
 
@@ -184,16 +191,16 @@ class ChartView(pg.GraphicsView):
         self._link_layer = LinkLayer(self.viewbox)
         self._link_layer.setZValue(-10)
         self._highlight_item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(HIGHLIGHT_COLOUR, width=4))
-        self._arrow_item = pg.ScatterPlotItem(pxMode=True, pen=None)
+        self._arrow_item = _PassiveScatter(pxMode=True, pen=None)
         self._node_items: dict[str, pg.ScatterPlotItem] = {}
-        self._selection_item = pg.ScatterPlotItem(pxMode=True, size=NODE_SIZE + 12, symbol="o",
+        self._selection_item = _PassiveScatter(pxMode=True, size=NODE_SIZE + 12, symbol="o",
                                                   pen=pg.mkPen(SELECTION_COLOUR, width=3), brush=pg.mkBrush(250, 204, 21, 70))
         self._labels: list[pg.TextItem] = []
         self._link_labels: list[pg.TextItem] = []
         self._drag_start: np.ndarray | None = None
-        for item in (self._link_layer, self._highlight_item, self._arrow_item):
+        for item in (self._link_layer, self._highlight_item, self._arrow_item, self._selection_item):
+            item.setAcceptedMouseButtons(Qt.NoButton)
             self.viewbox.addItem(item)
-        self.viewbox.addItem(self._selection_item)
         self._label_timer = QTimer(self, singleShot=True, interval=40, timeout=self._update_labels)
         self.viewbox.sigRangeChanged.connect(lambda *_: self._label_timer.start())
         model.subscribe(self._on_model)
@@ -224,9 +231,11 @@ class ChartView(pg.GraphicsView):
             members = np.array([i for i, s in enumerate(model.schemata) if s == schema], dtype=int)
             self._nodes_by_type[schema] = members
             colour = node_colour(schema)
-            item = pg.ScatterPlotItem(pxMode=True, size=NODE_SIZE, symbol=node_icon(schema),
+            item = _PassiveScatter(pxMode=True, size=NODE_SIZE, symbol=node_icon(schema),
                                       pen=pg.mkPen(colour.darker(140), width=1), brush=QBrush(colour))
             item.setZValue(10)
+            # Clicks and drags go to the view box, which hit-tests all nodes at once.
+            item.setAcceptedMouseButtons(Qt.NoButton)
             self.viewbox.addItem(item)
             self._node_items[schema] = item
         self._arrow_item.setZValue(-5)
@@ -332,6 +341,7 @@ class ChartView(pg.GraphicsView):
             font.setPointSize(size)
             label.setFont(font)
             label.setZValue(20 if size == 8 else 15)
+            label.setAcceptedMouseButtons(Qt.NoButton)
             self.viewbox.addItem(label, ignoreBounds=True)
             pool.append(label)
 

@@ -96,12 +96,15 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel()
         self.browser = CaseBrowserPanel()
         self.browser.entityActivated.connect(self.find_entity)
-        for title, widget, area in (("Inspector", self.inspector, Qt.RightDockWidgetArea),
-                                    ("Case", self.browser, Qt.LeftDockWidgetArea)):
+        docks = []
+        for title, widget, area in (("Case", self.browser, Qt.LeftDockWidgetArea),
+                                    ("Inspector", self.inspector, Qt.RightDockWidgetArea)):
             dock = QDockWidget(title, self)
             dock.setObjectName(title)
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
+            docks.append(dock)
+        self.resizeDocks(docks, [260, 420], Qt.Horizontal)
 
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)

@@ -25,6 +25,7 @@ class InspectorPanel(QWidget):
         self.title = QLabel("Nothing selected")
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: bold; font-size: 13px; padding: 4px;")
+        self.title.setMinimumHeight(48)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Property", "Value", "Grade", "Source"])
         self.tree.setColumnWidth(0, 120)

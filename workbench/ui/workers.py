@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 
 class Cancelled(Exception):
@@ -45,18 +45,46 @@ class JobWorker(QObject):
                 self.finished.emit(result)
 
 
+class _Relay(QObject):
+    """Lives in the GUI thread so that the callbacks run there, never in the worker's thread."""
+
+    def __init__(self, parent, on_finished, on_failed, on_progress, on_cancelled):
+        super().__init__(parent)
+        self._callbacks = (on_finished, on_failed, on_progress, on_cancelled)
+
+    @Slot(object)
+    def finished(self, result):
+        self._callbacks[0](result)
+        self.deleteLater()
+
+    @Slot(str)
+    def failed(self, message):
+        self._callbacks[1](message)
+        self.deleteLater()
+
+    @Slot(float)
+    def progress(self, fraction):
+        if self._callbacks[2] is not None:
+            self._callbacks[2](fraction)
+
+    @Slot()
+    def cancelled(self):
+        if self._callbacks[3] is not None:
+            self._callbacks[3]()
+        self.deleteLater()
+
+
 def start_job(parent: QObject, job, on_finished, on_failed, on_progress=None, on_cancelled=None) -> tuple[QThread, JobWorker]:
-    """Start ``job`` in a new thread owned by ``parent``; the thread ends itself when done."""
+    """Start ``job`` in a new thread owned by ``parent``; callbacks run in the GUI thread."""
     thread = QThread(parent)
     worker = JobWorker(job)
     worker.moveToThread(thread)
+    relay = _Relay(parent, on_finished, on_failed, on_progress, on_cancelled)
     thread.started.connect(worker.run)
-    worker.finished.connect(on_finished)
-    worker.failed.connect(on_failed)
-    if on_progress is not None:
-        worker.progress.connect(on_progress)
-    if on_cancelled is not None:
-        worker.cancelled.connect(on_cancelled)
+    worker.finished.connect(relay.finished, Qt.QueuedConnection)
+    worker.failed.connect(relay.failed, Qt.QueuedConnection)
+    worker.progress.connect(relay.progress, Qt.QueuedConnection)
+    worker.cancelled.connect(relay.cancelled, Qt.QueuedConnection)
     for signal in (worker.finished, worker.failed, worker.cancelled):
         signal.connect(thread.quit)
     thread.finished.connect(worker.deleteLater)
