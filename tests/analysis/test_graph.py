@@ -63,3 +63,14 @@ def test_demo_case_graph(demo_case):
     # A shipment's forwarder is linked from the exporter, through the shipment.
     forwarded = [(u, v) for u, v, d in graph.edges(data=True) if d["prop"] == "forwarder"]
     assert forwarded and all(graph.nodes[u]["schema"] for u, _ in forwarded)
+
+
+def test_an_ongoing_stake_stays_in_later_windows(tmp_path):
+    with Case.create(tmp_path / "o.wbcase") as case:
+        case.ingest([company("a", "A"), company("b", "B"),
+                     {"id": "own", "schema": "Ownership", "properties": {
+                         "owner": ["a"], "asset": ["b"], "percentage": ["60"], "startDate": ["2019-01-01"]}},
+                     pay("p-old", "a", "b", "5", "2019-02-01")],
+                    SourceInfo(file_name="registry.csv"))
+        later = case_graph(case, GraphFilter(start="2024-01-01", end="2024-12-31"))
+        assert {d["via"] for _, _, d in later.edges(data=True)} == {"own"}

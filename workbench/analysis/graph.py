@@ -18,6 +18,9 @@ from workbench.model import model
 from workbench.store import Case
 
 EDGE_SCHEMATA = frozenset(name for name, schema in model.schemata.items() if schema.edge)
+# Relationships that last until an end date (a stake, a directorship): without an end date they
+# are ongoing. Payments and other events happen on their date.
+ONGOING_SCHEMATA = frozenset(name for name, schema in model.schemata.items() if schema.is_a("Interest"))
 _CACHE: OrderedDict[tuple, nx.MultiDiGraph] = OrderedDict()
 _CACHE_SIZE = 8
 
@@ -124,7 +127,8 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
         if start is None and not graph_filter.keep_undated:
             continue
         if start is not None:
-            if graph_filter.start and (end or start) < graph_filter.start:
+            last = end or (None if schema in ONGOING_SCHEMATA else start)
+            if graph_filter.start and last is not None and last < graph_filter.start:
                 continue
             if graph_filter.end and start > graph_filter.end + "\uffff":
                 continue
