@@ -387,6 +387,43 @@ def flows(case, entity, start, end, trace, hops, max_days, top, as_json) -> None
 
 
 @main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("entity", required=False)
+@click.option("--threshold", default=0.25, show_default=True, help="Smallest effective share of an ultimate owner.")
+@click.option("--listed", "listed_only", is_flag=True, help="Companies that listed parties own 50% or more of (OFAC rule).")
+@click.option("--json", "as_json", is_flag=True)
+def owners(case, entity, threshold, listed_only, as_json) -> None:
+    """Ultimate owners of ENTITY, or (with --listed or no ENTITY) the aggregate share of listed parties."""
+    from workbench.analysis.ownership import listed_share, ultimate_owners
+
+    with Case.open(case, readonly=True) as opened:
+        if entity is None or listed_only:
+            shares = listed_share(opened)
+            rows = sorted(shares.items(), key=lambda item: (-item[1]["share"], item[0]))
+            if listed_only:
+                rows = [(asset, row) for asset, row in rows if row["flagged"]]
+            if as_json:
+                click.echo(json.dumps({asset: row for asset, row in rows}, indent=2, default=list))
+                return
+            _table([[_caption(opened, asset), f"{row['share']:.0%}", "BLOCKED (>=50%)" if row["flagged"] else "",
+                     ", ".join(_caption(opened, o) for o in row["listed_owners"])] for asset, row in rows],
+                   ["asset", "held by listed parties", "OFAC 50% rule", "listed owners"])
+            return
+        asset = _find_entity(opened, entity)
+        found = ultimate_owners(opened, asset, threshold=threshold)
+        if as_json:
+            click.echo(json.dumps(found, indent=2, default=list))
+            return
+        click.secho(f"Ultimate owners of {_caption(opened, asset)} (at least {threshold:.0%})", bold=True)
+        if not found:
+            click.echo("none found above the threshold")
+            return
+        _table([[o["caption"], o["schema"], f"{o['share']:.1%}" + (" (assumed)" if o["assumed"] else ""),
+                 " → ".join(_caption(opened, n) for n in o["chains"][0]) if o["chains"] else ""] for o in found],
+               ["owner", "type", "effective share", "via"])
+
+
+@main.command()
 def plugins() -> None:
     """List discovered plugins, where each came from, and what failed to load."""
     from workbench.plugin_api import discover_plugins

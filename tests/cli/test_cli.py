@@ -150,3 +150,10 @@ def test_flows_pairs_totals_and_trace(run, demo):
     assert money["USD"]["in"] > 0 and money["USD"]["out"] > 0
     trace = run("flows", demo, "demo-co-karadeniz-elektronik", "--trace", "forward")
     assert trace.exit_code == 0 and "Rheinfeld" in trace.output
+
+
+def test_owners_applies_the_50_percent_rule_and_finds_ultimate_owners(run, demo):
+    blocked = json.loads(run("owners", demo, "--listed", "--json").output)
+    assert blocked["demo-co-brightwave-components"]["share"] == pytest.approx(0.51)
+    result = run("owners", demo, "demo-co-atlas-crest-trading")
+    assert result.exit_code == 0 and "Arkady Vasilyevich Veltsin" in result.output and "100.0%" in result.output
