@@ -157,3 +157,17 @@ def test_owners_applies_the_50_percent_rule_and_finds_ultimate_owners(run, demo)
     assert blocked["demo-co-brightwave-components"]["share"] == pytest.approx(0.51)
     result = run("owners", demo, "demo-co-atlas-crest-trading")
     assert result.exit_code == 0 and "Arkady Vasilyevich Veltsin" in result.output and "100.0%" in result.output
+
+
+def test_layout_saves_positions_and_keeps_pins(run, demo):
+    from workbench.store import Case
+
+    with Case.open(demo) as case:
+        case.set_chart_items({"demo-co-atlas-crest-trading": {"x": 1234.0, "y": -55.0, "pinned": 1}})
+    result = run("layout", demo, "--fresh")
+    assert result.exit_code == 0 and "1 pinned" in result.output
+    with Case.open(demo, readonly=True) as case:
+        atlas = case.chart_item("demo-co-atlas-crest-trading")
+        assert (atlas["x"], atlas["y"]) == (1234.0, -55.0)
+        assert case.chart_item("demo-co-gulfstar-logistics")["x"] is not None
+        assert case.undo_label() == "Layout (force)"
