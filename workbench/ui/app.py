@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
@@ -47,9 +47,11 @@ def run(case: Path | None = None, *, screenshot: Path | None = None, size: tuple
     if screenshot is None:
         return app.exec()
     wait_for_jobs(window)
-    for entity_id in select or []:
-        window.find_entity(entity_id)
-    QTimer.singleShot(0, lambda: None)
+    for _ in range(10):
+        app.processEvents()
+    window.chart.fit()  # the window has its final size only now
+    chosen = [window.model.index_of(window.case.resolve(e)) for e in select or []]
+    window.model.select([i for i in chosen if i is not None])
     for _ in range(10):
         app.processEvents()
     window.chart._update_labels()
