@@ -466,6 +466,43 @@ def layout(case, kind, fresh, as_json) -> None:
 
 
 @main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--duplicates", is_flag=True, help="Candidate duplicates inside the case instead of list matches.")
+@click.option("--threshold", default=0.7, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--limit", default=50, show_default=True, help="Most candidates to show.")
+@click.option("--decide", nargs=3, metavar="LEFT RIGHT same|different|unsure",
+              help="Record your decision on a pair; it is respected next time.")
+@click.option("--reason", help="Why (with --decide).")
+@click.option("--json", "as_json", is_flag=True)
+def match(case, duplicates, threshold, limit, decide, reason, as_json) -> None:
+    """Case entities that match imported sanctions and screening lists, with the reasons."""
+    from workbench.analysis.resolution import candidate_duplicates, list_matches
+
+    if decide:
+        left, right, decision = decide
+        with Case.open(case) as opened:
+            opened.record_match_decision(_find_entity(opened, left), _find_entity(opened, right), decision, reason=reason)
+        click.echo(f"recorded: {left} and {right} are {decision}")
+        return
+    with Case.open(case, readonly=True) as opened:
+        find = candidate_duplicates if duplicates else list_matches
+        found = find(opened, threshold=threshold, limit=limit)
+        if as_json:
+            click.echo(json.dumps([c.__dict__ for c in found], indent=2, default=str))
+            return
+        if not found:
+            click.echo(f"no candidates at or above {threshold:.2f}")
+            return
+        for candidate in found:
+            decided = f"  [marked {candidate.decision}]" if candidate.decision else ""
+            click.secho(f"{candidate.score:.2f}  {_caption(opened, candidate.left_id)}  ~  "
+                        f"{_caption(opened, candidate.right_id)}{decided}", bold=True)
+            click.echo(f"      {candidate.left_id}  /  {candidate.right_id}")
+            for line in candidate.explanation:
+                click.echo(f"      - {line}")
+
+
+@main.command()
 def plugins() -> None:
     """List discovered plugins, where each came from, and what failed to load."""
     from workbench.plugin_api import discover_plugins

@@ -171,3 +171,14 @@ def test_layout_saves_positions_and_keeps_pins(run, demo):
         assert (atlas["x"], atlas["y"]) == (1234.0, -55.0)
         assert case.chart_item("demo-co-gulfstar-logistics")["x"] is not None
         assert case.undo_label() == "Layout (force)"
+
+
+def test_match_lists_candidates_with_reasons_and_respects_decisions(run, demo, shared_data):
+    assert run("import", demo, shared_data / "un" / "un_consolidated_sample.xml").exit_code == 0
+    found = json.loads(run("match", demo, "--threshold", "0.5", "--json").output)
+    pair = next(c for c in found if c["left_id"] == "demo-co-tekhsnab-vostralin")
+    assert pair["right_id"] == "demo-org-vostralin-institute" and pair["explanation"]
+    assert run("match", demo, "--decide", pair["left_id"], pair["right_id"], "different",
+               "--reason", "procurement arm, not the institute").exit_code == 0
+    again = json.loads(run("match", demo, "--threshold", "0.5", "--json").output)
+    assert not any(c["left_id"] == pair["left_id"] and c["right_id"] == pair["right_id"] for c in again)
