@@ -422,3 +422,22 @@ def test_readonly_case_refuses_writes(network):
     with Case.open(network.path, readonly=True) as reader:
         with pytest.raises(CaseReadOnly):
             reader.merge("atlas", "atlas-2")
+
+
+def test_analyst_facts_are_sourced_and_undoable(network):
+    with pytest.raises(Exception, match="source note is required"):
+        network.add_facts([company("new", "New Co")], note=" ")
+    link = {"id": "tip-1", "schema": "UnknownLink",
+            "properties": {"subject": ["atlas"], "object": ["helios"], "role": ["same office manager"]}}
+    network.add_facts([company("atlas", "Atlas Crest (trading name)"), link],
+                      note="Interview with a former employee, 2024-05-02", label="Add link")
+    statements = [s for s in network.statements("atlas") if s["source_kind"] == "analyst"]
+    assert [s["value"] for s in statements] == ["Atlas Crest (trading name)"]
+    assert network.sources(kind="analyst")[0]["note"] == "Interview with a former employee, 2024-05-02"
+    assert "helios" in network.neighbours("atlas")
+    assert network.undo() == "Add link"
+    assert network.entity("tip-1") is None
+    assert network.entity("atlas").get("name") == ["Atlas Trading FZE"]
+    assert network.redo() == "Add link"
+    assert network.entity("tip-1") is not None and "Atlas Crest (trading name)" in network.entity("atlas").get("name")
+    assert network.audit_log()[-1]["action"] == "redo"

@@ -30,6 +30,7 @@ from followthemoney.types import registry
 
 from workbench import __version__
 from workbench.model import model
+from workbench.model.grading import Grade
 from workbench.model.provenance import Record, SourceInfo
 from workbench.store.errors import (
     CaseCorrupt,
@@ -360,27 +361,7 @@ class Case:
         with self._write():
             cursor = self.conn.cursor()
             source_id = self._insert_source(cursor, source)
-            report = IngestReport(source_id=source_id)
-            source_grade = str(source.grade)
-            aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
-            seen: set[str] = set()
-            to_rebuild: set[str] = set()
-            batch: list[tuple[int, Record | dict | EntityProxy]] = []
-            number = 0
-            for number, item in enumerate(records, start=1):
-                batch.append((number, item))
-                if len(batch) >= INGEST_BATCH:
-                    self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
-                    batch = []
-                    if progress:
-                        progress(number)
-            if batch:
-                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
-                if progress:
-                    progress(number)
-            for entity_id in to_rebuild:
-                self._rebuild_entity(cursor, entity_id, aliases)
-            report.entities = len(seen)
+            report = self._ingest_into(cursor, records, source_id, str(source.grade), progress)
             self._audit(
                 "ingest",
                 {
@@ -392,6 +373,66 @@ class Case:
                 },
             )
         return report
+
+    def _ingest_into(self, cursor, records, source_id: int, source_grade: str, progress=None) -> IngestReport:
+        """Write records under an existing source row (inside the caller's transaction)."""
+        report = IngestReport(source_id=source_id)
+        aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
+        seen: set[str] = set()
+        to_rebuild: set[str] = set()
+        batch: list[tuple[int, Record | dict | EntityProxy]] = []
+        number = 0
+        for number, item in enumerate(records, start=1):
+            batch.append((number, item))
+            if len(batch) >= INGEST_BATCH:
+                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
+                batch = []
+                if progress:
+                    progress(number)
+        if batch:
+            self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
+            if progress:
+                progress(number)
+        for entity_id in to_rebuild:
+            self._rebuild_entity(cursor, entity_id, aliases)
+        report.entities = len(seen)
+        return report
+
+    # ------------------------------------------------------------------ the analyst's own facts
+
+    def add_facts(
+        self, entities: list[dict[str, Any]], *, note: str, grade: Grade | None = None, label: str = "Add facts"
+    ) -> IngestReport:
+        """Record the analyst's own facts (new entities, links, values) as one undoable step.
+
+        They get a source of their own (kind ``analyst``) carrying ``note`` (where the analyst
+        learned it) and ``grade``, so they are as traceable as any import.
+        """
+        self._require_writable()
+        if not note or not note.strip():
+            raise CaseError("say where this comes from: a source note is required for the analyst's own facts")
+        entities = [e.to_dict() if isinstance(e, EntityProxy) else e for e in entities]
+        source = SourceInfo(kind="analyst", importer_id="analyst", importer_version=__version__,
+                            grade=grade or Grade("B", 2), note=note.strip())
+        with self._write():
+            cursor = self.conn.cursor()
+            source_id = self._insert_source(cursor, source)
+            report = self._ingest_into(cursor, entities, source_id, str(source.grade))
+            payload = {"source_id": source_id, "grade": str(source.grade), "entities": entities}
+            self._journal("facts", label, payload)
+            self._audit("analyst.add", {"source_id": source_id, "note": source.note, "label": label,
+                                        "entities": [e.get("id") for e in entities]})
+        return report
+
+    def _retract_source(self, source_id: int) -> None:
+        cursor = self.conn.cursor()
+        touched = [row[0] for row in cursor.execute("SELECT DISTINCT entity_id FROM records WHERE source_id = ?",
+                                                    (source_id,))]
+        cursor.execute("DELETE FROM statements WHERE record_id IN (SELECT id FROM records WHERE source_id = ?)",
+                       (source_id,))
+        cursor.execute("DELETE FROM records WHERE source_id = ?", (source_id,))
+        for entity_id in touched:
+            self._rebuild_entity(cursor, entity_id)
 
     def _insert_source(self, cursor: sqlite3.Cursor, source: SourceInfo) -> int:
         cursor.execute(
@@ -965,6 +1006,8 @@ class Case:
                 self._unapply_merge(payload)
             elif command == "chart":
                 self._apply_chart(payload["before"])
+            elif command == "facts":
+                self._retract_source(payload["source_id"])
             self.conn.execute("UPDATE undo_journal SET state = 'undone' WHERE seq = ?", (seq,))
             self._audit("undo", {"label": label})
         return label
@@ -984,6 +1027,8 @@ class Case:
                 self._apply_merge(payload)
             elif command == "chart":
                 self._apply_chart(payload["after"])
+            elif command == "facts":
+                self._ingest_into(self.conn.cursor(), payload["entities"], payload["source_id"], payload["grade"])
             self.conn.execute(
                 "UPDATE undo_journal SET state = 'done', payload = ? WHERE seq = ?", (json.dumps(payload), seq)
             )
