@@ -74,3 +74,13 @@ def test_an_ongoing_stake_stays_in_later_windows(tmp_path):
                     SourceInfo(file_name="registry.csv"))
         later = case_graph(case, GraphFilter(start="2024-01-01", end="2024-12-31"))
         assert {d["via"] for _, _, d in later.edges(data=True)} == {"own"}
+
+
+def test_topics_are_node_attributes_and_a_filter(demo_case):
+    graph = case_graph(demo_case)
+    assert "sanction" in graph.nodes["demo-org-vostralin-institute"]["topics"]
+    listed = case_graph(demo_case, GraphFilter(topics=frozenset({"sanction"})))
+    assert "demo-org-vostralin-institute" in listed and "demo-co-gulfstar-logistics" not in listed
+    plan = " ".join(row[3] for row in demo_case.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT value FROM statements WHERE prop = 'topics' AND value = 'sanction'"))
+    assert "idx_statements_topics" in plan

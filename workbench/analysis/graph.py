@@ -34,6 +34,7 @@ class GraphFilter:
     property names are matched too). ``start``/``end``: ISO dates; dated links outside the
     window are dropped, undated links kept unless ``keep_undated`` is false. ``min_grade``:
     drop links whose best source grade is weaker than this (``"C3"`` keeps A1..C3).
+    ``topics``: keep only parties with one of these FtM topics (``"sanction"``, ...).
     """
 
     schemata: frozenset[str] | None = None
@@ -43,6 +44,7 @@ class GraphFilter:
     keep_undated: bool = True
     min_grade: str | None = None
     include_hidden: bool = True
+    topics: frozenset[str] | None = None
 
 
 def _expand(schemata: frozenset[str] | None) -> set[str] | None:
@@ -70,7 +72,7 @@ def _grade_ok(grade: str | None, minimum: str | None) -> bool:
 def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiDiGraph:
     """The (frozen, cached) multi-directed graph of ``case`` under ``graph_filter``.
 
-    Node attributes: ``schema``, ``caption``, ``grade``, ``start``, ``hidden``.
+    Node attributes: ``schema``, ``caption``, ``grade``, ``start``, ``hidden``, ``topics``.
     Edge keys are the ``edges`` table's row ids; attributes: ``via`` (the relationship entity
     or the entity holding the reference), ``schema``, ``prop`` (None for relationship
     entities), ``start``, ``end``, ``amount``, ``currency``, ``grade``.
@@ -95,6 +97,11 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
     hidden = {
         row[0] for row in case.conn.execute("SELECT entity_id FROM chart_items WHERE hidden = 1")
     }
+    topics_of: dict[str, set[str]] = {}
+    for entity_id, topic in case.conn.execute(
+        "SELECT r.entity_id, s.value FROM statements s JOIN records r ON r.id = s.record_id WHERE s.prop = 'topics'"
+    ):
+        topics_of.setdefault(entity_id, set()).add(topic)
     graph = nx.MultiDiGraph()
     for entity_id, schema, caption, grade, start in case.conn.execute(
         "SELECT id, schema, caption, grade, start_date FROM entities"
@@ -105,9 +112,12 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
             continue
         if not graph_filter.include_hidden and entity_id in hidden:
             continue
+        topics = topics_of.get(entity_id, set())
+        if graph_filter.topics is not None and not topics & graph_filter.topics:
+            continue
         graph.add_node(
             entity_id, schema=schema, caption=caption or entity_id, grade=grade, start=start,
-            hidden=entity_id in hidden,
+            hidden=entity_id in hidden, topics=tuple(sorted(topics)),
         )
 
     rows = case.conn.execute(
@@ -144,11 +154,12 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
         for origin in origins:
             if origin not in graph or target not in graph:
                 # A link to something filtered out (or never imported) is not in this view.
-                if node_types is not None or graph_filter.include_hidden is False:
+                if node_types is not None or graph_filter.include_hidden is False or graph_filter.topics:
                     continue
                 for end_id in (origin, target):
                     if end_id not in graph:
-                        graph.add_node(end_id, schema=None, caption=end_id, grade=None, start=None, hidden=False)
+                        graph.add_node(end_id, schema=None, caption=end_id, grade=None, start=None, hidden=False,
+                                       topics=())
             graph.add_edge(
                 origin, target, key=edge_id, via=via, schema=schema, prop=prop, start=start, end=end,
                 amount=amount, currency=currency, grade=grade,

@@ -79,6 +79,9 @@ def _initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("record_id", "records", "id")],
     )
     db["statements"].create_index(["record_id"], index_name="idx_statements_record")
+    # Topics (sanction, export.control, ...) are how listed parties are told apart; a partial
+    # index keeps that lookup quick without indexing every value.
+    db.execute("CREATE INDEX idx_statements_topics ON statements (value) WHERE prop = 'topics'")
 
     # Derived from statements: one row per link between two entities, either an FtM edge entity
     # (``via_id`` is the Payment, Ownership, ...) or an entity-reference property (``prop``).
