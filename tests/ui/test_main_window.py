@@ -103,3 +103,57 @@ def test_screenshot_of_the_demo_case(window, artifacts):
     chart_image = window.chart.grab().toImage()
     colours = {chart_image.pixel(x, y) for x in range(0, chart_image.width(), 7) for y in range(0, chart_image.height(), 7)}
     assert len(colours) > 20
+
+
+def test_filter_by_time_and_listed_parties(window):
+    everything = len(window.model.ids)
+    window.filters.listed_only.setChecked(True)
+    window.filters.apply()
+    assert 0 < len(window.model.ids) < everything
+    assert window.model.listed.all()
+    window.filters.reset()
+    window.filters.set_window("2023-03-01", "2023-03-31")
+    vias = {link.via for link in window.model.links}
+    assert "demo-shp-02-atlas-crest-tekhsnab" in vias and "demo-pay-03-tekhsnab-atlas" not in vias
+    window.filters.reset()
+    assert len(window.model.ids) == everything
+
+
+def test_saved_view_restores_the_filter(window):
+    window.filters.set_window("2023-03-01", "2023-03-31")
+    window.case.save_view("march", {"start": "2023-03-01", "end": "2023-03-31"})
+    window.filters.reset()
+    window.apply_view("march")
+    assert window.graph_filter.start == "2023-03-01"
+
+
+def test_analyst_adds_an_entity_a_link_and_a_value_then_undoes(window):
+    new = window.add_entity("Company", "Desert Falcon Logistics", country="AE", note="Port agent's invoice, seen 2024-06")
+    assert new in window.model.ids
+    link = window.add_link("UnknownLink", new, "demo-co-atlas-crest-trading", note="Same invoice", role="agent for")
+    assert any(l.via == link for l in window.model.links)
+    assert window.add_value(new, "phone", "+971 4 555 0199", note="Letterhead")
+    phones = [s for s in window.case.statements(new) if s["prop"] == "phone"]
+    assert phones[0]["source_kind"] == "analyst" and phones[0]["value"] == "+97145550199"
+    assert not window.add_value(new, "email", "not an email", note="x")
+    window.undo()  # the value
+    window.undo()  # the link
+    assert not any(l.via == link for l in window.model.links)
+
+
+def test_colour_by_community_and_size_by_pagerank(window):
+    window.colour_by_community()
+    assert window.model.node_colours is not None and len(set(window.model.node_colours)) > 1
+    window.size_by("pagerank")
+    assert window.model.node_sizes.max() > window.model.node_sizes.min()
+    assert window.case.metric("pagerank")
+
+
+def test_merge_selected(window):
+    model = window.model
+    model.select([node(window, "demo-co-brightwave-components"), node(window, "demo-co-lumen-tech-supply")])
+    window.merge_selected()
+    assert "demo-co-lumen-tech-supply" not in window.model.ids
+    assert window.case.resolve("demo-co-lumen-tech-supply") == "demo-co-brightwave-components"
+    window.undo()
+    assert "demo-co-lumen-tech-supply" in window.model.ids

@@ -69,6 +69,15 @@ def _grade_ok(grade: str | None, minimum: str | None) -> bool:
     return grade[0] <= minimum[0] and grade[1:] <= minimum[1:]
 
 
+def _link_kept(schema: str, prop: str | None, link_types: set[str]) -> bool:
+    """A relationship's own link and its references (a shipment's forwarder) follow its type;
+    references held by other entities (a sanction's listed party) are kept by their property
+    name, their holder's type, or the catch-all ``"references"``."""
+    if prop is None or schema in EDGE_SCHEMATA:
+        return schema in link_types
+    return prop in link_types or schema in link_types or "references" in link_types
+
+
 def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiDiGraph:
     """The (frozen, cached) multi-directed graph of ``case`` under ``graph_filter``.
 
@@ -131,8 +140,7 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
         if row[4] is None:
             sources_of.setdefault(row[3], []).append(row[1])
     for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in rows:
-        kind = prop if prop is not None else schema
-        if link_types is not None and kind not in link_types and schema not in link_types:
+        if link_types is not None and not _link_kept(schema, prop, link_types):
             continue
         if start is None and not graph_filter.keep_undated:
             continue

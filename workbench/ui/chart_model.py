@@ -45,6 +45,11 @@ class ChartModel:
     links: list[ChartLink] = field(default_factory=list)
     selected: set[int] = field(default_factory=set)
     highlighted_links: set[int] = field(default_factory=set)
+    topics: list[tuple[str, ...]] = field(default_factory=list)
+    #: Per-node colours (e.g. by community) and sizes (e.g. by centrality); None = by type.
+    node_colours: list[str] | None = None
+    node_sizes: np.ndarray | None = None
+    style_note: str = ""
     graph: nx.MultiDiGraph | None = None
     _listeners: list[Listener] = field(default_factory=list)
 
@@ -65,6 +70,10 @@ class ChartModel:
         self.schemata = [data[n]["schema"] or "Thing" for n in self.ids]
         self.captions = [data[n]["caption"] or n for n in self.ids]
         self.grades = [data[n]["grade"] for n in self.ids]
+        self.topics = [tuple(data[n].get("topics", ())) for n in self.ids]
+        self.node_colours = None
+        self.node_sizes = None
+        self.style_note = ""
         stored = {
             row[0]: row[1:]
             for row in case.conn.execute("SELECT entity_id, x, y, pinned, hidden FROM chart_items")
@@ -148,6 +157,19 @@ class ChartModel:
         if not visible:
             self.selected -= set(indices)
         self.notify("visibility")
+
+    def style_by(self, colours: list[str] | None, sizes: np.ndarray | None, note: str = "") -> None:
+        """Colour or size nodes by a measure (community, centrality); ``None`` restores type styling."""
+        self.node_colours = colours
+        self.node_sizes = sizes
+        self.style_note = note
+        self.notify("style")
+
+    @property
+    def listed(self) -> np.ndarray:
+        """Parties on a sanctions or export-control list (by their FtM topics)."""
+        marks = ("sanction", "export.control", "debarment")
+        return np.array([any(t.startswith(marks) for t in topics) for topics in self.topics], dtype=bool)
 
     def highlight_path(self, node_ids: list[str]) -> None:
         """Select the nodes of a path and highlight the links between consecutive ones."""

@@ -195,10 +195,14 @@ class ChartView(pg.GraphicsView):
         self._node_items: dict[str, pg.ScatterPlotItem] = {}
         self._selection_item = _PassiveScatter(pxMode=True, size=NODE_SIZE + 12, symbol="o",
                                                   pen=pg.mkPen(SELECTION_COLOUR, width=3), brush=pg.mkBrush(250, 204, 21, 70))
+        # Listed parties (sanctions, export control) wear a red ring whatever else is shown.
+        self._listed_item = _PassiveScatter(pxMode=True, size=NODE_SIZE + 8, symbol="o",
+                                            pen=pg.mkPen("#dc2626", width=2.5), brush=None)
         self._labels: list[pg.TextItem] = []
         self._link_labels: list[pg.TextItem] = []
         self._drag_start: np.ndarray | None = None
-        for item in (self._link_layer, self._highlight_item, self._arrow_item, self._selection_item):
+        for item in (self._link_layer, self._highlight_item, self._arrow_item, self._selection_item,
+                     self._listed_item):
             item.setAcceptedMouseButtons(Qt.NoButton)
             self.viewbox.addItem(item)
         self._label_timer = QTimer(self, singleShot=True, interval=40, timeout=self._update_labels)
@@ -211,7 +215,7 @@ class ChartView(pg.GraphicsView):
     def _on_model(self, what: str) -> None:
         if what in ("reset", "visibility"):
             self._rebuild()
-        elif what == "positions":
+        elif what in ("positions", "style"):
             self._redraw_geometry()
         elif what == "selection":
             self._redraw_selection()
@@ -240,6 +244,7 @@ class ChartView(pg.GraphicsView):
             self._node_items[schema] = item
         self._arrow_item.setZValue(-5)
         self._selection_item.setZValue(5)
+        self._listed_item.setZValue(6)
         self._highlight_item.setZValue(-8)
         self._redraw_geometry()
         self.fit()
@@ -250,7 +255,16 @@ class ChartView(pg.GraphicsView):
         visible = model.visible
         for schema, members in self._nodes_by_type.items():
             shown = members[visible[members]] if len(members) else members
-            self._node_items[schema].setData(pos=pos[shown] if len(shown) else np.zeros((0, 2)))
+            options = {}
+            if model.node_sizes is not None:
+                options["size"] = model.node_sizes[shown]
+            if model.node_colours is not None:
+                options["brush"] = [_brush(model.node_colours[i]) for i in shown]
+            else:
+                options["brush"] = QBrush(node_colour(schema))
+            self._node_items[schema].setData(pos=pos[shown] if len(shown) else np.zeros((0, 2)), **options)
+        listed = np.flatnonzero(model.listed & visible) if len(model.topics) == len(model.ids) else []
+        self._listed_item.setData(pos=pos[listed] if len(listed) else np.zeros((0, 2)))
         arrows, angles = [], []
         paths = []
         drawn = 0
@@ -391,6 +405,16 @@ class ChartView(pg.GraphicsView):
         x, y = self.model.positions[index]
         rect = self.viewbox.viewRect()
         self.viewbox.setRange(QRectF(x - rect.width() / 2, y - rect.height() / 2, rect.width(), rect.height()), padding=0)
+
+
+_BRUSHES: dict[str, QBrush] = {}
+
+
+def _brush(colour: str) -> QBrush:
+    brush = _BRUSHES.get(colour)
+    if brush is None:
+        brush = _BRUSHES[colour] = QBrush(QColor(colour))
+    return brush
 
 
 def _short(text: str, limit: int) -> str:

@@ -24,14 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.analysis.graph import case_graph
+from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.store import SUFFIX, Case, CaseError
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
+from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
+from workbench.ui.filter_panel import FilterPanel
 from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
 from workbench.ui.workers import Cancelled, start_job
 
 MAX_RECENT = 8
+# Distinguishable colours for communities (Tableau 10).
+_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+            "#bab0ac"]
 
 
 def demo_case_path() -> Path:
@@ -93,18 +98,26 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.chart)
         self.setCentralWidget(self.stack)
 
+        self.graph_filter = GraphFilter()
         self.inspector = InspectorPanel()
+        self.inspector.add_value_button.clicked.connect(self.add_value_dialog)
         self.browser = CaseBrowserPanel()
         self.browser.entityActivated.connect(self.find_entity)
+        self.browser.viewActivated.connect(self.apply_view)
+        self.filters = FilterPanel()
+        self.filters.filterChanged.connect(self.apply_filter)
         docks = []
         for title, widget, area in (("Case", self.browser, Qt.LeftDockWidgetArea),
-                                    ("Inspector", self.inspector, Qt.RightDockWidgetArea)):
+                                    ("Inspector", self.inspector, Qt.RightDockWidgetArea),
+                                    ("Filters", self.filters, Qt.LeftDockWidgetArea)):
             dock = QDockWidget(title, self)
             dock.setObjectName(title)
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             docks.append(dock)
-        self.resizeDocks(docks, [260, 420], Qt.Horizontal)
+        self.tabifyDockWidget(docks[0], docks[2])
+        docks[0].raise_()
+        self.resizeDocks(docks[:2], [260, 420], Qt.Horizontal)
 
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
@@ -154,6 +167,12 @@ class MainWindow(QMainWindow):
         self._action(edit, "Select &all", lambda: self.model.select(range(len(self.model.ids))), QKeySequence.SelectAll)
         self._action(edit, "&Find…", self.focus_search, QKeySequence.Find)
 
+        edit.addSeparator()
+        self._action(edit, "New &entity…", self.new_entity_dialog, "Ctrl+Shift+N", "Add a party you found yourself")
+        self._action(edit, "&Link selected…", self.link_dialog, "Ctrl+K", "Link two selected entities, with a source note")
+        self._action(edit, "Add &value to selected…", self.add_value_dialog, "Ctrl+Shift+V")
+        self._action(edit, "&Merge selected (same party)", self.merge_selected, "Ctrl+M")
+
         chart = bar.addMenu("&Chart")
         self._action(chart, "&Hide selected", self.hide_selected, QKeySequence.Delete)
         self._action(chart, "Show &all hidden", self.show_all, "Ctrl+Shift+H")
@@ -171,6 +190,11 @@ class MainWindow(QMainWindow):
         self._action(analysis, "Find &path between two selected", self.find_path, "Ctrl+P")
         self._action(analysis, "Find &time-ordered path", lambda: self.find_path(time_ordered=True), "Ctrl+Shift+P")
         self._action(analysis, "&Ego network of selected", self.ego_network, "Ctrl+G")
+        analysis.addSeparator()
+        self._action(analysis, "Colour by &community", self.colour_by_community)
+        for measure in ("pagerank", "betweenness", "degree"):
+            self._action(analysis, f"Size by {measure}", lambda _=False, m=measure: self.size_by(m))
+        self._action(analysis, "&Reset colours and sizes", lambda: self.model.style_by(None, None))
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
@@ -201,10 +225,12 @@ class MainWindow(QMainWindow):
         if self.case is not None:
             self.case.close()
         self.case = case
+        self.graph_filter = GraphFilter()
         self.setWindowTitle(f"{case.meta('title')} — Workbench")
         self._remember(case.path)
         self.reload(fit=True)
         self.browser.load(case)
+        self.filters.load(case)
         self.stack.setCurrentWidget(self.chart)
         if self.model.unplaced.any():
             self.run_layout("force", initial=True)
@@ -265,7 +291,7 @@ class MainWindow(QMainWindow):
         """Rebuild the chart model from the case (after an import, an undo or a merge)."""
         if self.case is None:
             return
-        self.model.load(self.case, case_graph(self.case))
+        self.model.load(self.case, case_graph(self.case, self.graph_filter))
         self.completions.setStringList(sorted(set(self.model.captions)))
         if fit:
             self.chart.fit()
@@ -323,6 +349,159 @@ class MainWindow(QMainWindow):
     def redo(self) -> None:
         if self.case is not None and self.case.redo():
             self.reload()
+
+    # ------------------------------------------------------------------ filters and views
+
+    def apply_filter(self, graph_filter: GraphFilter) -> None:
+        self.graph_filter = graph_filter
+        self.reload()
+        if self.model.unplaced.any():
+            self.run_layout("force")
+
+    def apply_view(self, name: str) -> None:
+        state = self.case.saved_views().get(name) if self.case else None
+        if state is None:
+            return
+        self.filters.start.setText(state.get("start") or "")
+        self.filters.end.setText(state.get("end") or "")
+        self.graph_filter = GraphFilter(
+            schemata=frozenset(state["schemata"]) if state.get("schemata") else None,
+            link_schemata=frozenset(state["links"]) if state.get("links") else None,
+            start=state.get("start"), end=state.get("end"), min_grade=state.get("min_grade"),
+            topics=frozenset(state["topics"]) if state.get("topics") else None,
+        )
+        self.reload()
+        x, y, w, h = state.get("range") or (0, 0, 0, 0)
+        if w and h:
+            from PySide6.QtCore import QRectF
+
+            self.chart.viewbox.setRange(QRectF(x, y, w, h), padding=0)
+        self.status.setText(f"View {name!r}")
+
+    # ------------------------------------------------------------------ the analyst's own facts
+
+    def add_entity(self, schema: str, name: str, *, country: str = "", note: str, grade: str = "B2") -> str | None:
+        from workbench.model import make_entity, parse_grade
+
+        entity = make_entity(schema)
+        entity.make_id("analyst", schema, name, country, note)
+        entity.add("name", name)
+        if country:
+            entity.add("country", country, quiet=True)
+        try:
+            self.case.add_facts([entity.to_dict()], note=note, grade=parse_grade(grade), label=f"Add {name}")
+        except CaseError as error:
+            self.status.setText(str(error))
+            return None
+        centre = self.chart.viewbox.viewRect().center()
+        self.case.set_chart_items({entity.id: {"x": centre.x(), "y": centre.y()}}, label=f"Place {name}")
+        self.reload()
+        self.find_entity(entity.id)
+        return entity.id
+
+    def add_link(self, schema: str, source_id: str, target_id: str, *, note: str, role: str = "",
+                 amount: str = "", date: str = "", grade: str = "B2") -> str | None:
+        from workbench.model import make_entity, model, parse_grade
+
+        link = make_entity(schema)
+        link.make_id("analyst-link", schema, source_id, target_id, role, amount, date, note)
+        found = model.get(schema)
+        link.add(found.source_prop.name, source_id)
+        link.add(found.target_prop.name, target_id)
+        if role and found.get("role"):
+            link.add("role", role)
+        if amount:
+            link.add("percentage" if schema == "Ownership" else "amount", amount, quiet=True)
+        if date:
+            link.add("date" if found.get("date") else "startDate", date, quiet=True)
+        try:
+            self.case.add_facts([link.to_dict()], note=note, grade=parse_grade(grade), label=f"Add {found.label} link")
+        except CaseError as error:
+            self.status.setText(str(error))
+            return None
+        self.reload()
+        return link.id
+
+    def add_value(self, entity_id: str, prop: str, value: str, *, note: str, grade: str = "B2") -> bool:
+        from workbench.model import make_entity, parse_grade
+
+        current = self.case.entity(entity_id)
+        fact = make_entity(current.schema.name, current.id)
+        fact.add(prop, value, quiet=True)
+        if not fact.get(prop):
+            self.status.setText(f"{value!r} is not a valid {current.schema.get(prop).label.lower()}")
+            return False
+        self.case.add_facts([fact.to_dict()], note=note, grade=parse_grade(grade),
+                            label=f"Add {current.schema.get(prop).label.lower()} to {current.caption}")
+        self.reload()
+        self.find_entity(entity_id)
+        return True
+
+    def new_entity_dialog(self) -> None:
+        if self.case is None:
+            return
+        dialog = EntityDialog(self)
+        if dialog.exec():
+            self.add_entity(dialog.schema.currentText(), dialog.name.text().strip(), country=dialog.country.text(),
+                            note=dialog.note.text(), grade=dialog.grade.currentText())
+
+    def link_dialog(self) -> None:
+        chosen = self.model.selected_ids()
+        if len(chosen) != 2:
+            QMessageBox.information(self, "Link", "Select exactly two entities: the link goes from the first to the second.")
+            return
+        captions = [self.model.captions[self.model.index_of(c)] for c in chosen]
+        dialog = LinkDialog(*captions, parent=self)
+        if dialog.exec():
+            self.add_link(dialog.schema.currentText(), chosen[0], chosen[1], note=dialog.note.text(),
+                          role=dialog.role.text(), amount=dialog.amount.text(), date=dialog.date.text(),
+                          grade=dialog.grade.currentText())
+
+    def add_value_dialog(self) -> None:
+        chosen = self.model.selected_ids()
+        if len(chosen) != 1:
+            QMessageBox.information(self, "Add a value", "Select one entity.")
+            return
+        dialog = ValueDialog(self.model.schemata[self.model.index_of(chosen[0])], self)
+        if dialog.exec():
+            self.add_value(chosen[0], dialog.prop.currentData(), dialog.value.text(), note=dialog.note.text(),
+                           grade=dialog.grade.currentText())
+
+    def merge_selected(self) -> None:
+        chosen = self.model.selected_ids()
+        if len(chosen) != 2 or self.case is None:
+            QMessageBox.information(self, "Merge", "Select the two entities that are the same party.")
+            return
+        try:
+            kept = self.case.merge(chosen[0], chosen[1])
+        except CaseError as error:
+            self.status.setText(str(error))
+            return
+        self.reload()
+        self.find_entity(kept)
+
+    # ------------------------------------------------------------------ measures
+
+    def colour_by_community(self) -> None:
+        from workbench.analysis.structure import communities, membership
+
+        groups = communities(self.model.graph)
+        member = membership(groups)
+        self.case.store_metric("community", {n: float(c) for n, c in member.items()})
+        colours = [_PALETTE[member.get(n, 0) % len(_PALETTE)] for n in self.model.ids]
+        self.model.style_by(colours, self.model.node_sizes, note=f"{len(groups)} communities")
+        self.status.setText(f"Coloured by community: {len(groups)} communities")
+
+    def size_by(self, measure: str) -> None:
+        from workbench.analysis.structure import centrality
+
+        values = centrality(self.model.graph, measure)
+        self.case.store_metric(measure, values)
+        raw = np.array([values.get(n, 0.0) for n in self.model.ids], dtype=float)
+        top = raw.max() if len(raw) and raw.max() > 0 else 1.0
+        sizes = 14 + 30 * np.sqrt(raw / top)
+        self.model.style_by(self.model.node_colours, sizes, note=f"sized by {measure}")
+        self.status.setText(f"Sized by {measure}")
 
     # ------------------------------------------------------------------ layout in a worker
 
@@ -444,7 +623,14 @@ class MainWindow(QMainWindow):
         if ok and name:
             hidden = [self.model.ids[i] for i in np.flatnonzero(~self.model.visible)]
             rect = self.chart.viewbox.viewRect()
-            self.case.save_view(name, {"hidden": hidden, "range": [rect.x(), rect.y(), rect.width(), rect.height()]})
+            f = self.graph_filter
+            self.case.save_view(name, {
+                "hidden": hidden, "range": [rect.x(), rect.y(), rect.width(), rect.height()],
+                "schemata": sorted(f.schemata) if f.schemata else None,
+                "links": sorted(f.link_schemata) if f.link_schemata else None,
+                "start": f.start, "end": f.end, "min_grade": f.min_grade,
+                "topics": sorted(f.topics) if f.topics else None,
+            })
             self.browser.load(self.case)
 
     def export_image(self) -> None:

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QLabel,
+    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -32,13 +33,17 @@ class InspectorPanel(QWidget):
         self.tree.setColumnWidth(1, 220)
         self.tree.setColumnWidth(2, 45)
         self.tree.setAlternatingRowColors(True)
+        self.add_value_button = QPushButton("Add a value… (Ctrl+Shift+V)")
+        self.add_value_button.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
         layout.addWidget(self.tree)
+        layout.addWidget(self.add_value_button)
 
     def show_entity(self, case: Case | None, entity_id: str | None, selected_count: int = 1) -> None:
         self.tree.clear()
+        self.add_value_button.setEnabled(case is not None and entity_id is not None)
         if case is None or entity_id is None:
             self.title.setText("Nothing selected" if selected_count == 0 else f"{selected_count} items selected")
             return
@@ -90,6 +95,7 @@ class CaseBrowserPanel(QWidget):
     """Entities by type, sources with grades, saved views. Double-click to find on the chart."""
 
     entityActivated = Signal(str)
+    viewActivated = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -125,7 +131,8 @@ class CaseBrowserPanel(QWidget):
         sources.setText(1, str(sources.childCount()))
         views = QTreeWidgetItem(self.tree, ["Saved views", ""])
         for name in sorted(case.saved_views()):
-            QTreeWidgetItem(views, [name, ""])
+            item = QTreeWidgetItem(views, [name, ""])
+            item.setData(0, Qt.UserRole + 1, name)
         entities.setExpanded(True)
         sources.setExpanded(True)
 
@@ -133,3 +140,6 @@ class CaseBrowserPanel(QWidget):
         entity_id = item.data(0, Qt.UserRole)
         if entity_id:
             self.entityActivated.emit(entity_id)
+        view = item.data(0, Qt.UserRole + 1)
+        if view:
+            self.viewActivated.emit(view)
