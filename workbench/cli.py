@@ -503,6 +503,84 @@ def match(case, duplicates, threshold, limit, decide, reason, as_json) -> None:
 
 
 @main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--detector", "ids", multiple=True, help="Run only this detector (repeatable); all by default.")
+@click.option("--param", "params", multiple=True, metavar="DETECTOR.NAME=VALUE",
+              help="Change a threshold for this run and keep it in the case (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+def detect(case, ids, params, as_json) -> None:
+    """Run red-flag detectors on CASE and store their findings (marks from earlier runs are kept)."""
+    from workbench.detecting import run_detectors
+
+    overrides: dict[str, dict[str, str]] = {}
+    for pair in params:
+        key, _, value = pair.partition("=")
+        detector_id, _, name = key.rpartition(".")
+        if not detector_id or not name or not _:
+            raise click.BadParameter(f"{pair!r}: expected DETECTOR.NAME=VALUE", param_hint="--param")
+        overrides.setdefault(detector_id, {})[name] = value
+    with Case.open(case) as opened:
+        for detector_id, values in overrides.items():
+            opened.set_detector_parameters(detector_id, {**opened.detector_parameters(detector_id), **values})
+        try:
+            with click.progressbar(length=100, label="Running detectors", file=sys.stderr) as bar:
+                outcomes = run_detectors(opened, list(ids) or None,
+                                         progress=lambda f, _name: bar.update(int(f * 100) - bar.pos))
+        except LookupError as error:
+            raise CaseError(str(error)) from error
+        if as_json:
+            click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2))
+            return
+        _table([[o.detector_id, o.findings, o.counts.get("new", ""), o.counts.get("no_longer_found", ""),
+                 ("ERROR " + o.error) if o.error else ""] for o in outcomes],
+               ["detector", "findings", "new", "no longer found", ""])
+    if any(o.error for o in outcomes):
+        sys.exit(13)
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--status", type=click.Choice(["open", "confirmed", "dismissed"]))
+@click.option("--detector", "detector_id")
+@click.option("--json", "as_json", is_flag=True)
+def findings(case, status, detector_id, as_json) -> None:
+    """List stored findings, most severe first, with their explanations."""
+    with Case.open(case, readonly=True) as opened:
+        rows = opened.findings(status=status, detector_id=detector_id)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+            return
+        if not rows:
+            click.echo("no findings (run `workbench detect` first)")
+            return
+        for row in rows:
+            mark = f" [{row['status']}{': ' + row['status_reason'] if row['status_reason'] else ''}]" \
+                if row["status"] != "open" else ""
+            click.secho(f"#{row['id']} {row['severity'].upper():<6} {row['score']:.2f}  {row['detector_id']}{mark}",
+                        bold=True)
+            click.echo(f"    {row['explanation']}")
+            facts = row["evidence"].get("facts") or []
+            if facts:
+                click.echo(f"    evidence: {', '.join(facts[:8])}{' …' if len(facts) > 8 else ''}")
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("finding_id", type=int)
+@click.option("--confirm", "action", flag_value="confirmed")
+@click.option("--dismiss", "action", flag_value="dismissed")
+@click.option("--reopen", "action", flag_value="open")
+@click.option("--reason", help="Why (required to dismiss).")
+def finding(case, finding_id, action, reason) -> None:
+    """Mark a finding confirmed, dismissed (with --reason) or open again."""
+    if action is None:
+        raise click.UsageError("say --confirm, --dismiss or --reopen")
+    with Case.open(case) as opened:
+        opened.set_finding_status(finding_id, action, reason)
+    click.echo(f"finding #{finding_id} is now {action}")
+
+
+@main.command()
 def plugins() -> None:
     """List discovered plugins, where each came from, and what failed to load."""
     from workbench.plugin_api import discover_plugins

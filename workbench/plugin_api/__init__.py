@@ -17,6 +17,7 @@ from workbench.plugin_api.base import (
 from workbench.plugin_api.discovery import (
     PluginInfo,
     choose_importer,
+    detectors,
     discover_plugins,
     find_plugin,
     importers,
@@ -33,6 +34,7 @@ __all__ = [
     "PluginInfo",
     "SourceFormatError",
     "choose_importer",
+    "detectors",
     "discover_plugins",
     "find_plugin",
     "importers",

@@ -18,6 +18,7 @@ import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 
 from workbench.plugin_api.base import Detector, Exporter, Importer, Plugin
 
@@ -71,10 +72,38 @@ def _from_entry_points() -> list[PluginInfo]:
         if distribution is not None and distribution.name == "workbench":
             origin = "built-in"
         try:
-            found.append(PluginInfo(entry.name, origin, plugin=_check(entry.load(), entry.value)))
+            loaded = entry.load()
         except Exception as error:  # a broken plugin is reported, never fatal
             found.append(PluginInfo(entry.name, origin, error=_describe(error)))
+            continue
+        if isinstance(loaded, ModuleType):
+            # A module entry point offers every plugin class it defines (a family of detectors).
+            classes = _plugin_classes(loaded, loaded.__name__)
+            if not classes:
+                found.append(PluginInfo(entry.name, origin, error=f"{entry.value} defines no plugin class with an id"))
+            for plugin in classes:
+                found.append(PluginInfo(plugin.id, origin, plugin=plugin))
+            continue
+        try:
+            found.append(PluginInfo(entry.name, origin, plugin=_check(loaded, entry.value)))
+        except Exception as error:
+            found.append(PluginInfo(entry.name, origin, error=_describe(error)))
     return found
+
+
+def _plugin_classes(module: ModuleType, module_name: str) -> list[type[Plugin]]:
+    return sorted(
+        (
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Plugin)
+            and value not in _BASES
+            and value.__module__ == module_name
+            and value.id
+        ),
+        key=lambda plugin: plugin.id,
+    )
 
 
 def _from_folder(folder: Path) -> list[PluginInfo]:
@@ -95,15 +124,7 @@ def _from_folder(folder: Path) -> list[PluginInfo]:
             sys.modules.pop(module_name, None)
             found.append(PluginInfo(path.stem, origin, error=_describe(error)))
             continue
-        classes = [
-            value
-            for value in vars(module).values()
-            if isinstance(value, type)
-            and issubclass(value, Plugin)
-            and value not in _BASES
-            and value.__module__ == module_name
-            and value.id
-        ]
+        classes = _plugin_classes(module, module_name)
         if not classes:
             found.append(PluginInfo(path.stem, origin, error="defines no plugin class with an id"))
         for plugin in classes:
@@ -167,3 +188,7 @@ def choose_importer(path: Path) -> type[Importer]:
         raise LookupError(f"{path}: no importer recognises this file; name one with --importer. Importers: {names}")
     scored.sort(key=lambda item: (-item[0], item[1]))
     return scored[0][2]
+
+
+def detectors() -> list[type[Detector]]:
+    return [info.plugin for info in discover_plugins() if info.ok and info.plugin.kind == "detector"]

@@ -138,14 +138,24 @@ def _initial(db: sqlite_utils.Database) -> None:
             "explanation": str,
             "parameters": str,
             "evidence": str,
-            "status": str,
+            "status": str,  # open | confirmed | dismissed
             "status_reason": str,
             "created_at": str,
             "updated_at": str,
+            "run_id": int,  # the latest run that found it
+            "current": int,  # 1 if the latest run of its detector still finds it
         },
         pk="id",
         not_null={"detector_id", "severity", "status", "created_at"},
     )
+    db["detector_runs"].create(
+        {"id": int, "detector_id": str, "detector_version": str, "parameters": str, "started_at": str,
+         "finished_at": str, "findings": int, "error": str},
+        pk="id",
+        not_null={"detector_id", "started_at"},
+    )
+    # Thresholds the analyst set for this case, so a re-run is reproducible.
+    db["detector_parameters"].create({"detector_id": str, "parameters": str, "saved_at": str}, pk="detector_id")
     db["findings"].create_index(["detector_id", "fingerprint"], index_name="idx_findings_fingerprint")
     db["finding_entities"].create(
         {"finding_id": int, "entity_id": str},
