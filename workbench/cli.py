@@ -581,6 +581,27 @@ def finding(case, finding_id, action, reason) -> None:
 
 
 @main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "format_name", required=True, help="gexf, graphml, ftm, xlsx, anx, mtgx (see `workbench plugins`).")
+@click.option("--include-protected", is_flag=True, help="Also export values from protected sources (off by default).")
+def export(case, output, format_name, include_protected) -> None:
+    """Write CASE to OUTPUT in another tool's format, and say what the format cannot carry."""
+    from workbench.plugin_api import find_exporter
+
+    try:
+        exporter = find_exporter(format_name)
+    except LookupError as error:
+        raise CaseError(str(error)) from error
+    with Case.open(case) as opened:
+        report = exporter().write(opened, output, include_protected=include_protected)
+        opened._audit_export(format_name, output, include_protected, report)
+    click.echo(f"wrote {output}: {report.get('entities', 0):,} entities, {report.get('links', 0):,} links ({format_name})")
+    for loss in report.get("losses", []):
+        click.echo(f"  not carried: {loss}")
+
+
+@main.command()
 def plugins() -> None:
     """List discovered plugins, where each came from, and what failed to load."""
     from workbench.plugin_api import discover_plugins

@@ -441,3 +441,15 @@ def test_analyst_facts_are_sourced_and_undoable(network):
     assert network.redo() == "Add link"
     assert network.entity("tip-1") is not None and "Atlas Crest (trading name)" in network.entity("atlas").get("name")
     assert network.audit_log()[-1]["action"] == "redo"
+
+
+def test_exports_leave_protected_sources_out_unless_asked(network):
+    network.ingest([company("atlas", "Atlas (informant's name for it)", phone="+971 50 123 4567")],
+                   source("informant.txt", "C3", protected=True))
+    shared = {e.id: e for e in network.iter_entities()}
+    assert "Atlas (informant's name for it)" not in shared["atlas"].get("name")
+    assert shared["atlas"].get("phone") == []
+    everything = {e.id: e for e in network.iter_entities(include_protected=True)}
+    assert "Atlas (informant's name for it)" in everything["atlas"].get("name")
+    proxy, rows = next(item for item in network.iter_entities(with_provenance=True) if item[0].id == "pay-1")
+    assert rows[0][2] == "payments.csv" and rows[0][4] == "B2"

@@ -169,7 +169,19 @@ class Detector(Plugin):
 
 
 class Exporter(Plugin):
-    """Writes the case to a file in another format."""
+    """Writes the case to a file in another format.
+
+    ``write`` reads the case through its read interface (``case.iter_entities`` leaves out
+    protected sources unless ``include_protected``), writes ``path`` and returns a report:
+    ``{"entities": n, "links": m, "losses": ["what this format could not carry", ...]}``.
+    """
 
     kind = "exporter"
+    #: The ``--format`` name, e.g. ``"gexf"``.
+    format: ClassVar[str] = ""
     file_suffix: ClassVar[str] = ""
+    #: What the format cannot carry, for the docs and the export report.
+    losses: ClassVar[tuple[str, ...]] = ()
+
+    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+        raise NotImplementedError

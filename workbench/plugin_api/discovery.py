@@ -192,3 +192,14 @@ def choose_importer(path: Path) -> type[Importer]:
 
 def detectors() -> list[type[Detector]]:
     return [info.plugin for info in discover_plugins() if info.ok and info.plugin.kind == "detector"]
+
+
+def exporters() -> list[type[Exporter]]:
+    return [info.plugin for info in discover_plugins() if info.ok and info.plugin.kind == "exporter"]
+
+
+def find_exporter(format_name: str) -> type[Exporter]:
+    found = {e.format or e.id: e for e in exporters()}
+    if format_name not in found:
+        raise LookupError(f"no exporter for format {format_name!r}; available: {', '.join(sorted(found)) or 'none'}")
+    return found[format_name]

@@ -684,6 +684,48 @@ class Case:
             if proxy is not None:
                 yield proxy
 
+    def iter_entities(self, *, include_protected: bool = False, with_provenance: bool = False):
+        """Every entity as an FtM proxy, built in one ordered pass (for exports).
+
+        Values from protected sources are left out unless ``include_protected`` is set: they
+        never leave the case by accident. With ``with_provenance``, yields ``(proxy, rows)``
+        where rows are ``(prop, value, source file, locator, grade, imported_at)``.
+        """
+        schemata = dict(self.conn.execute("SELECT id, schema FROM entities"))
+        query = (
+            "SELECT r.entity_id, s.prop, s.value, src.file_name, r.locator,"
+            " coalesce(s.grade, r.grade, src.reliability || src.credibility), src.imported_at, src.protected"
+            " FROM records r JOIN statements s ON s.record_id = r.id JOIN sources src ON src.id = r.source_id"
+            " ORDER BY r.entity_id, s.id"
+        )
+        current, props, provenance = None, {}, []
+
+        def finish():
+            schema = schemata.get(current)
+            if schema is None:
+                return None
+            proxy = model.get_proxy({"id": current, "schema": schema, "properties": props}, cleaned=True)
+            return (proxy, provenance) if with_provenance else proxy
+
+        for entity_id, prop, value, file_name, locator, grade, imported_at, protected in self.conn.execute(query):
+            if entity_id != current:
+                if current is not None and (props or current in schemata):
+                    item = finish()
+                    if item is not None:
+                        yield item
+                current, props, provenance = entity_id, {}, []
+            if protected and not include_protected:
+                continue
+            values = props.setdefault(prop, [])
+            if value not in values:
+                values.append(value)
+            if with_provenance:
+                provenance.append((prop, value, file_name, locator, grade, imported_at))
+        if current is not None:
+            item = finish()
+            if item is not None:
+                yield item
+
     def statements(self, entity_id: str) -> list[dict[str, Any]]:
         """Every value of an entity with its source, grade and time, oldest first."""
         entity_id = self.resolve(entity_id)
@@ -1182,6 +1224,12 @@ class Case:
             "INSERT INTO audit_log (at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
             (at, actor, action, body, prev_hash, digest),
         )
+
+    def _audit_export(self, format_name: str, path: Path, include_protected: bool, report: dict[str, Any]) -> None:
+        """Exports are recorded: what left the case, where to, and whether protected sources went too."""
+        with self._write():
+            self._audit("export", {"format": format_name, "file": str(path), "include_protected": include_protected,
+                                   "entities": report.get("entities"), "links": report.get("links")})
 
     def audit_log(self) -> list[dict[str, Any]]:
         return [
