@@ -453,3 +453,11 @@ def test_exports_leave_protected_sources_out_unless_asked(network):
     assert "Atlas (informant's name for it)" in everything["atlas"].get("name")
     proxy, rows = next(item for item in network.iter_entities(with_provenance=True) if item[0].id == "pay-1")
     assert rows[0][2] == "payments.csv" and rows[0][4] == "B2"
+
+
+def test_positions_from_an_imported_chart_are_kept(case):
+    case.set_chart_items({"b": {"x": 5.0, "y": 6.0}})
+    case.ingest([Record(company("a", "A").to_dict(), extra={"position": [10, 20]}),
+                 Record(company("b", "B").to_dict(), extra={"position": [99, 99]})], source())
+    assert (case.chart_item("a")["x"], case.chart_item("a")["y"]) == (10.0, 20.0)
+    assert (case.chart_item("b")["x"], case.chart_item("b")["y"]) == (5.0, 6.0)

@@ -481,6 +481,14 @@ class Case:
                 referents = extra.pop("referents", None)
                 if referents:
                     self._add_referents(cursor, entity_id, referents, aliases)
+                position = extra.pop("position", None)
+                if position is not None:
+                    # A chart imported from another tool keeps its layout; a position the
+                    # analyst already set here wins.
+                    cursor.execute(
+                        "INSERT OR IGNORE INTO chart_items (entity_id, x, y, pinned, hidden) VALUES (?, ?, ?, 0, 0)",
+                        (entity_id, float(position[0]), float(position[1])),
+                    )
                 extra = json.dumps(extra, sort_keys=True) if extra else None
             record_rows.append((record_id, entity_id, schema_name, source_id, locator, grade, origin, extra))
             for prop, values in props.items():
