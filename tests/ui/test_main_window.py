@@ -157,3 +157,19 @@ def test_merge_selected(window):
     assert window.case.resolve("demo-co-lumen-tech-supply") == "demo-co-brightwave-components"
     window.undo()
     assert "demo-co-lumen-tech-supply" in window.model.ids
+
+
+def test_group_then_lay_out_by_group(window):
+    model = window.model
+    members = [node(window, "demo-co-atlas-crest-trading"), node(window, "demo-co-gulfstar-logistics"),
+               node(window, "demo-co-karadeniz-elektronik")]
+    model.select(members)
+    window.group_selected("UAE and Turkey fronts")
+    assert window.case.chart_item("demo-co-gulfstar-logistics")["group_name"] == "UAE and Turkey fronts"
+    window.run_layout("group")
+    wait_for_jobs(window)
+    inside = model.positions[members]
+    outside = np.delete(model.positions, members, axis=0)
+    box = (inside.min(axis=0), inside.max(axis=0))
+    in_box = ((outside >= box[0]) & (outside <= box[1])).all(axis=1)
+    assert not in_box.any()  # the group sits apart from everything else

@@ -179,11 +179,13 @@ class MainWindow(QMainWindow):
         self._action(chart, "E&xpand neighbours", self.expand_selected, "Ctrl+E",
                      "Show the hidden entities linked to the selection")
         self._action(chart, "&Pin / unpin selected", self.toggle_pin, "P")
+        self._action(chart, "&Group selected…", self.group_dialog, "Ctrl+Shift+G", "Name a group; lay out by group to gather it")
         chart.addSeparator()
         self._action(chart, "&Force-directed layout", lambda: self.run_layout("force"), "Ctrl+L")
         self._action(chart, "Hie&rarchical layout (ownership)", lambda: self.run_layout("hierarchical"), "Ctrl+Shift+L")
         self._action(chart, "&Circular layout", lambda: self.run_layout("circular"))
         self._action(chart, "Group by &type", lambda: self.run_layout("type"))
+        self._action(chart, "Lay out by &group", lambda: self.run_layout("group"))
         self._action(chart, "&Fit to window", self.chart.fit, "F")
 
         analysis = bar.addMenu("&Analysis")
@@ -341,6 +343,21 @@ class MainWindow(QMainWindow):
                                   label=("Pin" if pin else "Unpin") + f" {len(chosen)} items")
         self.model.pinned[chosen] = pin
         self._update_status()
+
+    def group_selected(self, name: str) -> None:
+        chosen = sorted(self.model.selected)
+        if not chosen or self.case is None:
+            return
+        self.case.set_chart_items({self.model.ids[i]: {"group_name": name or None} for i in chosen},
+                                  label=f"Group {len(chosen)} items as {name!r}")
+        self._update_status()
+
+    def group_dialog(self) -> None:
+        if not self.model.selected:
+            return
+        name, ok = QInputDialog.getText(self, "Group", "Group name (empty to ungroup):")
+        if ok:
+            self.group_selected(name.strip())
 
     def undo(self) -> None:
         if self.case is not None and self.case.undo():
@@ -517,7 +534,16 @@ class MainWindow(QMainWindow):
         self.cancel_button.show()
         self.status.setText("Laying out…")
 
+        groups = {}
+        if kind == "group":
+            groups = {row[0]: row[1] or "(ungrouped)" for row in self.case.conn.execute(
+                "SELECT entity_id, group_name FROM chart_items")}
+
         def job(progress, cancelled):
+            if kind == "group":
+                from workbench.analysis.layout import grouped
+
+                return grouped(graph, {n: groups.get(n, "(ungrouped)") for n in graph.nodes})
             return compute_layout(graph, pinned, start or None, progress, cancelled, kind)
 
         def finished(positions):
