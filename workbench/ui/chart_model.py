@@ -50,6 +50,9 @@ class ChartModel:
     node_colours: list[str] | None = None
     node_sizes: np.ndarray | None = None
     style_note: str = ""
+    #: Each link's date as days since 1970 (NaN when undated), and the brushed time window.
+    link_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    time_window: tuple[float, float] | None = None
     graph: nx.MultiDiGraph | None = None
     _listeners: list[Listener] = field(default_factory=list)
 
@@ -99,6 +102,8 @@ class ChartModel:
                 ChartLink(index[u], index[v], attrs["schema"], attrs.get("prop"), attrs["via"],
                           _link_label(attrs), weak, attrs.get("prop") is None)
             )
+        self.link_days = np.array([_days(attrs.get("start")) for _, _, attrs in graph.edges(data=True)], dtype=float)
+        self.time_window = None
         self.selected = set()
         self.highlighted_links = set()
         self.notify("reset")
@@ -158,6 +163,19 @@ class ChartModel:
             self.selected -= set(indices)
         self.notify("visibility")
 
+    def link_mask(self) -> np.ndarray:
+        """Links inside the brushed time window (undated links stay: they have no time to test)."""
+        if self.time_window is None or not len(self.link_days):
+            return np.ones(len(self.links), dtype=bool)
+        start, end = self.time_window
+        days = self.link_days
+        return np.isnan(days) | ((days >= start) & (days <= end))
+
+    def set_time_window(self, window: tuple[float, float] | None) -> None:
+        """Show only links dated inside ``window`` (days since 1970), as the timeline brush asks."""
+        self.time_window = window
+        self.notify("window")
+
     def style_by(self, colours: list[str] | None, sizes: np.ndarray | None, note: str = "") -> None:
         """Colour or size nodes by a measure (community, centrality); ``None`` restores type styling."""
         self.node_colours = colours
@@ -178,6 +196,19 @@ class ChartModel:
         self.highlighted_links = {k for k, link in enumerate(self.links) if frozenset((link.source, link.target)) in pairs}
         self.selected = {p for p in positions if p is not None}
         self.notify("selection")
+
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _days(iso: str | None) -> float:
+    """Days since 1970 for an ISO date or date-time prefix, NaN when missing or unreadable."""
+    if not iso:
+        return float("nan")
+    try:
+        return float((np.datetime64(iso[:10], "D") - _EPOCH).astype(int))
+    except ValueError:
+        return float("nan")
 
 
 def _link_label(attrs: dict) -> str:

@@ -215,7 +215,7 @@ class ChartView(pg.GraphicsView):
     def _on_model(self, what: str) -> None:
         if what in ("reset", "visibility"):
             self._rebuild()
-        elif what in ("positions", "style"):
+        elif what in ("positions", "style", "window"):
             self._redraw_geometry()
         elif what == "selection":
             self._redraw_selection()
@@ -230,6 +230,16 @@ class ChartView(pg.GraphicsView):
         for k, link in enumerate(model.links):
             self._links_by_style[(link.schema, link.weak)].append(k)
         self._pens = {style: link_pen(*style) for style in self._links_by_style}
+        # Index arrays per pen, built once per load so every redraw is numpy work only.
+        self._style_arrays = {}
+        for style, indices in self._links_by_style.items():
+            index = np.array(indices, dtype=int)
+            self._style_arrays[style] = (
+                np.array([model.links[k].source for k in indices], dtype=int),
+                np.array([model.links[k].target for k in indices], dtype=int),
+                np.array([model.links[k].directed for k in indices], dtype=bool),
+                index,
+            )
         self._nodes_by_type: dict[str, np.ndarray] = {}
         for schema in sorted(set(model.schemata)):
             members = np.array([i for i, s in enumerate(model.schemata) if s == schema], dtype=int)
@@ -265,35 +275,41 @@ class ChartView(pg.GraphicsView):
             self._node_items[schema].setData(pos=pos[shown] if len(shown) else np.zeros((0, 2)), **options)
         listed = np.flatnonzero(model.listed & visible) if len(model.topics) == len(model.ids) else []
         self._listed_item.setData(pos=pos[listed] if len(listed) else np.zeros((0, 2)))
-        arrows, angles = [], []
         paths = []
         drawn = 0
-        for style in sorted(self._links_by_style):
-            indices = self._links_by_style[style]
-            src = np.array([model.links[k].source for k in indices], dtype=int)
-            dst = np.array([model.links[k].target for k in indices], dtype=int)
-            keep = visible[src] & visible[dst]
-            src, dst = src[keep], dst[keep]
-            if len(src):
-                xy = np.empty((len(src) * 2, 2))
-                xy[0::2], xy[1::2] = pos[src], pos[dst]
+        link_shown = model.link_mask()
+        for style in sorted(self._style_arrays):
+            src, dst, _directed, indices = self._style_arrays[style]
+            keep = visible[src] & visible[dst] & link_shown[indices]
+            if keep.any():
+                a, b = src[keep], dst[keep]
+                xy = np.empty((len(a) * 2, 2))
+                xy[0::2], xy[1::2] = pos[a], pos[b]
                 paths.append((self._pens[style], pg.arrayToQPath(xy[:, 0], xy[:, 1], connect="pairs")))
-                drawn += len(src)
-            directed = np.array([model.links[k].directed for k, k_keep in zip(indices, keep) if k_keep], dtype=bool)
-            if len(src) and directed.any():
-                a, b = pos[src[directed]], pos[dst[directed]]
-                arrows.append(a + (b - a) * 0.6)
-                angles.append(np.degrees(np.arctan2(b[:, 1] - a[:, 1], b[:, 0] - a[:, 0])))
-        if arrows:
-            points = np.vstack(arrows)
-            steps = (np.round(np.concatenate(angles) / 10).astype(int)) % 36
-            self._arrow_item.setData(pos=points, size=11, symbol=[arrow_symbol(int(s)) for s in steps],
-                                     brush=pg.mkBrush("#475569"), pen=None)
-        else:
-            self._arrow_item.setData(pos=np.zeros((0, 2)))
+                drawn += len(a)
         self._link_layer.set_paths(paths, drawn)
         self._redraw_selection()
         self._label_timer.start()
+
+    def _update_arrows(self, inside: np.ndarray) -> None:
+        """Arrowheads for the directed links in view, only when few enough to tell apart."""
+        model = self.model
+        pos = np.nan_to_num(model.positions)
+        link_shown = model.link_mask()
+        points, angles = [], []
+        for src, dst, directed, indices in self._style_arrays.values():
+            keep = directed & inside[src] & inside[dst] & link_shown[indices]
+            if keep.any():
+                a, b = pos[src[keep]], pos[dst[keep]]
+                points.append(a + (b - a) * 0.6)
+                angles.append(np.degrees(np.arctan2(b[:, 1] - a[:, 1], b[:, 0] - a[:, 0])))
+        count = sum(len(p) for p in points)
+        if not count or count > MAX_ARROWS_IN_VIEW:
+            self._arrow_item.setData(pos=np.zeros((0, 2)))
+            return
+        steps = (np.round(np.concatenate(angles) / 10).astype(int)) % 36
+        self._arrow_item.setData(pos=np.vstack(points), size=11, symbol=[arrow_symbol(int(k)) for k in steps],
+                                 brush=pg.mkBrush("#475569"), pen=None)
 
     def _redraw_selection(self) -> None:
         model = self.model
@@ -318,8 +334,7 @@ class ChartView(pg.GraphicsView):
             & (pos[:, 1] >= rect.top()) & (pos[:, 1] <= rect.bottom())
         )
         shown = np.flatnonzero(inside) if inside.sum() <= MAX_LABELS else np.array([], dtype=int)
-        # Arrowheads only when few enough links are in view to tell them apart.
-        self._arrow_item.setVisible(bool(len(inside)) and bool(len(model.links) * inside.mean() <= MAX_ARROWS_IN_VIEW))
+        self._update_arrows(inside)
         self._ensure_labels(self._labels, len(shown), colour="#0f172a")
         for label, i in zip(self._labels, shown):
             label.setText(_short(model.captions[i], 34))
