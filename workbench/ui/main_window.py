@@ -30,6 +30,7 @@ from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
 from workbench.ui.filter_panel import FilterPanel
+from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, TimelineView
 from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
 from workbench.ui.workers import Cancelled, start_job
 
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.chart.nodesMoved.connect(self._save_moves)
         self.model.subscribe(self._on_model)
         self._job = None
+        self._echoing_timeline = False
 
         self.stack = QStackedWidget()
         self.stack.addWidget(StartPage(self))
@@ -106,6 +108,9 @@ class MainWindow(QMainWindow):
         self.browser.viewActivated.connect(self.apply_view)
         self.filters = FilterPanel()
         self.filters.filterChanged.connect(self.apply_filter)
+        self.timeline = TimelineView()
+        self.timeline.eventsSelected.connect(self._events_selected)
+        self.timeline.windowBrushed.connect(self._window_brushed)
         docks = []
         for title, widget, area in (("Case", self.browser, Qt.LeftDockWidgetArea),
                                     ("Inspector", self.inspector, Qt.RightDockWidgetArea),
@@ -117,6 +122,11 @@ class MainWindow(QMainWindow):
             docks.append(dock)
         self.tabifyDockWidget(docks[0], docks[2])
         docks[0].raise_()
+        timeline_dock = QDockWidget("Timeline", self)
+        timeline_dock.setObjectName("Timeline")
+        timeline_dock.setWidget(self.timeline)
+        self.addDockWidget(Qt.BottomDockWidgetArea, timeline_dock)
+        self.resizeDocks([timeline_dock], [260], Qt.Vertical)
         self.resizeDocks(docks[:2], [260, 420], Qt.Horizontal)
 
         self.progress = QProgressBar()
@@ -187,6 +197,7 @@ class MainWindow(QMainWindow):
         self._action(chart, "Group by &type", lambda: self.run_layout("type"))
         self._action(chart, "Lay out by &group", lambda: self.run_layout("group"))
         self._action(chart, "&Fit to window", self.chart.fit, "F")
+        self._action(chart, "Clear time &window", lambda: self.timeline.set_brush(None, None), "Ctrl+Shift+W")
 
         analysis = bar.addMenu("&Analysis")
         self._action(analysis, "Find &path between two selected", self.find_path, "Ctrl+P")
@@ -233,6 +244,7 @@ class MainWindow(QMainWindow):
         self.reload(fit=True)
         self.browser.load(case)
         self.filters.load(case)
+        self.timeline.set_model(TimelineModel.from_case(case))
         self.stack.setCurrentWidget(self.chart)
         if self.model.unplaced.any():
             self.run_layout("force", initial=True)
@@ -516,7 +528,7 @@ class MainWindow(QMainWindow):
         self.case.store_metric(measure, values)
         raw = np.array([values.get(n, 0.0) for n in self.model.ids], dtype=float)
         top = raw.max() if len(raw) and raw.max() > 0 else 1.0
-        sizes = 14 + 30 * np.sqrt(raw / top)
+        sizes = 14 + 4 * np.round(7 * np.sqrt(raw / top))  # a few distinct sizes draw much faster
         self.model.style_by(self.model.node_colours, sizes, note=f"sized by {measure}")
         self.status.setText(f"Sized by {measure}")
 
@@ -670,7 +682,31 @@ class MainWindow(QMainWindow):
         if what == "selection":
             chosen = self.model.selected_ids()
             self.inspector.show_entity(self.case, chosen[0] if len(chosen) == 1 else None, len(chosen))
+            if not self._echoing_timeline:
+                touching = {link.via for link in self.model.links
+                            if link.source in self.model.selected or link.target in self.model.selected}
+                highlighted = {self.model.links[k].via for k in self.model.highlighted_links}
+                self.timeline.select_vias(touching | highlighted)
             self._update_status()
+
+    def _events_selected(self, vias: list[str]) -> None:
+        """Events clicked on the timeline: select their parties and light up their links on the chart."""
+        wanted = set(vias)
+        links = [k for k, link in enumerate(self.model.links) if link.via in wanted]
+        self._echoing_timeline = True
+        try:
+            self.model.highlighted_links = set(links)
+            self.model.select({i for k in links for i in (self.model.links[k].source, self.model.links[k].target)})
+        finally:
+            self._echoing_timeline = False
+
+    def _window_brushed(self, window) -> None:
+        """A time window brushed on the timeline filters the chart's links (no rebuild: a mask)."""
+        if window is None:
+            self.model.set_time_window(None)
+        else:
+            self.model.set_time_window((window[0] / SECONDS_PER_DAY, window[1] / SECONDS_PER_DAY))
+        self._update_status()
 
     def _update_status(self) -> None:
         if self.case is None:

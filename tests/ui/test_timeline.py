@@ -1,0 +1,86 @@
+"""The timeline on real widgets, linked both ways with the chart."""
+
+import numpy as np
+import pytest
+
+from workbench.demo import build_demo_case
+from workbench.ui.app import wait_for_jobs
+from workbench.ui.main_window import MainWindow
+from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, _same_time_offsets
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    build_demo_case(tmp_path / "demo.wbcase").close()
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(1400, 900)
+    main.show()
+    assert main.open_case(tmp_path / "demo.wbcase")
+    wait_for_jobs(main)
+    return main
+
+
+def test_demo_events_are_sorted_and_on_their_lanes(window):
+    model = window.timeline.model
+    assert len(model.times) >= 20 and np.all(np.diff(model.times) >= 0)
+    assert {"Payment", "Shipment"} <= set(model.kind_names)
+    first_shipment = list(model.via).index("demo-shp-01-rheinfeld-atlas-crest")
+    assert model.lane_captions[model.lane_of[first_shipment]] == "Rheinfeld Elektronik Vertrieb GmbH"
+    assert model.bars  # ownership and directorship periods
+
+
+def test_same_time_events_are_spread(window):
+    offsets = _same_time_offsets(np.array([5.0, 5.0, 5.0, 9.0]), np.array([1, 1, 1, 1]))
+    assert len(set(offsets[:3])) == 3 and offsets[3] == 0
+
+
+def test_selecting_on_the_chart_rings_events_on_the_timeline(window):
+    window.find_entity("demo-co-karadeniz-elektronik")
+    assert "demo-pay-02-karadeniz-rheinfeld" in window.timeline._selected_via
+
+
+def test_clicking_events_selects_on_the_chart(window):
+    window.timeline._clicked(None, [type("P", (), {"data": lambda self: "demo-shp-02-atlas-crest-tekhsnab"})()])
+    chosen = set(window.model.selected_ids())
+    assert {"demo-co-atlas-crest-trading", "demo-co-tekhsnab-vostralin"} <= chosen
+    assert window.model.highlighted_links
+
+
+def test_brushing_a_window_filters_the_chart(window, qtbot):
+    start = float(np.datetime64("2023-03-01", "s").astype(int))
+    end = float(np.datetime64("2023-03-31", "s").astype(int))
+    window.timeline.set_brush(start, end)
+    window.timeline._brushed()
+    mask = window.model.link_mask()
+    shown = {link.via for link, keep in zip(window.model.links, mask) if keep}
+    assert "demo-shp-02-atlas-crest-tekhsnab" in shown and "demo-pay-03-tekhsnab-atlas" not in shown
+    window.timeline.set_brush(None, None)
+    assert window.model.link_mask().all()
+
+
+def test_a_million_events_draw_as_density(qtbot):
+    from workbench.ui.timeline import TimelineView
+
+    rng = np.random.default_rng(1)
+    model = TimelineModel()
+    count = 1_000_000
+    model.lanes = [f"a{i}" for i in range(500)]
+    model.lane_captions = list(model.lanes)
+    model.times = np.sort(rng.uniform(1.5e9, 1.7e9, count))
+    model.lane_of = rng.integers(0, 500, count)
+    model.other_lane = rng.integers(0, 500, count)
+    model.amounts = rng.uniform(1, 1e5, count)
+    model.kinds = np.zeros(count, dtype=int)
+    model.kind_names = ["Payment"]
+    model.via = np.array([f"p{i}" for i in range(count)], dtype=object)
+    model.offsets = np.zeros(count)
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.resize(1200, 500)
+    view.show()
+    view.set_model(model)
+    assert view.density.isVisible()
+    view.lanes_plot.setXRange(1.6e9, 1.6e9 + 3 * SECONDS_PER_DAY, padding=0)
+    view.redraw()
+    assert not view.density.isVisible() and len(view.marks.data) > 0
