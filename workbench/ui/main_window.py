@@ -30,6 +30,7 @@ from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
 from workbench.ui.filter_panel import FilterPanel
+from workbench.ui.findings_panel import FindingsPanel
 from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, TimelineView
 from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
 from workbench.ui.workers import Cancelled, start_job
@@ -108,6 +109,10 @@ class MainWindow(QMainWindow):
         self.browser.viewActivated.connect(self.apply_view)
         self.filters = FilterPanel()
         self.filters.filterChanged.connect(self.apply_filter)
+        self.findings = FindingsPanel()
+        self.findings.findingSelected.connect(self.show_finding)
+        self.findings.runRequested.connect(self.run_detectors)
+        self.findings.cancel_button.clicked.connect(self._cancel_job)
         self.timeline = TimelineView()
         self.timeline.eventsSelected.connect(self._events_selected)
         self.timeline.windowBrushed.connect(self._window_brushed)
@@ -122,6 +127,12 @@ class MainWindow(QMainWindow):
             docks.append(dock)
         self.tabifyDockWidget(docks[0], docks[2])
         docks[0].raise_()
+        findings_dock = QDockWidget("Findings", self)
+        findings_dock.setObjectName("Findings")
+        findings_dock.setWidget(self.findings)
+        self.addDockWidget(Qt.RightDockWidgetArea, findings_dock)
+        self.tabifyDockWidget(docks[1], findings_dock)
+        docks[1].raise_()
         timeline_dock = QDockWidget("Timeline", self)
         timeline_dock.setObjectName("Timeline")
         timeline_dock.setWidget(self.timeline)
@@ -245,6 +256,7 @@ class MainWindow(QMainWindow):
         self.browser.load(case)
         self.filters.load(case)
         self.timeline.set_model(TimelineModel.from_case(case))
+        self.findings.load(case)
         self.stack.setCurrentWidget(self.chart)
         if self.model.unplaced.any():
             self.run_layout("force", initial=True)
@@ -508,6 +520,77 @@ class MainWindow(QMainWindow):
             return
         self.reload()
         self.find_entity(kept)
+
+    # ------------------------------------------------------------------ findings
+
+    def run_detectors(self, ids: list[str] | None = None) -> None:
+        """Run detectors in a worker on its own connection to the case (SQLite connections stay in
+        their thread; WAL lets the window keep reading meanwhile)."""
+        if self.case is None or self._job is not None:
+            return
+        path = self.case.path
+        panel = self.findings
+        panel.progress.setValue(0)
+        panel.progress.show()
+        panel.cancel_button.show()
+
+        def job(progress, cancelled):
+            from workbench.detecting import DetectionCancelled, run_detectors
+
+            with Case.open(path) as own:
+                try:
+                    return run_detectors(own, ids, progress=lambda f, _name: progress(f), cancelled=cancelled)
+                except DetectionCancelled as error:
+                    raise Cancelled() from error
+
+        def finished(outcomes):
+            self._end_job()
+            panel.progress.hide()
+            panel.cancel_button.hide()
+            panel.refresh()
+            errors = [o.error for o in outcomes if o.error]
+            found = sum(o.findings for o in outcomes)
+            text = f"{len(outcomes)} detectors ran: {found} findings"
+            if errors:
+                text += f"; {len(errors)} failed: {errors[0]}"
+            self.status.setText(text)
+
+        def failed(message):
+            self._end_job()
+            panel.progress.hide()
+            panel.cancel_button.hide()
+            self.status.setText(f"Detectors failed: {message}")
+
+        def cancelled_():
+            self._end_job()
+            panel.progress.hide()
+            panel.cancel_button.hide()
+            panel.refresh()
+            self.status.setText("Detector run cancelled; findings of detectors that finished are kept")
+
+        self._job = start_job(self, job, finished, failed, lambda f: panel.progress.setValue(int(f * 100)),
+                              cancelled_)
+
+    def show_finding(self, row: dict) -> None:
+        """Light up a finding's evidence: its parties selected, its facts' links highlighted."""
+        evidence = row.get("evidence") or {}
+        facts = set(evidence.get("facts") or [])
+        parties = [self.model.index_of(e) for e in evidence.get("entities") or []]
+        self.model.highlighted_links = {k for k, link in enumerate(self.model.links) if link.via in facts}
+        chosen = {p for p in parties if p is not None}
+        chosen |= {i for k in self.model.highlighted_links for i in (self.model.links[k].source,
+                                                                       self.model.links[k].target)}
+        hidden = [i for i in chosen if not self.model.visible[i]]
+        if hidden:
+            self.model.set_visible(hidden, True)
+        self._echoing_timeline = True
+        try:
+            self.model.select(chosen)
+        finally:
+            self._echoing_timeline = False
+        self.timeline.select_vias(facts)
+        if chosen:
+            self.chart.centre_on(sorted(chosen)[0])
 
     # ------------------------------------------------------------------ measures
 

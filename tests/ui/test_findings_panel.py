@@ -1,0 +1,49 @@
+"""The findings panel: run detectors in a worker, show evidence, mark findings."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.demo import build_demo_case
+from workbench.ui.app import wait_for_jobs
+from workbench.ui.main_window import MainWindow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "plugin_examples"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
+    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
+    build_demo_case(tmp_path / "demo.wbcase").close()
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(1400, 900)
+    main.show()
+    assert main.open_case(tmp_path / "demo.wbcase")
+    wait_for_jobs(main)
+    return main
+
+
+def test_run_in_a_worker_then_select_and_mark(window):
+    window.case.set_detector_parameters("example-round-amounts", {"multiple": 1000})
+    window.run_detectors(["example-round-amounts"])
+    wait_for_jobs(window)
+    panel = window.findings
+    assert panel.tree.topLevelItemCount() > 0
+    assert "detectors ran" in window.status.text()
+    panel.select_row(0)
+    row = panel.current_finding()
+    facts = set(row["evidence"]["facts"])
+    assert {window.model.links[k].via for k in window.model.highlighted_links} == facts
+    assert window.timeline._selected_via == facts
+    panel.mark_current("dismissed", reason="agreed deposit")
+    assert window.case.findings()[0]["status"] in ("dismissed", "open")
+    assert any(f["status"] == "dismissed" and f["status_reason"] == "agreed deposit" for f in window.case.findings())
+    # A re-run keeps the mark.
+    window.run_detectors(["example-round-amounts"])
+    wait_for_jobs(window)
+    assert any(f["status"] == "dismissed" for f in window.case.findings())
