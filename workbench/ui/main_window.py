@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.model.subscribe(self._on_model)
         self._job = None
         self._echoing_timeline = False
+        self.last_notice = ""
 
         self.stack = QStackedWidget()
         self.stack.addWidget(StartPage(self))
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.cancel_button)
         self._build_actions()
         self.resize(1600, 1000)
+        self.setAcceptDrops(True)
 
     # ------------------------------------------------------------------ actions
 
@@ -174,6 +176,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open the &demo case", self.open_demo)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._action(file_menu, "Save case &as…", self.save_as_dialog, QKeySequence.SaveAs)
+        self._action(file_menu, "&Import data…", self.import_dialog, "Ctrl+I", "Import a file (or drop it on the window)")
         file_menu.addSeparator()
         self._action(file_menu, "Save &view…", self.save_view, "Ctrl+Shift+S")
         self._action(file_menu, "Export chart &image…", self.export_image, "Ctrl+Shift+E")
@@ -219,6 +222,9 @@ class MainWindow(QMainWindow):
         for measure in ("pagerank", "betweenness", "degree"):
             self._action(analysis, f"Size by {measure}", lambda _=False, m=measure: self.size_by(m))
         self._action(analysis, "&Reset colours and sizes", lambda: self.model.style_by(None, None))
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Plugins…", self.plugins_dialog)
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
@@ -521,6 +527,104 @@ class MainWindow(QMainWindow):
         self.reload()
         self.find_entity(kept)
 
+    # ------------------------------------------------------------------ importing
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and self.case is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            self.import_dialog(files[0])
+
+    def import_dialog(self, path: str | None = None) -> None:
+        from workbench.ui.import_wizard import ImportWizard
+
+        if self.case is None:
+            QMessageBox.information(self, "Import", "Open or create a case first.")
+            return
+        wizard = ImportWizard(path, self.case.saved_mappings(), self)
+        if wizard.exec():
+            try:
+                settings = wizard.settings()
+            except ValueError as error:
+                self.status.setText(str(error))
+                return
+            self.import_file(**settings)
+
+    def import_file(self, path, importer_id=None, options=None, grade="F6", protected=False, note=None,
+                    save_mapping=None) -> None:
+        """Import in a worker with its own connection; one transaction, so a failure changes nothing."""
+        if self.case is None or self._job is not None:
+            return
+        case_path = self.case.path
+        self.progress.setRange(0, 0)  # records unknown in advance: a busy bar
+        self.progress.show()
+        self.cancel_button.hide()
+        self.status.setText(f"Importing {Path(path).name}…")
+
+        def job(progress, cancelled):
+            from workbench.importing import import_file
+            from workbench.model import parse_grade
+
+            with Case.open(case_path) as own:
+                outcome = import_file(own, path, importer_id=importer_id, options=options, grade=parse_grade(grade),
+                                      protected=protected, note=note)
+                if save_mapping and options and "mapping" in options:
+                    own.save_mapping(save_mapping, options["mapping"])
+                return outcome
+
+        def finished(outcome):
+            self._end_job()
+            self.progress.setRange(0, 100)
+            if outcome.skipped:
+                self.notice(f"{Path(path).name}: {outcome.skipped}")
+                return
+            report = outcome.report
+            self.reload()
+            self.browser.load(self.case)
+            self.filters.load(self.case)
+            self.timeline.set_model(TimelineModel.from_case(self.case))
+            if self.model.unplaced.any():
+                self.run_layout("force")
+            self.notice(f"Imported {Path(path).name}: {report.entities:,} entities, "
+                        f"{report.statements:,} values, {report.edges:,} links")
+
+        def failed(message):
+            self._end_job()
+            self.progress.setRange(0, 100)
+            self.notice(f"Not imported; the case is unchanged. {message}")
+
+        self._job = start_job(self, job, finished, failed)
+
+    def plugins_dialog(self) -> None:
+        from PySide6.QtWidgets import QDialog, QTreeWidget, QTreeWidgetItem, QVBoxLayout
+
+        from workbench.plugin_api import discover_plugins, user_plugin_dir
+
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Plugins")
+        dialog.resize(900, 500)
+        tree = QTreeWidget()
+        tree.setHeaderLabels(["Plugin", "Kind", "Version", "From", "Status"])
+        for info in discover_plugins():
+            plugin = info.plugin
+            item = QTreeWidgetItem([plugin.label or plugin.id if plugin else info.name,
+                                    plugin.kind if plugin else "", plugin.version if plugin else "",
+                                    info.origin, "loaded" if info.ok else f"FAILED: {info.error}"])
+            if not info.ok:
+                item.setForeground(4, Qt.red)
+            tree.addTopLevelItem(item)
+        for column in range(5):
+            tree.resizeColumnToContents(column)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel(f"Your plugin folder: {user_plugin_dir()}"))
+        layout.addWidget(tree)
+        self.plugins_tree = tree
+        dialog.show()
+        self._plugins_dialog = dialog
+
     # ------------------------------------------------------------------ findings
 
     def run_detectors(self, ids: list[str] | None = None) -> None:
@@ -790,6 +894,12 @@ class MainWindow(QMainWindow):
         else:
             self.model.set_time_window((window[0] / SECONDS_PER_DAY, window[1] / SECONDS_PER_DAY))
         self._update_status()
+
+    def notice(self, text: str) -> None:
+        """A message the analyst should see even if the counts in the status bar change after it."""
+        self.last_notice = text
+        self.statusBar().showMessage(text, 15000)
+        self.status.setText(text)
 
     def _update_status(self) -> None:
         if self.case is None:

@@ -1,0 +1,68 @@
+"""The import wizard and the plugins dialog on real widgets, with the real AMLSim sample."""
+
+import pytest
+
+from workbench.demo import build_demo_case
+from workbench.ui.app import wait_for_jobs
+from workbench.ui.import_wizard import ImportWizard
+from workbench.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    build_demo_case(tmp_path / "demo.wbcase").close()
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.show()
+    assert main.open_case(tmp_path / "demo.wbcase")
+    wait_for_jobs(main)
+    return main
+
+
+def test_wizard_proposes_previews_drafts_and_dry_runs(qtbot, shared_data):
+    wizard = ImportWizard(shared_data / "amlsim" / "tx.csv")
+    qtbot.addWidget(wizard)
+    assert wizard.importer.currentData() == "mapped-table"
+    assert wizard.preview.columnCount() == 8 and wizard.preview.rowCount() == 10
+    assert "Payment" in wizard.mapping.toPlainText()
+    result = wizard.dry_run()
+    assert result["error"] is None and result["counts"]["Payment"] == 45
+    wizard.mapping.setPlainText(wizard.mapping.toPlainText().replace("TXN_AMOUNT_ORIG", "NO_SUCH_COLUMN"))
+    failed = wizard.dry_run()
+    assert "NO_SUCH_COLUMN" in failed["error"] and "Would fail" in wizard.report.text()
+
+
+def test_wizard_recognises_a_sanctions_list(qtbot, shared_data):
+    wizard = ImportWizard(shared_data / "un" / "un_consolidated_sample.xml")
+    qtbot.addWidget(wizard)
+    assert wizard.importer.currentData() == "un-sc-xml"
+    assert not wizard.mapping.isEnabled()
+    assert wizard.dry_run()["counts"]["Sanction"] == 16
+
+
+def test_import_in_a_worker_updates_the_window(window, shared_data):
+    before = len(window.model.ids)
+    window.import_file(shared_data / "un" / "un_consolidated_sample.xml", grade="A1")
+    wait_for_jobs(window)
+    assert "Imported un_consolidated_sample.xml" in window.last_notice
+    assert len(window.model.ids) > before
+    window.import_file(shared_data / "un" / "un_consolidated_sample.xml", grade="A1")
+    wait_for_jobs(window)
+    assert "already imported" in window.last_notice
+
+
+def test_failed_import_leaves_the_case_unchanged(window, tmp_path):
+    bad = tmp_path / "cut.ftm.json"
+    bad.write_text('{"id": "x", "schema": "Company", "properties": {"name": ["X"]}}\n{"id": "y", "sch')
+    before = window.case.counts_by_schema()
+    window.import_file(bad, importer_id="ftm-json")
+    wait_for_jobs(window)
+    assert "Not imported; the case is unchanged" in window.last_notice
+    assert window.case.counts_by_schema() == before
+
+
+def test_plugins_dialog_lists_plugins_and_origins(window):
+    window.plugins_dialog()
+    tree = window.plugins_tree
+    rows = [[tree.topLevelItem(i).text(c) for c in range(5)] for i in range(tree.topLevelItemCount())]
+    assert any(row[0] == "FollowTheMoney JSON lines" and row[3] == "built-in" and row[4] == "loaded" for row in rows)
