@@ -1,0 +1,1285 @@
+"""Payment and contact red flags: who paid for the goods, how money moved, and how parties present.
+
+Nine detectors over FtM ``Payment`` entities (payer, beneficiary, amount, currency, date,
+purpose, payerAccount, beneficiaryAccount), the workbench's ``Shipment`` and ``EndUseDocument``
+entities, ``Ownership`` links and the parties' own phone, e-mail and website values. Each
+implements one indicator of ``redflags.md`` (the ``reference`` attribute names it).
+
+Amounts are never converted between currencies: sums and comparisons are made per currency,
+and a payment without a currency is compared only with others that lack one too. Dates are
+the ISO day of a payment's ``date`` (or ``startDate``) and a shipment's ``startDate`` ..
+``endDate``; facts without a full date are left out of the time-windowed rules.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import phonenumbers
+from followthemoney.types import registry
+
+from workbench.plugin_api import Detector, Parameter
+from workbench.reference import chpl_tiers, column
+
+# Payment text that may say how or why money moved.
+_PAYMENT_TEXT_PROPS = ("purpose", "description", "programme", "summary")
+# What a party says about itself (for money service businesses).
+_PARTY_TEXT_PROPS = ("name", "alias", "sector", "description", "legalForm", "classification", "summary")
+_COUNTRY_PROPS = ("country", "jurisdiction", "mainCountry")
+_PERSON_COUNTRY_PROPS = ("nationality", "citizenship")
+# Searching for payment circles is exponential in the worst case (many equal amounts among many
+# parties); stop after this many steps rather than hang.
+_MAX_STEPS = 2_000_000
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _day(values: Iterable[str]) -> date | None:
+    """The first full ISO date among ``values`` (a bare year or month is not a day)."""
+    for value in values:
+        try:
+            return date.fromisoformat(value[:10])
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _number(values: Iterable[str]) -> float | None:
+    for value in values:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _money(amount: float, currency: str) -> str:
+    text = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+    return f"{currency} {text}" if currency else f"{text} (no currency given)"
+
+
+def _country(code: str) -> str:
+    return registry.country.caption(code) or code.upper()
+
+
+def _countries(codes: Iterable[str]) -> str:
+    return _listing([_country(code) for code in sorted(set(codes))], "or")
+
+
+def _listing(items: list[str], word: str = "and") -> str:
+    items = list(items)
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def _ids(ids: Iterable[str]) -> str:
+    return ", ".join(ids)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """A comma-separated parameter as a tuple of lower-case, non-empty items."""
+    return tuple(item.strip().lower() for item in (text or "").split(",") if item.strip())
+
+
+def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """Whole-word, case-insensitive alternation of ``terms`` (``None`` if there are none)."""
+    terms = sorted({term for term in terms if term}, key=lambda term: (-len(term), term))
+    if not terms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(term) for term in terms) + r")(?!\w)", re.IGNORECASE)
+
+
+def _days(delta: int) -> str:
+    return f"{delta} day" if delta == 1 else f"{delta} days"
+
+
+def _hs(codes: Iterable[str]) -> str:
+    codes = sorted(set(codes))
+    return f"HS {'/'.join(codes)}" if codes else "goods without an HS code"
+
+
+class _Parties:
+    """Parties looked up once per run: captions, countries and the raw proxies."""
+
+    def __init__(self, case: Any):
+        self.case = case
+        self._cache: dict[str, Any] = {}
+
+    def get(self, entity_id: str):
+        if entity_id not in self._cache:
+            self._cache[entity_id] = self.case.entity(entity_id)
+        return self._cache[entity_id]
+
+    def name(self, entity_id: str) -> str:
+        proxy = self.get(entity_id)
+        return (proxy.caption if proxy is not None else None) or entity_id
+
+    def names(self, ids: Iterable[str]) -> str:
+        return _listing([self.name(entity_id) for entity_id in ids])
+
+    def countries(self, entity_id: str) -> frozenset[str]:
+        """Where a party is: country, jurisdiction, main country (a person's nationality if none)."""
+        proxy = self.get(entity_id)
+        if proxy is None:
+            return frozenset()
+        found = {value.lower() for prop in _COUNTRY_PROPS if prop in proxy.schema.properties
+                 for value in proxy.get(prop)}
+        if not found and proxy.schema.is_a("Person"):
+            found = {value.lower() for prop in _PERSON_COUNTRY_PROPS if prop in proxy.schema.properties
+                     for value in proxy.get(prop)}
+        return frozenset(found)
+
+    def text(self, entity_id: str, props: Iterable[str]) -> str:
+        proxy = self.get(entity_id)
+        if proxy is None:
+            return ""
+        return " | ".join(value for prop in props if prop in proxy.schema.properties for value in proxy.get(prop))
+
+    def account_countries(self, account_ids: Iterable[str]) -> frozenset[str]:
+        """Countries of bank accounts: their ``country``, else the IBAN's country prefix."""
+        found: set[str] = set()
+        for account_id in account_ids:
+            proxy = self.get(account_id)
+            if proxy is None:
+                continue
+            countries = set()
+            if "country" in proxy.schema.properties:
+                countries = {value.lower() for value in proxy.get("country")}
+            if not countries and "iban" in proxy.schema.properties:
+                countries = {value[:2].lower() for value in proxy.get("iban") if value[:2].isalpha()}
+            found |= countries
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
+class _Payment:
+    id: str
+    payers: tuple[str, ...]
+    beneficiaries: tuple[str, ...]
+    amount: float | None
+    currency: str
+    day: date | None
+    text: str
+    purpose: str
+    payer_accounts: tuple[str, ...]
+
+    @property
+    def transfers(self) -> list[tuple[str, str]]:
+        return [(payer, beneficiary) for payer in self.payers for beneficiary in self.beneficiaries
+                if payer != beneficiary]
+
+    def describe(self) -> str:
+        when = f" on {self.day.isoformat()}" if self.day else ""
+        amount = _money(self.amount, self.currency) if self.amount is not None else "an unstated amount"
+        return f"{amount}{when} ({self.id})"
+
+
+def _load_payments(case: Any) -> list[_Payment]:
+    payments = []
+    for proxy in case.entities("Payment"):
+        purpose = " | ".join(proxy.get("purpose"))
+        payments.append(
+            _Payment(
+                id=proxy.id,
+                payers=tuple(sorted(set(proxy.get("payer")))),
+                beneficiaries=tuple(sorted(set(proxy.get("beneficiary")))),
+                amount=_number(proxy.get("amount")),
+                currency=(proxy.first("currency") or "").upper(),
+                day=_day(proxy.get("date") + proxy.get("startDate")),
+                text=" | ".join(value for prop in _PAYMENT_TEXT_PROPS for value in proxy.get(prop)),
+                purpose=purpose,
+                payer_accounts=tuple(sorted(set(proxy.get("payerAccount")))),
+            )
+        )
+    payments.sort(key=lambda p: (p.day or date.max, p.id))
+    return payments
+
+
+def _sum_by_currency(payments: Iterable[_Payment]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for payment in payments:
+        if payment.amount is not None:
+            totals[payment.currency] += payment.amount
+    return dict(sorted(totals.items()))
+
+
+def _totals_phrase(totals: dict[str, float]) -> str:
+    return _listing([_money(amount, currency) for currency, amount in sorted(totals.items())])
+
+
+def _payments_phrase(payments: list[_Payment]) -> str:
+    """``EUR 268,400 on 2023-02-27 (pay-02)`` or ``2 payments totalling ... between ... (ids)``."""
+    if len(payments) == 1:
+        return payments[0].describe()
+    days = sorted(p.day for p in payments if p.day)
+    span = f" between {days[0].isoformat()} and {days[-1].isoformat()}" if days else ""
+    return (f"{_totals_phrase(_sum_by_currency(payments))} in {len(payments)} payments{span}"
+            f" ({_ids(p.id for p in payments)})")
+
+
+@dataclass(frozen=True)
+class _Shipment:
+    id: str
+    exporters: tuple[str, ...]
+    consignees: tuple[str, ...]
+    end_users: tuple[str, ...]
+    notify: tuple[str, ...]
+    hs_codes: tuple[str, ...]
+    amount: float | None
+    currency: str
+    start: date | None
+    end: date | None
+    destinations: tuple[str, ...]
+
+    def distance(self, day: date) -> int:
+        """Days between ``day`` and this shipment (0 while it is under way)."""
+        if self.start is None:
+            return 10**9
+        last = self.end if self.end and self.end >= self.start else self.start
+        if day < self.start:
+            return (self.start - day).days
+        if day > last:
+            return (day - last).days
+        return 0
+
+    def when(self, day: date) -> str:
+        """``7 days before`` / ``while`` / ``12 days after`` this shipment, seen from ``day``."""
+        if self.start and day < self.start:
+            return f"{_days((self.start - day).days)} before"
+        if self.distance(day) == 0:
+            return "while"
+        return f"{_days(self.distance(day))} after"
+
+    def value(self) -> str:
+        return _money(self.amount, self.currency) if self.amount is not None else "of unstated value"
+
+
+def _load_shipments(case: Any) -> list[_Shipment]:
+    shipments = []
+    for proxy in case.entities("Shipment"):
+        start = _day(proxy.get("startDate") + proxy.get("date"))
+        end = _day(proxy.get("endDate"))
+        shipments.append(
+            _Shipment(
+                id=proxy.id,
+                exporters=tuple(sorted(set(proxy.get("exporter")))),
+                consignees=tuple(sorted(set(proxy.get("consignee")))),
+                end_users=tuple(sorted(set(proxy.get("declaredEndUser")))),
+                notify=tuple(sorted(set(proxy.get("notifyParty")))),
+                hs_codes=tuple(sorted({code.replace(".", "").strip()[:6] for code in proxy.get("hsCode")})),
+                amount=_number(proxy.get("amount")),
+                currency=(proxy.first("currency") or "").upper(),
+                start=start or end,
+                end=end,
+                destinations=tuple(sorted({c.lower() for c in proxy.get("destinationCountry")})),
+            )
+        )
+    shipments.sort(key=lambda s: (s.start or date.max, s.id))
+    return shipments
+
+
+class _Trade:
+    """Shipments with the parties on the buying side of each deal and their owner groups."""
+
+    def __init__(self, case: Any, parties: _Parties, ownership_hops: int):
+        self.parties = parties
+        self.hops = ownership_hops
+        self.shipments = _load_shipments(case)
+        self.by_exporter: dict[str, list[_Shipment]] = defaultdict(list)
+        for shipment in self.shipments:
+            for exporter in shipment.exporters:
+                self.by_exporter[exporter].append(shipment)
+        # Start dates per exporter (shipments are in date order) and the longest voyage, so that
+        # finding the shipments near a payment is a bisection, not a scan.
+        self._starts = {e: [s.start for s in items if s.start] for e, items in self.by_exporter.items()}
+        self._longest = max(((s.end - s.start).days for s in self.shipments if s.start and s.end and s.end > s.start),
+                            default=0)
+        self.stated_end_users: dict[str, set[str]] = defaultdict(set)
+        for document in case.entities("EndUseDocument"):
+            for shipment_id in document.get("coveredShipment"):
+                self.stated_end_users[shipment_id].update(document.get("statedEndUser"))
+        self.owners_of: dict[str, set[str]] = defaultdict(set)
+        self.assets_of: dict[str, set[str]] = defaultdict(set)
+        for link in case.entities("Ownership"):
+            for owner in link.get("owner"):
+                for asset in link.get("asset"):
+                    self.owners_of[asset].add(owner)
+                    self.assets_of[owner].add(asset)
+        self._groups: dict[str, frozenset[str]] = {}
+        self._affiliates: dict[str, frozenset[str]] = {}
+
+    def near(self, exporter: str, day: date, window: int) -> list[_Shipment]:
+        """Shipments by ``exporter`` within ``window`` days of ``day``."""
+        starts = self._starts.get(exporter)
+        if not starts:
+            return []
+        low = bisect_left(starts, day - timedelta(days=window + self._longest))
+        high = bisect_right(starts, day + timedelta(days=window))
+        return [s for s in self.by_exporter[exporter][low:high] if s.distance(day) <= window]
+
+    def buyers(self, shipment: _Shipment) -> tuple[str, ...]:
+        """Consignee, declared end user, notify party and end user stated in an end-use document."""
+        named = set(shipment.consignees) | set(shipment.end_users) | set(shipment.notify)
+        named |= self.stated_end_users.get(shipment.id, set())
+        return tuple(sorted(named))
+
+    def affiliates(self, party: str) -> set[str]:
+        """Owners up the chain and holdings down it, within the configured number of hops."""
+        found: set[str] = set()
+        for links in (self.owners_of, self.assets_of):
+            frontier = {party}
+            for _ in range(self.hops):
+                frontier = {other for node in frontier for other in links.get(node, ())} - found - {party}
+                if not frontier:
+                    break
+                found |= frontier
+        return found
+
+    def same_group(self, party: str, other: str) -> bool:
+        """Whether ``other`` owns or is owned by ``party`` (within the configured hops)."""
+        if self.hops == 0:
+            return False
+        found = self._affiliates.get(party)
+        if found is None:
+            found = self._affiliates[party] = frozenset(self.affiliates(party))
+        return other in found
+
+    def deal_group(self, shipment: _Shipment) -> frozenset[str]:
+        group = self._groups.get(shipment.id)
+        if group is None:
+            members = set(self.buyers(shipment))
+            for party in list(members):
+                members |= self.affiliates(party)
+            group = self._groups[shipment.id] = frozenset(members)
+        return group
+
+    def deal_countries(self, shipment: _Shipment) -> frozenset[str]:
+        """Destination and the countries of the consignee and the declared or stated end users."""
+        countries = set(shipment.destinations)
+        for party in (*shipment.consignees, *shipment.end_users, *self.stated_end_users.get(shipment.id, ())):
+            countries |= self.parties.countries(party)
+        return frozenset(countries)
+
+
+def _nearest(shipments: list[_Shipment], day: date) -> _Shipment:
+    return min(shipments, key=lambda s: (s.distance(day), s.id))
+
+
+class _FamilyDetector(Detector):
+    """Shared by this family: ``findings`` yields the findings, ``run`` tidies their wording.
+
+    Captions often end in a full stop ("Ltd. Sti."); a sentence ending with one keeps one.
+    """
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+        for finding in self.findings(case):
+            finding["explanation"] = re.sub(r"\.\.(?=\s|$)", ".", finding["explanation"])
+            yield finding
+
+
+# ---------------------------------------------------------------------------------------- #13
+
+
+class ThirdPartyPayerDetector(_FamilyDetector):
+    """Goods paid for by someone outside the deal, or from a third country."""
+
+    id = "third-party-payer"
+    label = "Third-party or third-country payer"
+    version = "1.0"
+    description = (
+        "A payment to an exporter within the window of one of its shipments that comes from a party who is "
+        "neither the consignee, the declared or stated end user, the notify party, nor an owner or subsidiary "
+        "of one of them; or that comes from a country (of the payer or its bank account) that is neither the "
+        "destination nor the consignee's or end user's country."
+    )
+    severity = "high"
+    reference = (
+        "DOJ/Commerce/Treasury tri-seal note (2023-03-02); FinCEN-BIS FIN-2022-Alert003; "
+        "FATF PF guidance (2021); redflags.md #13"
+    )
+    parameters = {
+        "window_days": Parameter(default=60, minimum=0, maximum=365,
+                                 help="days between a payment and the shipment it may pay for"),
+        "ownership_hops": Parameter(default=3, minimum=0, maximum=10,
+                                    help="owners and holdings this many links away count as the buyer's own group"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        window = self.options["window_days"]
+        parties = _Parties(case)
+        trade = _Trade(case, parties, self.options["ownership_hops"])
+        groups: dict[tuple, list[_Payment]] = defaultdict(list)
+        for payment in _load_payments(case):
+            if payment.day is None:
+                continue
+            bank = parties.account_countries(payment.payer_accounts)
+            for payer, beneficiary in payment.transfers:
+                near = trade.near(beneficiary, payment.day, window)
+                if not near or trade.same_group(payer, beneficiary):
+                    continue  # money within the exporter's own group does not pay for its goods
+                paid_by_buyer = [s for s in near if payer in trade.deal_group(s)]
+                if paid_by_buyer:
+                    if bank and all(bank.isdisjoint(trade.deal_countries(s)) for s in paid_by_buyer):
+                        key = ("bank", payer, beneficiary, tuple(s.id for s in paid_by_buyer))
+                        groups[key].append(payment)
+                    continue
+                groups[("party", payer, beneficiary, tuple(s.id for s in near))].append(payment)
+        by_id = {s.id: s for s in trade.shipments}
+        for key in sorted(groups, key=lambda k: (groups[k][0].day, groups[k][0].id, k)):
+            kind, payer, beneficiary, shipment_ids = key
+            yield self._finding(kind, payer, beneficiary, [by_id[i] for i in shipment_ids], groups[key],
+                                parties, trade)
+
+    def _finding(self, kind, payer, beneficiary, shipments, payments, parties: _Parties, trade: _Trade):
+        first = payments[0]
+        shipment = _nearest(shipments, first.day)
+        bank = parties.account_countries(sorted({a for p in payments for a in p.payer_accounts}))
+        payer_countries = parties.countries(payer)
+        deal_countries = frozenset().union(*(trade.deal_countries(s) for s in shipments))
+        consignees = shipment.consignees or shipment.end_users
+        where = f" in {_countries(shipment.destinations)}" if shipment.destinations else ""
+        payer_where = f" ({_countries(payer_countries)})" if payer_countries else ""
+        goods = (f"{parties.name(beneficiary)} shipped {_hs(shipment.hs_codes)} worth {shipment.value()} "
+                 f"to {parties.names(consignees) or 'an unnamed consignee'}{where} ({shipment.id})")
+        text = (f"{parties.name(payer)}{payer_where} paid {parties.name(beneficiary)} {_payments_phrase(payments)}, "
+                f"{shipment.when(first.day)} {goods}.")
+        countries_from = (payer_countries | bank) if kind == "party" else bank
+        third_country = bool(countries_from) and countries_from.isdisjoint(deal_countries)
+        if kind == "party":
+            text += (" The payer is not the consignee, declared end user or notify party, nor an owner or "
+                     "subsidiary of one of them")
+            if third_country:
+                text += f"; and {_countries(countries_from)} is neither the destination nor the buyer's country."
+            else:
+                text += "."
+            score, severity = (0.8, "high") if third_country else (0.55, "medium")
+        else:
+            text += (f" The payer is a party to the deal, but paid from an account in {_countries(bank)}, "
+                     f"neither the destination nor the buyer's country "
+                     f"({_countries(deal_countries) or 'not recorded'}).")
+            score, severity = 0.5, "medium"
+        accounts = sorted({a for p in payments for a in p.payer_accounts})
+        return {
+            "entities": sorted({payer, beneficiary, *consignees}),
+            "evidence": [p.id for p in payments] + [s.id for s in shipments],
+            "score": score,
+            "severity": severity,
+            "explanation": text,
+            "details": {
+                "kind": "third party" if kind == "party" else "third-country bank",
+                "payments": [p.id for p in payments],
+                "shipments": [s.id for s in shipments],
+                "payer_countries": sorted(payer_countries),
+                "payer_bank_countries": sorted(bank),
+                "payer_accounts": accounts,
+                "deal_countries": sorted(deal_countries),
+                "deal_parties": sorted(trade.buyers(shipment)),
+            },
+        }
+
+
+# ---------------------------------------------------------------------------------------- #12
+
+
+class CashForGoodsDetector(_FamilyDetector):
+    """Cash, or a money service business, paying for expensive goods or a large amount."""
+
+    id = "cash-for-goods"
+    label = "Cash or money-service payment for goods"
+    version = "1.0"
+    description = (
+        "A payment whose purpose, description or programme mentions cash (or a money transfer service), or "
+        "whose payer or payer's bank is a money service business, that is at least the threshold amount or "
+        "pays an exporter around the time it shipped high-priority (CHPL) goods or goods worth the threshold."
+    )
+    severity = "high"
+    reference = "BIS Red Flag Indicators; FATF Proliferation Financing Report (2008), Annex 1; redflags.md #12"
+    parameters = {
+        "min_amount": Parameter(default=10_000.0, minimum=0,
+                                help="flag cash payments of at least this (in the payment's own currency)"),
+        "window_days": Parameter(default=60, minimum=0, maximum=365,
+                                 help="days between a payment and a shipment by its beneficiary"),
+        "cash_terms": Parameter(
+            default="cash,in cash,banknotes,bank notes,hawala,money transfer,money order,money service,"
+                    "exchange house,bureau de change,currency exchange,remittance",
+            help="comma-separated words in a payment's purpose or description that mean cash or cash-like"),
+        "ignore_phrases": Parameter(
+            default="cash against documents,cash in advance,cash flow,cash pooling,cash management",
+            help="trade-finance phrases that contain 'cash' but are bank transfers"),
+        "msb_terms": Parameter(
+            default="money service,money transfer,money exchange,currency exchange,exchange house,"
+                    "exchange company,bureau de change,hawala,hawaladar,remittance,sarraf",
+            help="comma-separated words that mark a payer or its bank as a money service business"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        minimum = self.options["min_amount"]
+        window = self.options["window_days"]
+        cash = _pattern(_split(self.options["cash_terms"]))
+        ignore = _pattern(_split(self.options["ignore_phrases"]))
+        msb = _pattern(_split(self.options["msb_terms"]))
+        chpl = chpl_tiers()
+        parties = _Parties(case)
+        trade = _Trade(case, parties, 0)
+        for payment in _load_payments(case):
+            text = ignore.sub(" ", payment.text) if ignore else payment.text
+            reasons = []
+            hit = cash.search(text) if cash else None
+            if hit:
+                reasons.append(f'its purpose says "{payment.text.strip()}" ("{hit.group(0)}")')
+            for payer in payment.payers:
+                found = msb.search(parties.text(payer, _PARTY_TEXT_PROPS)) if msb else None
+                if found:
+                    reasons.append(f'the payer {parties.name(payer)} is a money service business ("{found.group(0)}")')
+            for account in payment.payer_accounts:
+                found = msb.search(parties.text(account, ("bankName", "name"))) if msb else None
+                if found:
+                    bank = parties.text(account, ("bankName",)) or account
+                    reasons.append(f"it was paid through a money service business ({bank})")
+            if not reasons:
+                continue
+            large = payment.amount is not None and payment.amount >= minimum
+            goods: list[_Shipment] = []
+            if payment.day is not None:
+                for beneficiary in payment.beneficiaries:
+                    goods += [s for s in trade.near(beneficiary, payment.day, window)
+                              if any(code in chpl for code in s.hs_codes)
+                              or (s.amount is not None and s.amount >= minimum)]
+            if not large and not goods:
+                continue
+            text = (f"{parties.names(payment.payers) or 'An unknown payer'} paid "
+                    f"{parties.names(payment.beneficiaries) or 'an unknown beneficiary'} {payment.describe()} "
+                    f"and {_listing(reasons)}.")
+            if large:
+                text += (f" The amount is at least the {minimum:,.0f} threshold "
+                         f"(applied in the payment's own currency; amounts are not converted).")
+            for shipment in goods:
+                tiers = sorted({chpl[code] for code in shipment.hs_codes if code in chpl})
+                tier = f" (CHPL tier {'/'.join(tiers)})" if tiers else ""
+                text += (f" The payment came {shipment.when(payment.day)} {parties.names(shipment.exporters)} "
+                         f"shipped {_hs(shipment.hs_codes)}{tier} worth {shipment.value()} to "
+                         f"{parties.names(shipment.consignees)} on {shipment.start.isoformat()} ({shipment.id}).")
+            chpl_goods = any(code in chpl for s in goods for code in s.hs_codes)
+            yield {
+                "entities": sorted({*payment.payers, *payment.beneficiaries}),
+                "evidence": [payment.id] + [s.id for s in goods],
+                "score": 0.85 if chpl_goods else 0.7,
+                "explanation": text,
+                "details": {"payment": payment.id, "amount": payment.amount, "currency": payment.currency,
+                            "reasons": reasons, "shipments": [s.id for s in goods]},
+            }
+
+
+# ---------------------------------------------------------------------------------------- #16
+
+
+class StructuringDetector(_FamilyDetector):
+    """Several payments just below a reporting threshold, from one payer or to one beneficiary."""
+
+    id = "structuring"
+    label = "Payments structured below a threshold"
+    version = "1.0"
+    description = (
+        "At least the minimum number of payments from one payer, or to one beneficiary, in one currency, "
+        "within the window, each just below the reporting threshold (within the band under it)."
+    )
+    severity = "medium"
+    reference = (
+        "FinCEN-BIS supplemental alert (2023-05-19) and UK NCA red flag 3 (many small payments); "
+        "redflags.md #16, applied to amounts just under a reporting threshold"
+    )
+    parameters = {
+        "threshold": Parameter(default=10_000.0, minimum=1,
+                               help="the reporting threshold (in each payment's currency)"),
+        "band": Parameter(default=0.1, minimum=0.001, maximum=0.9,
+                          help="'just below' means at least threshold x (1 - band) and under the threshold"),
+        "min_count": Parameter(default=3, minimum=2, maximum=100, help="payments needed within the window"),
+        "window_days": Parameter(default=30, minimum=0, maximum=365, help="days from the first to the last payment"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        threshold = self.options["threshold"]
+        low = threshold * (1 - self.options["band"])
+        window = timedelta(days=self.options["window_days"])
+        minimum = self.options["min_count"]
+        parties = _Parties(case)
+        groups: dict[tuple[str, str, str], list[_Payment]] = defaultdict(list)
+        for payment in _load_payments(case):
+            if payment.day is None or payment.amount is None or not low <= payment.amount < threshold:
+                continue
+            for payer in payment.payers:
+                groups[("payer", payer, payment.currency)].append(payment)
+            for beneficiary in payment.beneficiaries:
+                groups[("beneficiary", beneficiary, payment.currency)].append(payment)
+        clusters: dict[tuple[str, ...], tuple[str, str, list[_Payment]]] = {}
+        for key in sorted(groups):
+            role, party, _ = key
+            items = groups[key]  # already in date order
+            start = 0
+            while start < len(items):
+                stop = start
+                while stop < len(items) and items[stop].day - items[start].day <= window:
+                    stop += 1
+                if stop - start >= minimum:
+                    cluster = items[start:stop]
+                    # One payer paying one beneficiary shows up in both groupings: report it once.
+                    clusters.setdefault(tuple(p.id for p in cluster), (role, party, cluster))
+                    start = stop
+                else:
+                    start += 1
+        for ids in sorted(clusters, key=lambda ids: (clusters[ids][2][0].day, ids)):
+            role, party, cluster = clusters[ids]
+            yield self._finding(role, party, cluster, threshold, parties)
+
+    def _finding(self, role, party, cluster, threshold, parties: _Parties):
+        amounts = sorted(p.amount for p in cluster)
+        currency = cluster[0].currency
+        others = sorted({o for p in cluster for o in (p.payers if role == "beneficiary" else p.beneficiaries)})
+        verb, link = ("received", "from") if role == "beneficiary" else ("made", "to")
+        spread = (_money(amounts[0], currency) if amounts[0] == amounts[-1]
+                  else f"{_money(amounts[0], currency)}–{amounts[-1]:,.0f}")
+        text = (f"{parties.name(party)} {verb} {len(cluster)} payments of {spread} between "
+                f"{cluster[0].day.isoformat()} and {cluster[-1].day.isoformat()} {link} {parties.names(others)}, "
+                f"each just below the {threshold:,.0f} reporting threshold (within {self.options['band']:.0%}); "
+                f"together {_money(sum(amounts), currency)} ({_ids(p.id for p in cluster)}).")
+        extra = len(cluster) - self.options["min_count"]
+        return {
+            "entities": sorted({party, *others}),
+            "evidence": [p.id for p in cluster],
+            "score": min(0.9, 0.55 + 0.1 * extra),
+            "explanation": text,
+            "details": {"grouped_by": role, "party": party, "currency": currency, "amounts": amounts,
+                        "total": sum(amounts), "threshold": threshold},
+        }
+
+
+# ---------------------------------------------------------------------------------------- graph views
+
+
+@dataclass(frozen=True)
+class _Transfer:
+    payment: _Payment
+    payer: str
+    beneficiary: str
+
+    @property
+    def day(self) -> date:
+        return self.payment.day
+
+    @property
+    def amount(self) -> float:
+        return self.payment.amount
+
+    @property
+    def currency(self) -> str:
+        return self.payment.currency
+
+    @property
+    def order(self) -> tuple:
+        return (self.payment.day, self.payment.id, self.payer, self.beneficiary)
+
+
+def _transfers(case: Any) -> list[_Transfer]:
+    """Dated payments with an amount, one per payer and beneficiary, in date order."""
+    found = [
+        _Transfer(payment, payer, beneficiary)
+        for payment in _load_payments(case)
+        if payment.day is not None and payment.amount is not None and payment.amount > 0
+        for payer, beneficiary in payment.transfers
+    ]
+    found.sort(key=lambda t: t.order)
+    return found
+
+
+def _by_party_and_currency(transfers: list[_Transfer]):
+    """``{(party, currency): ([incoming], [outgoing])}`` in date order, parties sorted."""
+    flows: dict[tuple[str, str], tuple[list[_Transfer], list[_Transfer]]] = defaultdict(lambda: ([], []))
+    for transfer in transfers:
+        flows[(transfer.beneficiary, transfer.currency)][0].append(transfer)
+        flows[(transfer.payer, transfer.currency)][1].append(transfer)
+    return dict(sorted(flows.items()))
+
+
+# ---------------------------------------------------------------------------------------- #17
+
+
+class FanInFanOutDetector(_FamilyDetector):
+    """Money gathered from many payers and sent on to a few beneficiaries."""
+
+    id = "fan-in-fan-out"
+    label = "Funds gathered and funnelled on (fan-in, fan-out)"
+    version = "1.0"
+    description = (
+        "A party that, within the window, receives payments from at least the minimum number of distinct "
+        "payers and pays at least the given share of what came in on to a few beneficiaries (same currency)."
+    )
+    severity = "medium"
+    reference = "FATF Proliferation Financing Report (2008); AMLSim scatter-gather typology; redflags.md #17"
+    parameters = {
+        "min_payers": Parameter(default=3, minimum=2, maximum=1000, help="distinct payers within the window"),
+        "window_days": Parameter(default=30, minimum=0, maximum=365, help="days from the first payment in"),
+        "out_ratio": Parameter(default=0.8, minimum=0.1, maximum=1.0,
+                               help="share of the money in that leaves again to the few beneficiaries"),
+        "max_beneficiaries": Parameter(default=2, minimum=1, maximum=50,
+                                       help="how many beneficiaries count as 'few'"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        window = timedelta(days=self.options["window_days"])
+        parties = _Parties(case)
+        for (party, currency), (incoming, outgoing) in _by_party_and_currency(_transfers(case)).items():
+            if len({t.payer for t in incoming}) < self.options["min_payers"] or not outgoing:
+                continue
+            best = self._best_window(party, incoming, outgoing, window)
+            if best is not None:
+                yield self._finding(party, currency, *best, parties)
+
+    def _best_window(self, party, incoming, outgoing, window):
+        out_days = [t.day for t in outgoing]
+        in_days = [t.day for t in incoming]
+        best, best_key = None, None
+        for start in range(len(incoming)):
+            first = incoming[start].day
+            ins = incoming[start:bisect_right(in_days, first + window)]
+            payers = sorted({t.payer for t in ins})
+            if len(payers) < self.options["min_payers"]:
+                continue
+            outs = outgoing[bisect_left(out_days, first):bisect_right(out_days, first + window)]
+            per_beneficiary: dict[str, float] = defaultdict(float)
+            for t in outs:
+                per_beneficiary[t.beneficiary] += t.amount
+            few = sorted(per_beneficiary, key=lambda b: (-per_beneficiary[b], b))[: self.options["max_beneficiaries"]]
+            money_in = sum(t.amount for t in ins)
+            money_out = sum(per_beneficiary[b] for b in few)
+            if not few or money_out < self.options["out_ratio"] * money_in:
+                continue
+            key = (-len(payers), -money_in, first)
+            if best_key is None or key < best_key:
+                best_key = key
+                best = (ins, [t for t in outs if t.beneficiary in few], payers, few, money_in, money_out)
+        return best
+
+    def _finding(self, party, currency, ins, outs, payers, few, money_in, money_out, parties: _Parties):
+        last = max(t.day for t in ins + outs)
+        shown = [parties.name(p) for p in payers[:6]] + ([f"{len(payers) - 6} more"] if len(payers) > 6 else [])
+        text = (f"Between {ins[0].day.isoformat()} and {last.isoformat()}, {parties.name(party)} received "
+                f"{_money(money_in, currency)} from {len(payers)} payers ({_listing(shown)}; "
+                f"{_ids(t.payment.id for t in ins)}) and paid {_money(money_out, currency)} "
+                f"({money_out / money_in:.0%}) on to {parties.names(few)} ({_ids(t.payment.id for t in outs)}).")
+        return {
+            "entities": sorted({party, *payers, *few}),
+            "evidence": sorted({t.payment.id for t in ins + outs}),
+            "score": min(0.9, 0.55 + 0.05 * (len(payers) - self.options["min_payers"])),
+            "explanation": text,
+            "details": {"party": party, "currency": currency, "payers": payers, "beneficiaries": few,
+                        "in": money_in, "out": money_out},
+        }
+
+
+# ---------------------------------------------------------------------------------------- #18
+
+
+class CircularPaymentsDetector(_FamilyDetector):
+    """Money that goes round a circle of parties and comes back, in time order, about intact."""
+
+    id = "circular-payments"
+    label = "Circular payments"
+    version = "1.0"
+    description = (
+        "A directed cycle of 2 to 6 parties in the payment graph, with one payment per step in date order "
+        "(a time-respecting search), all in one currency, each within the tolerance of the first amount, "
+        "closed within the window. The earliest such circle is reported for each set of links."
+    )
+    severity = "medium"
+    reference = "AMLSim cycle typology; FATF trade-based money laundering (inferred); redflags.md #18"
+    parameters = {
+        "min_length": Parameter(default=2, minimum=2, maximum=10, help="fewest parties in the circle"),
+        "max_length": Parameter(default=6, minimum=2, maximum=10, help="most parties in the circle"),
+        "window_days": Parameter(default=90, minimum=0, maximum=3650,
+                                 help="days from the first payment to the one that closes the circle"),
+        "amount_tolerance": Parameter(default=0.2, minimum=0.0, maximum=1.0,
+                                      help="each amount within this share of the first one"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        transfers = _transfers(case)
+        outgoing: dict[str, list[_Transfer]] = defaultdict(list)
+        for transfer in transfers:
+            outgoing[transfer.payer].append(transfer)
+        out_days = {party: [t.day for t in items] for party, items in outgoing.items()}
+        receivers = {t.beneficiary for t in transfers}
+        best: dict[frozenset, tuple[tuple, list[_Transfer]]] = {}
+        budget = [_MAX_STEPS]
+        for opening in transfers:
+            if opening.payer not in receivers:
+                continue  # money that never comes back to its payer cannot close a circle
+            for chain in self._circles_from(opening, outgoing, out_days, budget):
+                key = frozenset((t.payer, t.beneficiary) for t in chain)
+                rank = (chain[0].day, chain[-1].day - chain[0].day, tuple(t.payment.id for t in chain))
+                if key not in best or rank < best[key][0]:
+                    best[key] = (rank, chain)
+            if budget[0] <= 0:
+                break
+        parties = _Parties(case)
+        for _, chain in sorted(best.values(), key=lambda item: item[0]):
+            yield self._finding(chain, parties)
+
+    def _circles_from(self, opening: _Transfer, outgoing, out_days, budget) -> Iterator[list[_Transfer]]:
+        """Time-respecting circles that start with ``opening``: each step paid on or after the step
+        before it, in the same currency, within the tolerance of the first amount and the window."""
+        window_end = opening.day + timedelta(days=self.options["window_days"])
+        tolerance = self.options["amount_tolerance"] * opening.amount
+        home = opening.payer
+        stack = [[opening]]
+        while stack and budget[0] > 0:
+            chain = stack.pop()
+            if len(chain) >= self.options["max_length"]:
+                continue
+            last = chain[-1]
+            node = last.beneficiary
+            visited = {t.payer for t in chain}
+            items = outgoing.get(node, ())
+            extensions = []
+            for index in range(bisect_left(out_days.get(node, ()), last.day), len(items)):
+                budget[0] -= 1
+                step = items[index]
+                if step.day > window_end:
+                    break
+                if step.currency != opening.currency or abs(step.amount - opening.amount) > tolerance:
+                    continue
+                if step.beneficiary == home:
+                    if len(chain) + 1 >= self.options["min_length"]:
+                        yield chain + [step]
+                    continue
+                if step.beneficiary not in visited:
+                    extensions.append(chain + [step])
+            stack.extend(reversed(extensions))
+
+    def _finding(self, chain: list[_Transfer], parties: _Parties):
+        members = [t.payer for t in chain]
+        named: set[str] = set()
+
+        def who(party: str) -> str:
+            if party in named:
+                return parties.name(party)
+            named.add(party)
+            countries = parties.countries(party)
+            return parties.name(party) + (f" ({_countries(countries)})" if countries else "")
+
+        hops = [f"{who(t.payer)} paid {who(t.beneficiary)} {_money(t.amount, t.currency)} on {t.day.isoformat()}"
+                for t in chain]
+        span = (chain[-1].day - chain[0].day).days
+        amounts = [t.amount for t in chain]
+        spread = (max(amounts) - min(amounts)) / max(amounts)
+        text = (f"Money went round a circle of {len(members)} parties in {_days(span)}: {_listing(hops)} "
+                f"({_ids(t.payment.id for t in chain)}); the amounts differ by at most {spread:.0%}.")
+        return {
+            "entities": sorted(set(members)),
+            "evidence": [t.payment.id for t in chain],
+            "score": round(min(0.9, 0.6 + 0.2 * (1 - spread) + 0.05 * (len(members) - 2)), 3),
+            "explanation": text,
+            "details": {"parties": members, "days": span, "amounts": amounts, "currency": chain[0].currency},
+        }
+
+
+# ---------------------------------------------------------------------------------------- #19
+
+
+class RapidPassThroughDetector(_FamilyDetector):
+    """Money in, and most of it out again to someone else within days."""
+
+    id = "rapid-pass-through"
+    label = "Rapid pass-through"
+    version = "1.0"
+    description = (
+        "A payment received, then payments out to parties other than the payer, in the same currency, within "
+        "the given days, adding up to at least the minimum share of what came in (and not far above it). "
+        "Each outgoing payment is counted for one incoming payment only."
+    )
+    severity = "medium"
+    reference = "FATF Proliferation Financing Report (2008), funnel accounts; FATF TBML (inferred); redflags.md #19"
+    parameters = {
+        "max_days": Parameter(default=3, minimum=0, maximum=60, help="days from money in to money out"),
+        "min_ratio": Parameter(default=0.9, minimum=0.1, maximum=1.0, help="share of the money in that leaves"),
+        "max_ratio": Parameter(default=1.1, minimum=1.0, maximum=10.0,
+                               help="the money out may exceed the money in by at most this factor"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        days = timedelta(days=self.options["max_days"])
+        parties = _Parties(case)
+        findings = []
+        for (party, currency), (incoming, outgoing) in _by_party_and_currency(_transfers(case)).items():
+            used: set[int] = set()
+            out_days = [t.day for t in outgoing]
+            for received in incoming:
+                total, picked = 0.0, []
+                for index in range(bisect_left(out_days, received.day), len(outgoing)):
+                    sent = outgoing[index]
+                    if sent.day > received.day + days:
+                        break
+                    if index in used or sent.beneficiary in (received.payer, party):
+                        continue
+                    if total + sent.amount > self.options["max_ratio"] * received.amount:
+                        continue
+                    total += sent.amount
+                    picked.append(index)
+                    if total >= self.options["min_ratio"] * received.amount:
+                        break
+                if total < self.options["min_ratio"] * received.amount:
+                    continue
+                used.update(picked)
+                findings.append(self._finding(party, received, [outgoing[i] for i in picked], total, parties))
+        findings.sort(key=lambda f: (f["details"]["received_on"], f["evidence"]))
+        yield from findings
+
+    def _finding(self, party, received: _Transfer, sent: list[_Transfer], total: float, parties: _Parties):
+        lag = (max(t.day for t in sent) - received.day).days
+        onward = sorted({t.beneficiary for t in sent})
+        text = (f"{parties.name(party)} received {_money(received.amount, received.currency)} from "
+                f"{parties.name(received.payer)} on {received.day.isoformat()} ({received.payment.id}) and within "
+                f"{_days(lag)} paid {_money(total, received.currency)} ({total / received.amount:.0%}) on to "
+                f"{parties.names(onward)} ({_ids(t.payment.id for t in sent)}).")
+        return {
+            "entities": sorted({party, received.payer, *onward}),
+            "evidence": [received.payment.id] + [t.payment.id for t in sent],
+            "score": 0.75 if lag <= 1 else 0.65,
+            "explanation": text,
+            "details": {"party": party, "received_on": received.day.isoformat(), "in": received.amount,
+                        "out": total, "currency": received.currency, "days": lag},
+        }
+
+
+# ---------------------------------------------------------------------------------------- #20
+
+
+class _Components:
+    """Union-find over payments and shipments that pay for each other."""
+
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+class PaymentShipmentMismatchDetector(_FamilyDetector):
+    """A shipment nobody in the deal paid for, a trade payment with no shipment, or values that differ."""
+
+    id = "payment-shipment-mismatch"
+    label = "Payment and shipment do not match"
+    version = "1.0"
+    description = (
+        "Payments to an exporter within the window of its shipments are matched to them: those from the buyer "
+        "side (consignee, end user, notify party, their owners and holdings), and those from outsiders who "
+        "buy nothing else from that exporter then. Flags a shipment with no payment at all, a payment for goods "
+        "with no shipment, and matched groups whose totals differ by more than the tolerance. Amounts in "
+        "different currencies are never compared."
+    )
+    severity = "medium"
+    reference = "FATF/Egmont trade-based money laundering indicators (inferred mapping); redflags.md #20"
+    parameters = {
+        "window_days": Parameter(default=60, minimum=0, maximum=365,
+                                 help="days between a shipment and the payments for it"),
+        "value_tolerance": Parameter(default=0.2, minimum=0.0, maximum=10.0,
+                                     help="flag when payments and declared value differ by more than this share"),
+        "require_payment_records": Parameter(
+            default=True,
+            help="check a shipment only if its consignee or end user makes some payment in the case "
+                 "(otherwise the case simply holds no payment records for them)"),
+        "check_payments": Parameter(default=True, help="also flag payments for goods with no shipment"),
+        "trade_terms": Parameter(
+            default="goods,invoice,purchase,proforma,components,equipment,parts,prepayment,delivery,shipment,"
+                    "consignment,merchandise",
+            help="comma-separated words that mark a payment's purpose as a payment for goods"),
+        "ownership_hops": Parameter(default=3, minimum=0, maximum=10,
+                                    help="owners and holdings this many links away count as the buyer's own group"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        window = self.options["window_days"]
+        parties = _Parties(case)
+        trade = _Trade(case, parties, self.options["ownership_hops"])
+        payments = _load_payments(case)
+        payers_in_case = {payer for p in payments for payer in p.payers}
+        components = _Components()
+        linked: set[str] = set()
+        outsiders: dict[str, list[str]] = defaultdict(list)  # shipment id -> third-party payment ids
+        for payment in payments:
+            if payment.day is None:
+                continue
+            for payer, beneficiary in payment.transfers:
+                near = trade.near(beneficiary, payment.day, window)
+                if not near or trade.same_group(payer, beneficiary):
+                    continue
+                bought = [s for s in near if payer in trade.deal_group(s)]
+                if not bought:
+                    # Paid by someone outside every nearby deal (the third-party-payer detector says so):
+                    # still money for those goods.
+                    bought = near
+                    for shipment in near:
+                        outsiders[shipment.id].append(payment.id)
+                for shipment in bought:
+                    components.union("p:" + payment.id, "s:" + shipment.id)
+                    linked |= {payment.id, shipment.id}
+        findings = []
+        members: dict[str, list[str]] = defaultdict(list)
+        for item in sorted(components.parent):
+            members[components.find(item)].append(item)
+        by_payment = {p.id: p for p in payments}
+        by_shipment = {s.id: s for s in trade.shipments}
+        for items in members.values():
+            group_payments = sorted((by_payment[i[2:]] for i in items if i.startswith("p:")),
+                                    key=lambda p: (p.day, p.id))
+            group_shipments = sorted((by_shipment[i[2:]] for i in items if i.startswith("s:")),
+                                     key=lambda s: (s.start, s.id))
+            finding = self._value_mismatch(group_payments, group_shipments, outsiders, parties)
+            if finding:
+                findings.append(finding)
+        for shipment in trade.shipments:
+            if shipment.id in linked or shipment.start is None or not shipment.exporters:
+                continue
+            buyers = trade.buyers(shipment)
+            if self.options["require_payment_records"] and not payers_in_case.intersection(buyers):
+                continue
+            findings.append(self._unpaid(shipment, buyers, payers_in_case, parties))
+        if self.options["check_payments"]:
+            goods = _pattern(_split(self.options["trade_terms"]))
+            for payment in payments:
+                if payment.id in linked or payment.day is None or not goods or not goods.search(payment.text):
+                    continue
+                # Beneficiaries whose shipments the case holds, none of them near this payment.
+                exporters = [b for b in payment.beneficiaries
+                             if trade.by_exporter.get(b) and not trade.near(b, payment.day, window)]
+                if exporters:
+                    findings.append(self._unshipped(payment, exporters, trade, parties))
+        findings.sort(key=lambda f: (f["details"]["date"], f["evidence"]))
+        yield from findings
+
+    def _value_mismatch(self, payments, shipments, outsiders, parties: _Parties):
+        paid = _sum_by_currency(payments)
+        shipped: dict[str, float] = defaultdict(float)
+        for shipment in shipments:
+            if shipment.amount is not None:
+                shipped[shipment.currency] += shipment.amount
+        tolerance = self.options["value_tolerance"]
+        compared = sorted(set(paid) & set(shipped))
+        differing = [c for c in compared if shipped[c] > 0 and abs(paid[c] - shipped[c]) / shipped[c] > tolerance]
+        if not differing:
+            return None
+        exporters = sorted({e for s in shipments for e in s.exporters})
+        consignees = sorted({c for s in shipments for c in s.consignees})
+        hs = sorted({code for s in shipments for code in s.hs_codes})
+        parts = []
+        for currency in differing:
+            gap = (paid[currency] - shipped[currency]) / shipped[currency]
+            parts.append(f"{_money(paid[currency], currency)} paid against {_money(shipped[currency], currency)} "
+                         f"declared ({abs(gap):.0%} {'more' if gap > 0 else 'less'})")
+        text = (f"Shipments of {_hs(hs)} from {parties.names(exporters)} to {parties.names(consignees)} "
+                f"({_ids(s.id for s in shipments)}) and the payments for them within "
+                f"{_days(self.options['window_days'])} ({_ids(p.id for p in payments)}) do not add up: "
+                f"{'; '.join(parts)}.")
+        uncompared_paid = {c: v for c, v in paid.items() if c not in shipped}
+        uncompared_shipped = {c: v for c, v in shipped.items() if c not in paid}
+        if uncompared_paid or uncompared_shipped:
+            left = _totals_phrase({**uncompared_shipped, **uncompared_paid})
+            verb = "was" if len(uncompared_paid) + len(uncompared_shipped) == 1 else "were"
+            text += (f" {left} in other currencies {verb} not compared: "
+                     "amounts in different currencies are never converted.")
+        third = sorted({pid for s in shipments for pid in outsiders.get(s.id, ())})
+        if third:
+            text += f" Payments from outside the deal are included ({_ids(third)})."
+        payers = sorted({payer for p in payments for payer in p.payers})
+        return {
+            "entities": sorted({*exporters, *consignees, *payers}),
+            "evidence": [s.id for s in shipments] + [p.id for p in payments],
+            "score": 0.45 if (uncompared_paid or uncompared_shipped) else 0.6,
+            "explanation": text,
+            "details": {"kind": "value mismatch", "date": min(s.start or date.max for s in shipments).isoformat(),
+                        "paid": paid, "declared": dict(shipped), "compared_currencies": compared,
+                        "uncompared": {"paid": uncompared_paid, "declared": uncompared_shipped}},
+        }
+
+    def _unpaid(self, shipment: _Shipment, buyers, payers_in_case, parties: _Parties):
+        exporters = parties.names(shipment.exporters)
+        known = sorted(payers_in_case.intersection(buyers))
+        text = (f"No payment to {exporters} from {parties.names(buyers) or 'the buying side'} (or their owners or "
+                f"holdings) within {_days(self.options['window_days'])} of the shipment of "
+                f"{_hs(shipment.hs_codes)} worth {shipment.value()} to {parties.names(shipment.consignees)} on "
+                f"{shipment.start.isoformat()} ({shipment.id}), although the case holds other payments by "
+                f"{parties.names(known)}." if known else
+                f"No payment to {exporters} from {parties.names(buyers) or 'the buying side'} within "
+                f"{_days(self.options['window_days'])} of the shipment of {_hs(shipment.hs_codes)} worth "
+                f"{shipment.value()} on {shipment.start.isoformat()} ({shipment.id}).")
+        return {
+            "entities": sorted({*shipment.exporters, *buyers}),
+            "evidence": [shipment.id],
+            "score": 0.5,
+            "explanation": text,
+            "details": {"kind": "shipment without payment", "date": shipment.start.isoformat(),
+                        "shipment": shipment.id},
+        }
+
+    def _unshipped(self, payment: _Payment, exporters, trade: _Trade, parties: _Parties):
+        shipments = [s for b in exporters for s in trade.by_exporter[b] if s.start]
+        nearest = _nearest(shipments, payment.day) if shipments else None
+        text = (f"{parties.names(payment.payers)} paid {parties.names(exporters)} {payment.describe()} for "
+                f"\"{payment.purpose or payment.text}\", but the case holds no shipment from "
+                f"{parties.names(exporters)} within {_days(self.options['window_days'])} of it")
+        if nearest is not None:
+            text += (f"; the nearest is {_hs(nearest.hs_codes)} to {parties.names(nearest.consignees)} on "
+                     f"{nearest.start.isoformat()} ({nearest.id}), {_days(nearest.distance(payment.day))} away.")
+        else:
+            text += "."
+        return {
+            "entities": sorted({*payment.payers, *exporters}),
+            "evidence": [payment.id],
+            "score": 0.45,
+            "explanation": text,
+            "details": {"kind": "payment without shipment", "date": payment.day.isoformat(), "payment": payment.id,
+                        "nearest_shipment": nearest.id if nearest else None},
+        }
+
+
+# ---------------------------------------------------------------------------------------- #22
+
+
+class PhoneCountryMismatchDetector(_FamilyDetector):
+    """A party whose phone number belongs to another country than the party."""
+
+    id = "phone-country-mismatch"
+    label = "Phone number from another country"
+    version = "1.0"
+    description = (
+        "A party's phone number (E.164, read with the phonenumbers library) belongs to a country other than "
+        "the party's country, jurisdiction or main country, and other than the destination of the shipments "
+        "it receives. Parties with no country are skipped."
+    )
+    severity = "low"
+    reference = "FinCEN-BIS supplemental alert (2023-05-19); UK NCA red flag 7; EU dual-use red flags; redflags.md #22"
+    parameters = {
+        "shared_calling_code": Parameter(
+            default=True,
+            help="accept a number whose calling code the party's country shares (+7 for Kazakhstan, +1 for Canada)"),
+        "use_destinations": Parameter(
+            default=True, help="accept a number from the destination country of shipments the party receives"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        parties = _Parties(case)
+        destinations: dict[str, set[str]] = defaultdict(set)
+        if self.options["use_destinations"]:
+            for shipment in _load_shipments(case):
+                for party in (*shipment.consignees, *shipment.end_users):
+                    destinations[party].update(shipment.destinations)
+        for party in case.entities("LegalEntity"):
+            phones = party.get("phone") if "phone" in party.schema.properties else []
+            if not phones:
+                continue
+            parties._cache[party.id] = party
+            home = parties.countries(party.id)
+            if not home:
+                continue
+            allowed = home | destinations.get(party.id, set())
+            for phone in sorted(set(phones)):
+                region, code = self._region(phone)
+                if region is None or region in allowed:
+                    continue
+                sharing = {r.lower() for r in phonenumbers.region_codes_for_country_code(code)}
+                if self.options["shared_calling_code"] and sharing & allowed:
+                    continue
+                text = (f"{party.caption} is registered in {_countries(home)}, but its phone number {phone} "
+                        f"is from {_country(region)} (calling code +{code}).")
+                extra = sorted(destinations.get(party.id, set()) - home)
+                if extra:
+                    text += f" Nor is it from {_countries(extra)}, where its shipments went."
+                yield {
+                    "entities": [party.id],
+                    "evidence": [party.id],
+                    "score": 0.4,
+                    "explanation": text,
+                    "details": {"phone": phone, "phone_country": region, "party_countries": sorted(home),
+                                "destinations": sorted(destinations.get(party.id, set()))},
+                }
+
+    @staticmethod
+    def _region(phone: str) -> tuple[str | None, int]:
+        try:
+            number = phonenumbers.parse(phone if phone.startswith("+") else "+" + phone.lstrip("0"))
+        except phonenumbers.NumberParseException:
+            return None, 0
+        region = phonenumbers.region_code_for_number(number)
+        if not region or region in ("ZZ", "001"):
+            return None, number.country_code
+        return region.lower(), number.country_code
+
+
+# ---------------------------------------------------------------------------------------- #23
+
+
+class WebmailNoWebsiteDetector(_FamilyDetector):
+    """A company with a free webmail address and no website."""
+
+    id = "webmail-no-website"
+    label = "Free webmail and no website"
+    version = "1.0"
+    description = (
+        "A company or organisation (not a person) that has no website on record and uses an e-mail address at "
+        "a free webmail provider (the webmail_domains reference table, plus any extra domains)."
+    )
+    severity = "low"
+    reference = "FinCEN-BIS supplemental alert (2023-05-19); UK NCA red flag 6; EU dual-use red flags; redflags.md #23"
+    parameters = {
+        "domains_table": Parameter(default="webmail_domains",
+                                   help="reference table (column 'domain') listing free webmail providers"),
+        "extra_domains": Parameter(default="", help="comma-separated domains to treat as free webmail as well"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        webmail = {d.lower() for d in column(self.options["domains_table"], "domain")}
+        webmail |= set(_split(self.options["extra_domains"]))
+        for party in case.entities("LegalEntity"):
+            if party.schema.is_a("Person"):
+                continue
+            if party.get("website"):
+                continue
+            emails = sorted(set(party.get("email")))
+            free = [e for e in emails if e.rpartition("@")[2].lower() in webmail]
+            if not free:
+                continue
+            own = [e for e in emails if e not in free]
+            countries = {c.lower() for prop in _COUNTRY_PROPS if prop in party.schema.properties
+                         for c in party.get(prop)}
+            where = f" ({_countries(countries)})" if countries else ""
+            text = (f"{party.caption}{where} has no website on record and uses the free webmail "
+                    f"address{'es' if len(free) > 1 else ''} {_listing(free)}")
+            text += f"; it also has {_listing(own)}." if own else " and no address at a domain of its own."
+            yield {
+                "entities": [party.id],
+                "evidence": [party.id],
+                "score": 0.25 if own else 0.4,
+                "explanation": text,
+                "details": {"webmail": free, "other_email": own},
+            }

@@ -1,0 +1,458 @@
+"""The payments and contact detector family: planted demo patterns fire, clean cases stay quiet,
+parameters change the outcome."""
+
+import pytest
+
+from workbench.demo import build_demo_case
+from workbench.detecting import run_detectors
+from workbench.model import SourceInfo
+from workbench.plugin_api import ParameterError
+from workbench.store import Case
+from workbench_plugins.detectors.payments_contact import (
+    CashForGoodsDetector,
+    CircularPaymentsDetector,
+    FanInFanOutDetector,
+    PaymentShipmentMismatchDetector,
+    PhoneCountryMismatchDetector,
+    RapidPassThroughDetector,
+    StructuringDetector,
+    ThirdPartyPayerDetector,
+    WebmailNoWebsiteDetector,
+)
+
+FAMILY = [
+    ThirdPartyPayerDetector, CashForGoodsDetector, StructuringDetector, FanInFanOutDetector,
+    CircularPaymentsDetector, RapidPassThroughDetector, PaymentShipmentMismatchDetector,
+    PhoneCountryMismatchDetector, WebmailNoWebsiteDetector,
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    case = build_demo_case(tmp_path_factory.mktemp("demo") / "demo.wbcase")
+    yield case
+    case.close()
+
+
+# ------------------------------------------------------------------------------- hand-built cases
+
+
+def company(entity_id, name, country, **props):
+    properties = {"name": [name], "country": [country]}
+    properties.update({key: value if isinstance(value, list) else [value] for key, value in props.items()})
+    return {"id": entity_id, "schema": "Company", "properties": properties}
+
+
+def payment(entity_id, payer, beneficiary, amount, day, currency="USD", **props):
+    properties = {"payer": [payer], "beneficiary": [beneficiary], "amount": [str(amount)], "date": [day]}
+    if currency:
+        properties["currency"] = [currency]
+    properties.update({key: value if isinstance(value, list) else [value] for key, value in props.items()})
+    return {"id": entity_id, "schema": "Payment", "properties": properties}
+
+
+def shipment(entity_id, exporter, consignee, day, amount, currency="USD", hs="847150", destination="fr", **props):
+    properties = {"exporter": [exporter], "consignee": [consignee], "startDate": [day], "amount": [str(amount)],
+                  "currency": [currency], "hsCode": [hs], "destinationCountry": [destination]}
+    properties.update({key: value if isinstance(value, list) else [value] for key, value in props.items()})
+    return {"id": entity_id, "schema": "Shipment", "properties": properties}
+
+
+def ownership(entity_id, owner, asset, percentage="100"):
+    return {"id": entity_id, "schema": "Ownership",
+            "properties": {"owner": [owner], "asset": [asset], "percentage": [percentage]}}
+
+
+CLEAN = [
+    company("seller", "Mosel Industrieelektronik GmbH", "de", phone="+4922155509999",
+            email="sales@mosel.example", website="https://mosel.example/"),
+    company("buyer", "Atelier Lumiere SARL", "fr", phone="+33155509999", email="achats@lumiere.example",
+            website="https://lumiere.example/"),
+    company("consultant", "Conseil Rive Gauche SAS", "fr", email="contact@rive.example",
+            website="https://rive.example/"),
+    {"id": "person", "schema": "Person",
+     "properties": {"name": ["Jeanne Martin"], "nationality": ["fr"], "email": ["jeanne.martin@gmail.com"]}},
+    shipment("shp-clean", "seller", "buyer", "2023-03-01", 100000, declaredEndUser="buyer"),
+    payment("pay-clean", "buyer", "seller", 100000, "2023-02-20", purpose="Invoice MI-2023-118, servers"),
+    payment("pay-fees", "buyer", "consultant", 4500, "2023-04-03", purpose="Consultancy, cash against documents"),
+    payment("pay-fees-2", "buyer", "consultant", 4500, "2023-05-03", purpose="Consultancy"),
+]
+
+
+def make_case(tmp_path, entities, name="hand.wbcase"):
+    case = Case.create(tmp_path / name)
+    case.ingest(entities, SourceInfo(file_name="hand-built.json"))
+    return case
+
+
+@pytest.fixture
+def clean(tmp_path):
+    case = make_case(tmp_path, CLEAN, "clean.wbcase")
+    yield case
+    case.close()
+
+
+def findings(detector, case):
+    return list(detector.run(case))
+
+
+@pytest.mark.parametrize("detector", FAMILY, ids=lambda d: d.id)
+def test_quiet_on_a_clean_case(detector, clean):
+    assert findings(detector(), clean) == []
+
+
+@pytest.mark.parametrize("detector", FAMILY, ids=lambda d: d.id)
+def test_manifest_and_deterministic_output(detector, demo):
+    assert detector.reference and "redflags.md #" in detector.reference
+    assert detector.severity in ("high", "medium", "low")
+    first, second = findings(detector(), demo), findings(detector(), demo)
+    assert first == second
+    for finding in first:
+        assert finding["entities"] and 0 <= finding["score"] <= 1
+        assert ".." not in finding["explanation"]
+
+
+# ------------------------------------------------------------------------------- #13 third party
+
+
+def test_third_party_payer_fires_on_the_turkish_payment_for_german_goods(demo):
+    found = findings(ThirdPartyPayerDetector(), demo)
+    karadeniz = [f for f in found if "demo-pay-02-karadeniz-rheinfeld" in f["evidence"]]
+    assert len(karadeniz) == 1
+    finding = karadeniz[0]
+    assert finding["evidence"] == ["demo-pay-02-karadeniz-rheinfeld", "demo-shp-01-rheinfeld-atlas-crest"]
+    assert set(finding["entities"]) == {"demo-co-karadeniz-elektronik", "demo-co-rheinfeld-elektronik",
+                                        "demo-co-atlas-crest-trading"}
+    assert finding["severity"] == "high"
+    text = finding["explanation"]
+    for words in ("Karadeniz Elektronik", "Rheinfeld Elektronik", "EUR 268,400", "2023-02-27", "HS 854232",
+                  "Atlas Crest General Trading FZE", "United Arab Emirates", "7 days before"):
+        assert words in text
+    assert "Türkiye" in text or "Turkey" in text
+    # Payers on the buying side (the consignee, the declared end user) are not flagged.
+    flagged = {e for f in found for e in f["evidence"]}
+    assert not flagged & {"demo-pay-03-tekhsnab-atlas-crest", "demo-pay-04-atlas-crest-cascade",
+                          "demo-pay-06-brightwave-hoshizora", "demo-pay-07-brightwave-cascade"}
+
+
+def test_third_party_payer_window_and_ownership_parameters(demo, tmp_path):
+    narrow = findings(ThirdPartyPayerDetector(window_days=5), demo)
+    assert not any("demo-pay-02-karadeniz-rheinfeld" in f["evidence"] for f in narrow)
+    # A parent paying for its subsidiary's goods is the buyer's own group, unless hops are 0.
+    case = make_case(tmp_path, CLEAN + [
+        company("parent", "Groupe Lumiere SA", "fr"),
+        ownership("own-parent", "parent", "buyer"),
+        shipment("shp-2", "seller", "buyer", "2023-06-01", 50000),
+        payment("pay-parent", "parent", "seller", 50000, "2023-05-25", purpose="Invoice MI-2023-201"),
+    ])
+    assert findings(ThirdPartyPayerDetector(), case) == []
+    flat = findings(ThirdPartyPayerDetector(ownership_hops=0), case)
+    assert [f["evidence"] for f in flat] == [["pay-parent", "shp-2"]]
+    assert flat[0]["severity"] == "medium"  # same country as the buyer: third party only
+    case.close()
+
+
+def test_third_party_payer_ignores_money_within_the_exporters_own_group(tmp_path):
+    case = make_case(tmp_path, CLEAN + [
+        company("seller-parent", "Mosel Holding AG", "ch"),
+        ownership("own-seller", "seller-parent", "seller"),
+        payment("pay-loan", "seller-parent", "seller", 250000, "2023-03-02", purpose="Intercompany loan for goods"),
+    ])
+    assert findings(ThirdPartyPayerDetector(), case) == []
+    assert findings(PaymentShipmentMismatchDetector(), case) == []
+    assert [f["evidence"] for f in findings(ThirdPartyPayerDetector(ownership_hops=0), case)] == [
+        ["pay-loan", "shp-clean"]]
+    case.close()
+
+
+def test_third_party_payer_flags_a_buyer_paying_from_a_third_country_bank(tmp_path):
+    case = make_case(tmp_path, CLEAN + [
+        {"id": "acct-cy", "schema": "BankAccount", "properties": {"iban": ["CY17002001280000001200527600"]}},
+        shipment("shp-2", "seller", "buyer", "2023-06-01", 50000),
+        payment("pay-cy", "buyer", "seller", 50000, "2023-05-25", payerAccount="acct-cy"),
+    ])
+    found = findings(ThirdPartyPayerDetector(), case)
+    assert [f["evidence"] for f in found] == [["pay-cy", "shp-2"]]
+    assert "Cyprus" in found[0]["explanation"] and found[0]["details"]["kind"] == "third-country bank"
+    case.close()
+
+
+# ------------------------------------------------------------------------------- #12 cash
+
+
+CASH = [
+    company("msb", "Al Noor Exchange House LLC", "ae", sector="Money exchange and remittance"),
+    shipment("shp-fpga", "seller", "buyer", "2023-07-10", 8000, hs="854231"),
+    payment("pay-cash", "buyer", "seller", 25000, "2023-06-01", purpose="Cash payment, order 77"),
+    payment("pay-msb", "msb", "seller", 7900, "2023-07-01", purpose="Order 78"),
+]
+
+
+def test_cash_for_goods_is_quiet_on_the_demo(demo):
+    # The demo holds no cash or money-service payments; the detector is tested on hand-built cases.
+    assert findings(CashForGoodsDetector(), demo) == []
+
+
+def test_cash_for_goods_fires_on_cash_and_money_service_payments(tmp_path):
+    case = make_case(tmp_path, CLEAN + CASH)
+    found = {f["details"]["payment"]: f for f in findings(CashForGoodsDetector(), case)}
+    assert set(found) == {"pay-cash", "pay-msb"}
+    assert "USD 25,000" in found["pay-cash"]["explanation"] and '"cash"' in found["pay-cash"]["explanation"].lower()
+    # Under the threshold, but paying an exporter who shipped CHPL goods (FPGAs, tier 1) days later.
+    msb = found["pay-msb"]
+    assert msb["evidence"] == ["pay-msb", "shp-fpga"]
+    assert "Al Noor Exchange House LLC" in msb["explanation"] and "HS 854231" in msb["explanation"]
+    assert "CHPL tier 1" in msb["explanation"]
+    # "cash against documents" in the clean case's fees is a bank collection, not cash.
+    assert "pay-fees" not in found
+    case.close()
+
+
+def test_cash_for_goods_threshold_parameter(tmp_path):
+    case = make_case(tmp_path, CLEAN + CASH)
+    found = findings(CashForGoodsDetector(min_amount=50000, window_days=5), case)
+    assert found == []
+    case.close()
+
+
+# ------------------------------------------------------------------------------- #16 structuring
+
+
+STRUCTURED = ["demo-pay-07-brightwave-cascade", "demo-pay-08-lumen-cascade", "demo-pay-09-brightwave-cascade",
+              "demo-pay-10-lumen-cascade"]
+
+
+def test_structuring_fires_on_four_payments_just_under_10000(demo):
+    found = findings(StructuringDetector(), demo)
+    assert [f["evidence"] for f in found] == [STRUCTURED]
+    finding = found[0]
+    assert set(finding["entities"]) == {"demo-co-cascade-signal-devices", "demo-co-brightwave-components",
+                                        "demo-co-lumen-tech-supply"}
+    text = finding["explanation"]
+    for words in ("Cascade Signal Devices", "4 payments", "USD 9,780–9,920", "2023-09-25", "2023-10-02",
+                  "10,000", "USD 39,450", "Lumen Tech Supply"):
+        assert words in text
+
+
+def test_structuring_parameters(demo):
+    assert findings(StructuringDetector(min_count=5), demo) == []
+    assert findings(StructuringDetector(window_days=2), demo) == []
+    # Within 1% of 10,000 only USD 9,920 and 9,900 remain: two payments are not enough.
+    assert findings(StructuringDetector(band=0.01), demo) == []
+    assert [f["evidence"] for f in findings(StructuringDetector(band=0.01, min_count=2), demo)] == [
+        ["demo-pay-08-lumen-cascade", "demo-pay-10-lumen-cascade"]]
+    with pytest.raises(ParameterError):
+        StructuringDetector(band=0)
+
+
+# ------------------------------------------------------------------------------- #17 fan-in fan-out
+
+
+FAN = [company("hub", "Pacific Rim Sourcing Ltd", "hk"), company("offshore", "Bluewater Assets Inc", "vg")] + [
+    payment(f"pay-in-{n}", f"feeder-{n}", "hub", 10000, f"2023-03-0{n + 1}") for n in range(4)
+] + [payment("pay-out", "hub", "offshore", 19000, "2023-03-09", purpose="Loan"),
+      payment("pay-out-2", "hub", "offshore-2", 19000, "2023-03-10", purpose="Loan")]
+
+
+def test_fan_in_fan_out_is_quiet_on_the_demo(demo):
+    # No party in the demo receives from three or more payers within 30 days.
+    assert findings(FanInFanOutDetector(), demo) == []
+
+
+def test_fan_in_fan_out_fires_on_many_payers_funnelled_to_one(tmp_path):
+    case = make_case(tmp_path, CLEAN + FAN)
+    found = findings(FanInFanOutDetector(), case)
+    assert len(found) == 1
+    assert found[0]["evidence"] == ["pay-in-0", "pay-in-1", "pay-in-2", "pay-in-3", "pay-out", "pay-out-2"]
+    assert found[0]["entities"] == ["feeder-0", "feeder-1", "feeder-2", "feeder-3", "hub", "offshore", "offshore-2"]
+    text = found[0]["explanation"]
+    for words in ("Pacific Rim Sourcing Ltd", "USD 40,000", "4 payers", "USD 38,000", "95%", "Bluewater Assets Inc",
+                  "2023-03-01", "2023-03-10"):
+        assert words in text
+    assert findings(FanInFanOutDetector(min_payers=5), case) == []
+    # Half of the money to each of two beneficiaries: not funnelled to one.
+    assert findings(FanInFanOutDetector(max_beneficiaries=1), case) == []
+    case.close()
+
+
+# ------------------------------------------------------------------------------- #18 circular
+
+
+CYCLE = ["demo-pay-11-atlas-crest-orient-delta", "demo-pay-12-orient-delta-meridian",
+         "demo-pay-13-meridian-atlas-crest"]
+
+
+def test_circular_payments_fires_on_the_demo_cycle(demo):
+    found = findings(CircularPaymentsDetector(), demo)
+    assert [f["evidence"] for f in found] == [CYCLE]
+    assert found[0]["entities"] == ["demo-co-atlas-crest-trading", "demo-co-meridian-pacific-holdings",
+                                    "demo-co-orient-delta-holdings"]
+    text = found[0]["explanation"]
+    for words in ("3 parties", "7 days", "USD 150,000", "USD 148,500", "USD 147,000", "2023-11-06", "2023-11-13",
+                  "Orient Delta Holdings Limited", "Seychelles", "United Arab Emirates"):
+        assert words in text
+
+
+def test_circular_payments_parameters(demo):
+    assert findings(CircularPaymentsDetector(amount_tolerance=0.01), demo) == []
+    assert findings(CircularPaymentsDetector(window_days=5), demo) == []
+    assert findings(CircularPaymentsDetector(min_length=4), demo) == []
+
+
+def test_circular_payments_need_time_order(tmp_path):
+    # Each step is paid before the money could have arrived: no money went round.
+    case = make_case(tmp_path, CLEAN + [
+        payment("p1", "a", "b", 50000, "2023-05-10"), payment("p2", "b", "c", 50000, "2023-05-05"),
+        payment("p3", "c", "a", 50000, "2023-05-01"),
+    ])
+    assert findings(CircularPaymentsDetector(), case) == []
+    case.close()
+
+
+# ------------------------------------------------------------------------------- #19 pass-through
+
+
+def test_rapid_pass_through_fires_on_atlas_crest(demo):
+    found = findings(RapidPassThroughDetector(), demo)
+    atlas = [f for f in found if f["evidence"][0] == "demo-pay-03-tekhsnab-atlas-crest"]
+    assert len(atlas) == 1
+    assert atlas[0]["evidence"] == ["demo-pay-03-tekhsnab-atlas-crest", "demo-pay-04-atlas-crest-cascade",
+                                    "demo-pay-05-atlas-crest-brightwave"]
+    text = atlas[0]["explanation"]
+    for words in ("Atlas Crest General Trading FZE", "USD 640,000", "OOO Tekhsnab-Vostralin", "2023-05-15",
+                  "within 2 days", "USD 633,500", "99%", "Cascade Signal Devices", "Brightwave Components"):
+        assert words in text
+    # The circle's middle step also passes money straight on.
+    assert [f["evidence"] for f in found if f is not atlas[0]] == [CYCLE[:2]]
+
+
+def test_rapid_pass_through_parameters(demo):
+    assert findings(RapidPassThroughDetector(max_days=1), demo) == []
+    assert findings(RapidPassThroughDetector(min_ratio=1.0), demo) == []
+
+
+# ------------------------------------------------------------------------------- #20 mismatch
+
+
+def test_payment_shipment_mismatch_on_the_demo(demo):
+    found = findings(PaymentShipmentMismatchDetector(), demo)
+    by_evidence = {tuple(f["evidence"]): f for f in found}
+    assert set(by_evidence) == {
+        ("demo-pay-01-tekhsnab-karadeniz",), ("demo-pay-05-atlas-crest-brightwave",),
+        ("demo-shp-06-brightwave-karadeniz",), ("demo-shp-07-karadeniz-tekhsnab",),
+    }
+    unpaid = by_evidence[("demo-shp-06-brightwave-karadeniz",)]["explanation"]
+    for words in ("No payment", "Brightwave Components Limited", "Karadeniz Elektronik", "60 days", "HS 853224",
+                  "USD 151,000", "2023-07-24"):
+        assert words in unpaid
+    unshipped = by_evidence[("demo-pay-05-atlas-crest-brightwave",)]["explanation"]
+    assert "USD 447,000" in unshipped and "no shipment" in unshipped and "68 days away" in unshipped
+    # The third-party and structured payments pay for their shipments; the sums reconcile.
+    flagged = {e for f in found for e in f["evidence"]}
+    assert not flagged & {"demo-shp-01-rheinfeld-atlas-crest", "demo-shp-08-cascade-brightwave",
+                          "demo-shp-02-atlas-crest-tekhsnab", "demo-pay-03-tekhsnab-atlas-crest"}
+    # Buyers who make no payment anywhere in the case are not checked (no payment records for them).
+    assert not flagged & {"demo-shp-09-brightwave-vostralin", "demo-shp-10-hoshizora-rheinfeld"}
+
+
+def test_payment_shipment_mismatch_parameters(demo):
+    wide = findings(PaymentShipmentMismatchDetector(window_days=200), demo)
+    value = [f for f in wide if f["details"]["kind"] == "value mismatch"
+             and "demo-shp-07-karadeniz-tekhsnab" in f["evidence"]]
+    assert value and "demo-pay-01-tekhsnab-karadeniz" in value[0]["evidence"]
+    assert "USD 310,000 paid against USD 214,000 declared (45% more)" in value[0]["explanation"]
+    everything = findings(PaymentShipmentMismatchDetector(require_payment_records=False), demo)
+    assert {"demo-shp-09-brightwave-vostralin", "demo-shp-10-hoshizora-rheinfeld"} <= {
+        e for f in everything for e in f["evidence"]}
+    quiet = findings(PaymentShipmentMismatchDetector(check_payments=False), demo)
+    assert all(f["details"]["kind"] != "payment without shipment" for f in quiet)
+
+
+def test_payment_shipment_mismatch_never_compares_currencies(tmp_path):
+    case = make_case(tmp_path, CLEAN + [
+        shipment("shp-eur", "seller", "buyer", "2023-09-01", 90000, currency="EUR"),
+        payment("pay-usd", "buyer", "seller", 40000, "2023-08-25"),
+    ])
+    # Paid, in another currency: nothing to compare, nothing to flag.
+    assert findings(PaymentShipmentMismatchDetector(), case) == []
+    case.close()
+    case = make_case(tmp_path, CLEAN + [
+        shipment("shp-usd", "seller", "buyer", "2023-09-01", 90000),
+        payment("pay-usd", "buyer", "seller", 40000, "2023-08-25"),
+        payment("pay-eur", "buyer", "seller", 45000, "2023-08-26", currency="EUR"),
+    ], "mixed.wbcase")
+    found = findings(PaymentShipmentMismatchDetector(), case)
+    assert [f["evidence"] for f in found] == [["shp-usd", "pay-usd", "pay-eur"]]
+    text = found[0]["explanation"]
+    assert "USD 40,000 paid against USD 90,000 declared (56% less)" in text
+    assert "EUR 45,000" in text and "not compared" in text and "never converted" in text
+    case.close()
+
+
+# ------------------------------------------------------------------------------- #22 phone
+
+
+def test_phone_country_mismatch_fires_on_atlas_crest(demo):
+    found = findings(PhoneCountryMismatchDetector(), demo)
+    assert [(f["entities"], f["evidence"]) for f in found] == [
+        (["demo-co-atlas-crest-trading"], ["demo-co-atlas-crest-trading"])]
+    text = found[0]["explanation"]
+    for words in ("Atlas Crest General Trading FZE", "United Arab Emirates", "+74955550142", "Russia", "+7"):
+        assert words in text
+
+
+def test_phone_country_mismatch_parameters(tmp_path):
+    case = make_case(tmp_path, CLEAN + [company("kz", "Steppe Trade LLP", "kz", phone="+74955550142")])
+    # +7 is shared by Russia and Kazakhstan: not a mismatch unless asked to be strict.
+    assert findings(PhoneCountryMismatchDetector(), case) == []
+    strict = findings(PhoneCountryMismatchDetector(shared_calling_code=False), case)
+    assert [f["entities"] for f in strict] == [["kz"]]
+    case.close()
+    case = make_case(tmp_path, CLEAN + [
+        company("agent", "Lumiere Sourcing Agent", "de", phone="+33155508888"),
+        shipment("shp-agent", "seller", "agent", "2023-03-01", 1000, destination="fr"),
+    ], "agent.wbcase")
+    assert findings(PhoneCountryMismatchDetector(), case) == []
+    assert len(findings(PhoneCountryMismatchDetector(use_destinations=False), case)) == 1
+    case.close()
+
+
+# ------------------------------------------------------------------------------- #23 webmail
+
+
+def test_webmail_without_website_fires_on_the_demo_fronts(demo):
+    found = findings(WebmailNoWebsiteDetector(), demo)
+    assert [f["entities"] for f in found] == [
+        ["demo-co-atlas-crest-trading"], ["demo-co-brightwave-components"], ["demo-co-karadeniz-elektronik"],
+        ["demo-co-lumen-tech-supply"]]
+    atlas = found[0]["explanation"]
+    assert "atlascrest.gt2022@gmail.com" in atlas and "no website" in atlas
+    assert "mail.ru" in found[2]["explanation"]
+
+
+def test_webmail_parameters(demo, clean):
+    extra = findings(WebmailNoWebsiteDetector(extra_domains="tekhsnab-vostralin.example"), demo)
+    assert ["demo-co-tekhsnab-vostralin"] in [f["entities"] for f in extra]
+    # The clean case's person uses gmail, and its companies have websites.
+    assert findings(WebmailNoWebsiteDetector(extra_domains="rive.example"), clean) == []
+
+
+# ------------------------------------------------------------------------------- the runner
+
+
+def test_the_family_runs_through_the_runner_and_findings_are_stored(tmp_path):
+    ids = [d.id for d in FAMILY]
+    with build_demo_case(tmp_path / "demo.wbcase") as case:
+        outcomes = run_detectors(case, ids)
+        assert [o.error for o in outcomes] == [None] * len(ids)
+        counts = {o.detector_id: o.findings for o in outcomes}
+        assert counts["third-party-payer"] >= 1 and counts["cash-for-goods"] == 0
+        for detector_id in ("third-party-payer", "structuring", "circular-payments", "rapid-pass-through",
+                            "payment-shipment-mismatch", "phone-country-mismatch", "webmail-no-website"):
+            stored = case.findings(detector_id=detector_id)
+            assert len(stored) == counts[detector_id] > 0
+        stored = case.findings(detector_id="circular-payments")[0]
+        assert stored["evidence"]["facts"] == sorted(CYCLE)
+        assert stored["parameters"]["window_days"] == 90
+        third = case.findings(detector_id="third-party-payer")
+        assert third[0]["severity"] == "high" and "demo-pay-02-karadeniz-rheinfeld" in third[0]["evidence"]["facts"]
