@@ -461,3 +461,9 @@ def test_positions_from_an_imported_chart_are_kept(case):
                  Record(company("b", "B").to_dict(), extra={"position": [99, 99]})], source())
     assert (case.chart_item("a")["x"], case.chart_item("a")["y"]) == (10.0, 20.0)
     assert (case.chart_item("b")["x"], case.chart_item("b")["y"]) == (5.0, 6.0)
+
+
+def test_an_entity_known_only_from_protected_sources_does_not_leave(network):
+    network.ingest([company("informant-co", "Shell Co named by an informant")], source("informant.txt", "C3", protected=True))
+    assert "informant-co" not in {e.id for e in network.iter_entities()}
+    assert "informant-co" in {e.id for e in network.iter_entities(include_protected=True)}

@@ -707,10 +707,12 @@ class Case:
             " ORDER BY r.entity_id, s.id"
         )
         current, props, provenance = None, {}, []
+        withheld = False
 
         def finish():
             schema = schemata.get(current)
-            if schema is None:
+            if schema is None or (withheld and not props):
+                # Known only from protected sources: not even its id and type leave the case.
                 return None
             proxy = model.get_proxy({"id": current, "schema": schema, "properties": props}, cleaned=True)
             return (proxy, provenance) if with_provenance else proxy
@@ -722,7 +724,9 @@ class Case:
                     if item is not None:
                         yield item
                 current, props, provenance = entity_id, {}, []
+                withheld = False
             if protected and not include_protected:
+                withheld = True
                 continue
             values = props.setdefault(prop, [])
             if value not in values:
