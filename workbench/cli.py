@@ -219,6 +219,12 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                 f"{path}: imported with {outcome.importer_id} as source #{report.source_id} [{source_grade}]: "
                 f"{report.entities:,} entities ({kinds}), {report.statements:,} values, {report.edges:,} links"
             )
+            if outcome.left_out:
+                click.secho(f"  left out ({len(outcome.left_out)}), as asked with on_error=skip:", fg="yellow")
+                for item in outcome.left_out[:50]:
+                    click.echo(f"    - {item}")
+                if len(outcome.left_out) > 50:
+                    click.echo(f"    … and {len(outcome.left_out) - 50} more")
         if save_mapping and "mapping" in options:
             opened.save_mapping(save_mapping, options["mapping"])
             click.echo(f"mapping saved in the case as {save_mapping!r}")

@@ -24,6 +24,8 @@ class ImportOutcome:
     importer_id: str
     report: IngestReport | None = None
     skipped: str | None = None
+    #: Elements the importer left out when asked to skip bad input (``on_error=skip``).
+    left_out: list = None
 
 
 def resolve_importer(path: Path, importer_id: str | None) -> type[Importer]:
@@ -79,7 +81,7 @@ def import_file(
                 f"same importer and options); use --again to import it once more",
             )
     report = case.ingest(importer.read(path), source, progress=progress)
-    return ImportOutcome(path, importer_class.id, report=report)
+    return ImportOutcome(path, importer_class.id, report=report, left_out=list(getattr(importer, "skipped", []) or []))
 
 
 def estimate_records(path: Path) -> int | None:

@@ -182,3 +182,15 @@ def test_match_lists_candidates_with_reasons_and_respects_decisions(run, demo, s
                "--reason", "procurement arm, not the institute").exit_code == 0
     again = json.loads(run("match", demo, "--threshold", "0.5", "--json").output)
     assert not any(c["left_id"] == pair["left_id"] and c["right_id"] == pair["right_id"] for c in again)
+
+
+def test_import_can_skip_bad_elements_and_lists_them(run, tmp_path):
+    graph = tmp_path / "bad.graphml"
+    graph.write_text('<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                     '<graph edgedefault="directed"><node id="a"/><node id="b"/>'
+                     '<edge id="e1" source="a" target="b"/><edge id="e2" source="a" target="zz"/></graph></graphml>\n')
+    run("new", "case")
+    stopped = run("import", "case.wbcase", graph)
+    assert stopped.exit_code == 12 and "names node 'zz'" in stopped.output
+    kept = run("import", "case.wbcase", graph, "--option", "on_error=skip")
+    assert kept.exit_code == 0 and "left out (1)" in kept.output and "edge 'e2'" in kept.output
