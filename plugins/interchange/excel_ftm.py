@@ -629,11 +629,16 @@ class XlsxExporter(Exporter):
                 self._entity_row(layout, proxy, provenance, captions, positions, aliases, layout.rows + 1)
             )
         sources = self._write_sources(workbook, case, include_protected)
-        findings = self._write_findings(workbook, case)
+        withheld_findings = not include_protected and bool(case.sources(kind=None)) and any(
+            source["protected"] for source in case.sources(kind=None))
+        findings = self._write_findings(workbook, case, withheld=withheld_findings)
         for layout in layouts.values():
             self._finish(layout.worksheet, len(layout.header), layout.rows)
 
         losses = list(self.losses)
+        if withheld_findings:
+            losses.append("findings: left out because the case has protected sources and a finding's explanation "
+                          "may quote them (export with --include-protected to include them)")
         if self._cut_cells:
             losses.append(f"{len(self._cut_cells)} cells longer than Excel's {EXCEL_CELL_LIMIT:,} characters were cut "
                           f"(use the ftm format for those): {', '.join(self._cut_cells[:10])}")
@@ -827,11 +832,11 @@ class XlsxExporter(Exporter):
         self._finish(worksheet, len(SOURCES_COLUMNS), count)
         return count
 
-    def _write_findings(self, workbook, case: Any) -> int:
+    def _write_findings(self, workbook, case: Any, withheld: bool = False) -> int:
         worksheet = workbook.create_sheet(FINDINGS_SHEET)
         self._start(worksheet, list(FINDINGS_COLUMNS), [8, 24, 10, 8, 11, 60, 30, 30, 30])
         count = 0
-        for finding in case.findings():
+        for finding in ([] if withheld else case.findings()):
             count += 1
             evidence = finding["evidence"] or {}
             worksheet.append([

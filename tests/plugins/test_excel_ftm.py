@@ -216,7 +216,11 @@ def test_workbook_layout(rich, tmp_path):
     findings = workbook["Findings"]
     assert [cell.value for cell in findings[1]][:8] == ["id", "detector", "severity", "score", "status",
                                                        "explanation", "entities", "evidence"]
-    finding = next(findings.iter_rows(min_row=2, values_only=True))
+    # The case has a protected source, so findings stay out unless the analyst includes protected material.
+    assert list(findings.iter_rows(min_row=2, values_only=True)) == []
+    shared_path = tmp_path / "with-protected.xlsx"
+    XlsxExporter().write(rich, shared_path, include_protected=True)
+    finding = next(load_workbook(shared_path, read_only=True)["Findings"].iter_rows(min_row=2, values_only=True))
     assert finding[1:8] == ("test-detector", "high", 0.75, "open", "Met a listed person.",
                             "demo-person-arkady-veltsin", "analyst-link-1")
 
@@ -506,3 +510,21 @@ def test_les_miserables_round_trip(shared_data, tmp_path, format_name):
         assert positions(back) == {}  # FtM has no place for it: listed in the losses
         assert any("chart positions" in loss for loss in report["losses"])
     case.close()
+
+
+def test_findings_stay_out_of_a_shared_workbook_when_sources_are_protected(tmp_path):
+    from openpyxl import load_workbook
+
+    from workbench.model import SourceInfo
+    from workbench.store import Case
+    from workbench_plugins.interchange.excel_ftm import XlsxExporter
+
+    with Case.create(tmp_path / "p.wbcase") as case:
+        case.ingest([{"id": "x", "schema": "Company", "properties": {"name": ["Informant's Co"]}}],
+                    SourceInfo(file_name="informant.txt", protected=True))
+        case.record_detector_run("d", "1", {}, [{"entities": ["x"], "evidence": [],
+                                                 "explanation": "Informant's Co is a front"}])
+        report = XlsxExporter().write(case, tmp_path / "out.xlsx")
+        assert any("findings: left out" in loss for loss in report["losses"])
+        sheet = load_workbook(tmp_path / "out.xlsx", read_only=True)["Findings"]
+        assert "Informant" not in " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
