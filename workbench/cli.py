@@ -220,7 +220,8 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                 f"{report.entities:,} entities ({kinds}), {report.statements:,} values, {report.edges:,} links"
             )
             if outcome.left_out:
-                click.secho(f"  left out ({len(outcome.left_out)}), as asked with on_error=skip:", fg="yellow")
+                click.secho(f"  skipped or brought in differently ({len(outcome.left_out)}), as asked with "
+                            "on_error=skip:", fg="yellow")
                 for item in outcome.left_out[:50]:
                     click.echo(f"    - {item}")
                 if len(outcome.left_out) > 50:
@@ -591,16 +592,17 @@ def finding(case, finding_id, action, reason) -> None:
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "format_name", required=True, help="gexf, graphml, ftm, xlsx, anx, mtgx (see `workbench plugins`).")
 @click.option("--include-protected", is_flag=True, help="Also export values from protected sources (off by default).")
-def export(case, output, format_name, include_protected) -> None:
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE", help="Exporter parameter (repeatable).")
+def export(case, output, format_name, include_protected, option_pairs) -> None:
     """Write CASE to OUTPUT in another tool's format, and say what the format cannot carry."""
-    from workbench.plugin_api import find_exporter
+    from workbench.plugin_api import ParameterError, find_exporter
 
     try:
-        exporter = find_exporter(format_name)
-    except LookupError as error:
+        exporter = find_exporter(format_name)(**_parse_options(option_pairs))
+    except (LookupError, ParameterError) as error:
         raise CaseError(str(error)) from error
     with Case.open(case) as opened:
-        report = exporter().write(opened, output, include_protected=include_protected)
+        report = exporter.write(opened, output, include_protected=include_protected)
         opened._audit_export(format_name, output, include_protected, report)
     click.echo(f"wrote {output}: {report.get('entities', 0):,} entities, {report.get('links', 0):,} links ({format_name})")
     for loss in report.get("losses", []):

@@ -193,4 +193,23 @@ def test_import_can_skip_bad_elements_and_lists_them(run, tmp_path):
     stopped = run("import", "case.wbcase", graph)
     assert stopped.exit_code == 12 and "names node 'zz'" in stopped.output
     kept = run("import", "case.wbcase", graph, "--option", "on_error=skip")
-    assert kept.exit_code == 0 and "left out (1)" in kept.output and "edge 'e2'" in kept.output
+    assert kept.exit_code == 0 and "skipped or brought in differently (1)" in kept.output and "edge 'e2'" in kept.output
+
+
+@pytest.mark.parametrize("format_name, suffix", [("gexf", "gexf"), ("graphml", "graphml"), ("ftm", "ftm.json"),
+                                                 ("xlsx", "xlsx"), ("anx", "anx"), ("mtgx", "mtgx")])
+def test_export_then_import_into_a_new_case_keeps_every_entity(run, demo, format_name, suffix):
+    out = f"demo-out.{suffix}"
+    result = run("export", demo, out, "--format", format_name)
+    assert result.exit_code == 0, result.output
+    assert "not carried:" in result.output  # every format says what it loses
+    assert run("new", "copy").exit_code == 0
+    assert run("import", "copy.wbcase", out).exit_code == 0
+    original = json.loads(run("info", demo, "--json").output)["entities_by_schema"]
+    copied = json.loads(run("info", "copy.wbcase", "--json").output)["entities_by_schema"]
+    assert copied == original
+
+
+def test_export_rejects_unknown_options(run, demo):
+    result = run("export", demo, "x.gexf", "--format", "gexf", "--option", "colour=blue")
+    assert result.exit_code == 1 and "has no parameter 'colour'" in result.output
