@@ -282,6 +282,10 @@ def _find_entity(case: Case, text: str) -> str:
     raise CaseError(f"{text!r} matches several entities; use an id: {options}")
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _caption(case: Case, entity_id: str) -> str:
     row = case.conn.execute("SELECT caption FROM entities WHERE id = ?", (entity_id,)).fetchone()
     return row[0] if row and row[0] else entity_id
@@ -511,7 +515,7 @@ def match(case, duplicates, threshold, limit, decide, reason, as_json) -> None:
 
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
-@click.option("--detector", "ids", multiple=True, help="Run only this detector (repeatable); all by default.")
+@click.option("--only", "--detector", "ids", multiple=True, help="Run only this detector (repeatable); all by default.")
 @click.option("--param", "params", multiple=True, metavar="DETECTOR.NAME=VALUE",
               help="Change a threshold for this run and keep it in the case (repeatable).")
 @click.option("--json", "as_json", is_flag=True)
@@ -535,12 +539,22 @@ def detect(case, ids, params, as_json) -> None:
                                          progress=lambda f, _name: bar.update(int(f * 100) - bar.pos))
         except LookupError as error:
             raise CaseError(str(error)) from error
+        ran = {o.detector_id for o in outcomes}
+        found = [f for f in opened.findings() if f["detector_id"] in ran]
         if as_json:
-            click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2))
+            for finding in found:
+                entities = finding["evidence"].get("entities", [])
+                finding["entity_names"] = {e: _caption(opened, e) for e in entities}
+            click.echo(json.dumps({"detectors": [o.__dict__ for o in outcomes], "findings": found}, indent=2))
             return
         _table([[o.detector_id, o.findings, o.counts.get("new", ""), o.counts.get("no_longer_found", ""),
                  ("ERROR " + o.error) if o.error else ""] for o in outcomes],
                ["detector", "findings", "new", "no longer found", ""])
+        if found:
+            click.echo()
+            _table([[f"#{f['id']}", f["severity"].upper(), f"{f['score']:.2f}", f["detector_id"], f["status"],
+                     _shorten(f["explanation"], 110)] for f in found],
+                   ["finding", "severity", "score", "detector", "status", "explanation (workbench findings CASE for all)"])
     if any(o.error for o in outcomes):
         sys.exit(13)
 

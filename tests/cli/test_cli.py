@@ -213,3 +213,18 @@ def test_export_then_import_into_a_new_case_keeps_every_entity(run, demo, format
 def test_export_rejects_unknown_options(run, demo):
     result = run("export", demo, "x.gexf", "--format", "gexf", "--option", "colour=blue")
     assert result.exit_code == 1 and "has no parameter 'colour'" in result.output
+
+
+def test_detect_runs_the_red_flags_on_the_demo_and_keeps_marks(run, demo):
+    result = run("detect", demo)
+    assert result.exit_code == 0, result.output
+    assert "transshipment-reexport" in result.output and "ERROR" not in result.output
+    report = json.loads(run("detect", demo, "--only", "transshipment-reexport", "--json").stdout)
+    finding = next(f for f in report["findings"] if "demo-shp-02-atlas-crest-tekhsnab" in f["evidence"]["facts"])
+    assert "9 days after importing" in finding["explanation"]
+    assert finding["entity_names"]["demo-co-atlas-crest-trading"] == "Atlas Crest General Trading FZE"
+    assert run("finding", demo, str(finding["id"]), "--dismiss").exit_code == 1  # a reason is required
+    assert run("finding", demo, str(finding["id"]), "--dismiss", "--reason", "licensed re-export").exit_code == 0
+    run("detect", demo, "--only", "transshipment-reexport", "--param", "transshipment-reexport.days=20")
+    kept = json.loads(run("findings", demo, "--status", "dismissed", "--json").output)
+    assert [f["id"] for f in kept] == [finding["id"]] and kept[0]["parameters"]["days"] == 20
