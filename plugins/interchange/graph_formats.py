@@ -76,32 +76,11 @@ GEXF_VIZ_NAMESPACE = "http://gexf.net/1.3/viz"
 GRAPHML_NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 
-# Mirrors workbench/ui/styles.py, which cannot be imported here because it needs Qt; keep the
-# two in step so an exported chart looks like the one on screen.
-NODE_COLOURS = {
-    "Person": "#2563eb",
-    "Company": "#ea580c",
-    "Organization": "#9333ea",
-    "LegalEntity": "#64748b",
-    "PublicBody": "#0d9488",
-    "BankAccount": "#16a34a",
-    "Vessel": "#0891b2",
-    "Airplane": "#0891b2",
-    "Address": "#a16207",
-    "Sanction": "#dc2626",
-    "EndUseDocument": "#b45309",
-}
-LINK_COLOURS = {
-    "Ownership": "#2563eb",
-    "Payment": "#16a34a",
-    "Shipment": "#ea580c",
-    "Directorship": "#9333ea",
-    "Sanction": "#dc2626",
-    "UnknownLink": "#64748b",
-}
-DEFAULT_NODE_COLOUR = "#475569"
-DEFAULT_LINK_COLOUR = "#94a3b8"
-_COLOUR_FAMILIES = ("Person", "Company", "Organization", "BankAccount", "Vessel", "LegalEntity")
+from workbench.palette import (  # noqa: E402  (shared with the screen's styles, Qt-free)
+    DEFAULT_LINK_COLOUR,
+    LINK_COLOURS,
+    node_colour_hex,
+)
 
 GRAPH_LOSSES = (
     "sources, grades and per-value provenance: an import records the file as one new source",
@@ -161,13 +140,7 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
 
 
 def _node_colour(schema: Schema) -> str:
-    colour = NODE_COLOURS.get(schema.name)
-    if colour:
-        return colour
-    for family in _COLOUR_FAMILIES:
-        if schema.is_a(family):
-            return NODE_COLOURS[family]
-    return DEFAULT_NODE_COLOUR
+    return node_colour_hex(schema.name)
 
 
 def _node_size(degree: int) -> float:

@@ -20,3 +20,20 @@ def isolated_settings(tmp_path, monkeypatch):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def demo_window(qtbot, tmp_path):
+    """The main window on a fresh copy of the demo case, laid out and ready."""
+    from workbench.demo import build_demo_case
+    from workbench.ui.app import wait_for_jobs
+    from workbench.ui.main_window import MainWindow
+
+    build_demo_case(tmp_path / "demo.wbcase").close()
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(1400, 900)
+    main.show()
+    assert main.open_case(tmp_path / "demo.wbcase")
+    wait_for_jobs(main)
+    return main

@@ -5,27 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from workbench.demo import build_demo_case
 from workbench.ui.app import wait_for_jobs
-from workbench.ui.main_window import MainWindow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "plugin_examples"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(request, tmp_path, monkeypatch):
     folder = tmp_path / "plugins"
     folder.mkdir()
     shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
     monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
-    build_demo_case(tmp_path / "demo.wbcase").close()
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.resize(1400, 900)
-    main.show()
-    assert main.open_case(tmp_path / "demo.wbcase")
-    wait_for_jobs(main)
-    return main
+    return request.getfixturevalue("demo_window")
 
 
 def test_run_in_a_worker_then_select_and_mark(window):

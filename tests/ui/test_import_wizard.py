@@ -2,21 +2,13 @@
 
 import pytest
 
-from workbench.demo import build_demo_case
 from workbench.ui.app import wait_for_jobs
 from workbench.ui.import_wizard import ImportWizard
-from workbench.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    build_demo_case(tmp_path / "demo.wbcase").close()
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.show()
-    assert main.open_case(tmp_path / "demo.wbcase")
-    wait_for_jobs(main)
-    return main
+def window(demo_window):
+    return demo_window
 
 
 def test_wizard_proposes_previews_drafts_and_dry_runs(qtbot, shared_data):

@@ -3,22 +3,12 @@
 import numpy as np
 import pytest
 
-from workbench.demo import build_demo_case
-from workbench.ui.app import wait_for_jobs
-from workbench.ui.main_window import MainWindow
 from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, _same_time_offsets
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    build_demo_case(tmp_path / "demo.wbcase").close()
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.resize(1400, 900)
-    main.show()
-    assert main.open_case(tmp_path / "demo.wbcase")
-    wait_for_jobs(main)
-    return main
+def window(demo_window):
+    return demo_window
 
 
 def test_demo_events_are_sorted_and_on_their_lanes(window):

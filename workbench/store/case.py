@@ -170,6 +170,11 @@ def _derive(
     return entity_row, edges
 
 
+def _chain_hash(prev_hash: str, at: str, actor: str, action: str, body: str) -> str:
+    """One audit entry's hash, covering the previous entry's: editing history breaks the chain."""
+    return hashlib.sha256("\x1f".join([prev_hash, at, actor, action, body]).encode()).hexdigest()
+
+
 def _read_header(path: Path) -> bytes:
     with path.open("rb") as handle:
         return handle.read(100)
@@ -1181,47 +1186,45 @@ class Case:
 
     def undo(self) -> str | None:
         """Undo the latest action; returns its label, or ``None`` if there is nothing to undo."""
-        self._require_writable()
-        row = self.conn.execute(
-            "SELECT seq, label, command, payload FROM undo_journal WHERE state = 'done' ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            return None
-        seq, label, command, payload = row
-        payload = json.loads(payload)
-        with self._write():
-            if command == "merge":
-                self._unapply_merge(payload)
-            elif command == "chart":
-                self._apply_chart(payload["before"])
-            elif command == "facts":
-                self._retract_source(payload["source_id"])
-            self.conn.execute("UPDATE undo_journal SET state = 'undone' WHERE seq = ?", (seq,))
-            self._audit("undo", {"label": label})
-        return label
+        return self._travel(forward=False)
 
     def redo(self) -> str | None:
         """Redo the latest undone action; returns its label, or ``None``."""
+        return self._travel(forward=True)
+
+    def _travel(self, *, forward: bool) -> str | None:
         self._require_writable()
-        row = self.conn.execute(
+        query = (
             "SELECT seq, label, command, payload FROM undo_journal WHERE state = 'undone' ORDER BY seq LIMIT 1"
-        ).fetchone()
+            if forward
+            else "SELECT seq, label, command, payload FROM undo_journal WHERE state = 'done' ORDER BY seq DESC LIMIT 1"
+        )
+        row = self.conn.execute(query).fetchone()
         if row is None:
             return None
         seq, label, command, payload = row
         payload = json.loads(payload)
         with self._write():
-            if command == "merge":
-                self._apply_merge(payload)
-            elif command == "chart":
-                self._apply_chart(payload["after"])
-            elif command == "facts":
-                self._ingest_into(self.conn.cursor(), payload["entities"], payload["source_id"], payload["grade"])
-            self.conn.execute(
-                "UPDATE undo_journal SET state = 'done', payload = ? WHERE seq = ?", (json.dumps(payload), seq)
-            )
-            self._audit("redo", {"label": label})
+            self._replay(command, payload, forward)
+            # Redoing a merge records what it changed afresh, so the payload is stored again.
+            self.conn.execute("UPDATE undo_journal SET state = ?, payload = ? WHERE seq = ?",
+                              ("done" if forward else "undone", json.dumps(payload), seq))
+            self._audit("redo" if forward else "undo", {"label": label})
         return label
+
+    def _replay(self, command: str, payload: dict[str, Any], forward: bool) -> None:
+        """Apply (forward) or revert one journalled command."""
+        if command == "merge":
+            (self._apply_merge if forward else self._unapply_merge)(payload)
+        elif command == "chart":
+            self._apply_chart(payload["after" if forward else "before"])
+        elif command == "facts":
+            if forward:
+                self._ingest_into(self.conn.cursor(), payload["entities"], payload["source_id"], payload["grade"])
+            else:
+                self._retract_source(payload["source_id"])
+        else:
+            raise CaseError(f"the undo journal holds an unknown command {command!r}")
 
     # ------------------------------------------------------------------ audit log
 
@@ -1231,7 +1234,7 @@ class Case:
         prev_hash = row[0] if row else ""
         at, actor = _now(), _analyst()
         body = json.dumps(details, sort_keys=True, default=str)
-        digest = hashlib.sha256("\x1f".join([prev_hash, at, actor, action, body]).encode()).hexdigest()
+        digest = _chain_hash(prev_hash, at, actor, action, body)
         self.conn.execute(
             "INSERT INTO audit_log (at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
             (at, actor, action, body, prev_hash, digest),
@@ -1253,9 +1256,7 @@ class Case:
         """Check the hash chain; returns the first broken entry's ``seq``, or ``None`` if intact."""
         prev_hash = ""
         for row in self.db.query("SELECT * FROM audit_log ORDER BY seq"):
-            expected = hashlib.sha256(
-                "\x1f".join([prev_hash, row["at"], row["actor"], row["action"], row["details"]]).encode()
-            ).hexdigest()
+            expected = _chain_hash(prev_hash, row["at"], row["actor"], row["action"], row["details"])
             if row["prev_hash"] != prev_hash or row["hash"] != expected:
                 return row["seq"]
             prev_hash = row["hash"]

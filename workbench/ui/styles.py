@@ -8,51 +8,26 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen, QPolygonF, QTransform
 
-from workbench.model import model
+from workbench.palette import (  # noqa: F401  (re-exported: the views import colours from here)
+    DEFAULT_LINK_COLOUR,
+    DEFAULT_NODE_COLOUR,
+    LINK_COLOURS,
+    NODE_COLOURS,
+    family,
+    link_colour_hex,
+    node_colour_hex,
+)
 
-NODE_COLOURS = {
-    "Person": "#2563eb",
-    "Company": "#ea580c",
-    "Organization": "#9333ea",
-    "LegalEntity": "#64748b",
-    "PublicBody": "#0d9488",
-    "BankAccount": "#16a34a",
-    "Vessel": "#0891b2",
-    "Airplane": "#0891b2",
-    "Address": "#a16207",
-    "Sanction": "#dc2626",
-    "EndUseDocument": "#b45309",
-}
-LINK_COLOURS = {
-    "Ownership": "#2563eb",
-    "Payment": "#16a34a",
-    "Shipment": "#ea580c",
-    "Directorship": "#9333ea",
-    "Sanction": "#dc2626",
-    "UnknownLink": "#64748b",
-}
-DEFAULT_NODE_COLOUR = "#475569"
-DEFAULT_LINK_COLOUR = "#94a3b8"
 SELECTION_COLOUR = "#facc15"
 HIGHLIGHT_COLOUR = "#f43f5e"
 
 
 def node_colour(schema: str) -> QColor:
-    return QColor(NODE_COLOURS.get(schema) or NODE_COLOURS.get(_family(schema)) or DEFAULT_NODE_COLOUR)
-
-
-def _family(schema: str) -> str:
-    found = model.get(schema)
-    if found is None:
-        return schema
-    for name in ("Person", "Company", "Organization", "BankAccount", "Vessel", "LegalEntity"):
-        if found.is_a(name):
-            return name
-    return schema
+    return QColor(node_colour_hex(schema))
 
 
 def link_pen(schema: str, weak: bool, width: float = 1.6) -> QPen:
-    pen = QPen(QColor(LINK_COLOURS.get(schema, DEFAULT_LINK_COLOUR)))
+    pen = QPen(QColor(link_colour_hex(schema)))
     pen.setWidthF(width)
     pen.setCosmetic(True)
     if weak:
@@ -146,7 +121,7 @@ _ICONS = {
 @lru_cache(maxsize=None)
 def node_icon(schema: str) -> QPainterPath:
     """A unit-size icon path for pyqtgraph's ScatterPlotItem (one shape per entity type)."""
-    maker = _ICONS.get(schema) or _ICONS.get(_family(schema)) or _diamond
+    maker = _ICONS.get(schema) or _ICONS.get(family(schema)) or _diamond
     return maker()
 
 
