@@ -685,17 +685,35 @@ class Case:
         return props
 
     def entities(self, schema: str | None = None) -> Iterator[EntityProxy]:
-        """All entities, or those of one schema and its descendants."""
-        if schema is None:
-            ids = self.conn.execute("SELECT id FROM entities ORDER BY id")
-        else:
+        """All entities, or those of one schema and its descendants, ordered by id.
+
+        One query for the whole set (not three per entity): detectors read every payment
+        this way, and on 120,000 payments the per-entity path cost seconds per detector.
+        """
+        clause, args = "", []
+        if schema is not None:
             names = sorted(s.name for s in model.get(schema).descendants | {model.get(schema)})
-            marks = ",".join("?" * len(names))
-            ids = self.conn.execute(f"SELECT id FROM entities WHERE schema IN ({marks}) ORDER BY id", names)
-        for (entity_id,) in ids.fetchall():
-            proxy = self.entity(entity_id)
-            if proxy is not None:
-                yield proxy
+            clause = f"WHERE e.schema IN ({','.join('?' * len(names))})"
+            args = names
+        rows = self.conn.execute(
+            "SELECT e.id, e.schema, s.prop, s.value FROM entities e"
+            " LEFT JOIN records r ON r.entity_id = e.id LEFT JOIN statements s ON s.record_id = r.id"
+            f" {clause} ORDER BY e.id, s.id",
+            args,
+        )
+        current, current_schema, props = None, None, {}
+        for entity_id, schema_name, prop, value in rows:
+            if entity_id != current:
+                if current is not None:
+                    yield model.get_proxy({"id": current, "schema": current_schema, "properties": props}, cleaned=True)
+                current, current_schema, props = entity_id, schema_name, {}
+            if prop is None:
+                continue  # an entity recorded without any property
+            values = props.setdefault(prop, [])
+            if value not in values:
+                values.append(value)
+        if current is not None:
+            yield model.get_proxy({"id": current, "schema": current_schema, "properties": props}, cleaned=True)
 
     def iter_entities(self, *, include_protected: bool = False, with_provenance: bool = False):
         """Every entity as an FtM proxy, built in one ordered pass (for exports).
