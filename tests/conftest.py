@@ -18,3 +18,24 @@ FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "shared_data"
 @pytest.fixture
 def shared_data() -> Path:
     return SHARED_DATA if SHARED_DATA.exists() else FIXTURE_DATA
+
+
+_exit_status = {"code": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status["code"] = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """Leave without the interpreter's final garbage collection.
+
+    PySide6 and pyqtgraph objects can crash CPython while it tears itself down ("bool_dealloc"),
+    after every test has run and been reported; that would turn a green run red. Everything is
+    reported and flushed by now, so exit with pytest's own status.
+    """
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status["code"])

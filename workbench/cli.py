@@ -607,9 +607,23 @@ def finding(case, finding_id, action, reason) -> None:
 @click.option("--format", "format_name", required=True, help="gexf, graphml, ftm, xlsx, anx, mtgx (see `workbench plugins`).")
 @click.option("--include-protected", is_flag=True, help="Also export values from protected sources (off by default).")
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE", help="Exporter parameter (repeatable).")
-def export(case, output, format_name, include_protected, option_pairs) -> None:
+@click.option("--deidentify", is_flag=True, help="Replace persons' names, phones, emails and accounts by stable "
+              "pseudonyms (ftm or xlsx); the key to re-identify is kept apart.")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), help="Key file for --deidentify.")
+@click.option("--coarsen-dates", type=click.Choice(["month", "year"]), help="With --deidentify: coarsen dates.")
+def export(case, output, format_name, include_protected, option_pairs, deidentify, key_path, coarsen_dates) -> None:
     """Write CASE to OUTPUT in another tool's format, and say what the format cannot carry."""
     from workbench.plugin_api import ParameterError, find_exporter
+
+    if deidentify:
+        if include_protected:
+            raise click.UsageError("--deidentify never includes protected sources")
+        from workbench.sharing_cli import share
+
+        click.get_current_context().invoke(share, case=case, output=output, format_name=format_name,
+                                           key_path=key_path, coarsen_dates=coarsen_dates,
+                                           allow_key_beside_export=False, as_json=False)
+        return
 
     try:
         exporter = find_exporter(format_name)(**_parse_options(option_pairs))
@@ -638,6 +652,16 @@ def plugins() -> None:
             click.echo(f"{plugin.kind:<9} {plugin.id:<22} {plugin.version:<6} {plugin.label}  [{info.origin}]")
         else:
             click.secho(f"{'FAILED':<9} {info.name:<22} {'':<6} {info.error}  [{info.origin}]", fg="red")
+
+
+def _register_command_families() -> None:
+    """Commands that live beside the rooms they serve (sharing, reports, training)."""
+    from workbench.sharing_cli import register as register_sharing
+
+    register_sharing(main)
+
+
+_register_command_families()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -228,3 +228,15 @@ def test_detect_runs_the_red_flags_on_the_demo_and_keeps_marks(run, demo):
     run("detect", demo, "--only", "transshipment-reexport", "--param", "transshipment-reexport.days=20")
     kept = json.loads(run("findings", demo, "--status", "dismissed", "--json").output)
     assert [f["id"] for f in kept] == [finding["id"]] and kept[0]["parameters"]["days"] == 20
+
+
+def test_export_deidentify_keeps_names_of_persons_out(run, demo, tmp_path):
+    key = tmp_path / "keys" / "demo.key.json"
+    key.parent.mkdir()
+    result = run("export", demo, "shared.ftm.json", "--format", "ftm", "--deidentify", "--key", key)
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "shared.ftm.json").read_text()
+    assert "Veltsin" not in text and "Atlas Crest General Trading FZE" in text
+    assert key.exists()
+    audit = run("audit", demo, "--verify")
+    assert audit.exit_code == 0, audit.output
