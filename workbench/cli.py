@@ -656,9 +656,11 @@ def plugins() -> None:
 
 def _register_command_families() -> None:
     """Commands that live beside the rooms they serve (sharing, reports, training)."""
+    from workbench.report.cli_commands import register as register_report
     from workbench.sharing_cli import register as register_sharing
 
     register_sharing(main)
+    register_report(main)
 
 
 _register_command_families()

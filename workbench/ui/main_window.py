@@ -29,6 +29,7 @@ from workbench.store import SUFFIX, Case, CaseError
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
+from workbench.ui.export_images import export_chart_dialog, export_timeline_dialog, report_dialog
 from workbench.ui.filter_panel import FilterPanel
 from workbench.ui.findings_panel import FindingsPanel
 from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, TimelineView
@@ -179,7 +180,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import data…", self.import_dialog, "Ctrl+I", "Import a file (or drop it on the window)")
         file_menu.addSeparator()
         self._action(file_menu, "Save &view…", self.save_view, "Ctrl+Shift+S")
-        self._action(file_menu, "Export chart &image…", self.export_image, "Ctrl+Shift+E")
+        self._action(file_menu, "Export chart &image… (PNG, SVG, PDF)", lambda: export_chart_dialog(self), "Ctrl+Shift+E")
+        self._action(file_menu, "Export &timeline image…", lambda: export_timeline_dialog(self))
+        self._action(file_menu, "Case &report… (PDF, HTML)", lambda: report_dialog(self), "Ctrl+Shift+R")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         self._refresh_recent()
@@ -857,11 +860,6 @@ class MainWindow(QMainWindow):
                 "topics": sorted(f.topics) if f.topics else None,
             })
             self.browser.load(self.case)
-
-    def export_image(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export chart image", str(Path.home() / "chart.png"), "PNG (*.png)")
-        if name:
-            self.chart.grab().save(name)
 
     # ------------------------------------------------------------------ status
 
