@@ -658,9 +658,11 @@ def _register_command_families() -> None:
     """Commands that live beside the rooms they serve (sharing, reports, training)."""
     from workbench.report.cli_commands import register as register_report
     from workbench.sharing_cli import register as register_sharing
+    from workbench.training.cli_commands import register as register_training
 
     register_sharing(main)
     register_report(main)
+    register_training(main)
 
 
 _register_command_families()
