@@ -111,6 +111,9 @@ class MainWindow(QMainWindow):
         self.browser.viewActivated.connect(self.apply_view)
         self.filters = FilterPanel()
         self.filters.filterChanged.connect(self.apply_filter)
+        from workbench.ui.exercise import ExercisePanel
+
+        self.exercise = ExercisePanel(self)
         self.findings = FindingsPanel()
         self.findings.findingSelected.connect(self.show_finding)
         self.findings.runRequested.connect(self.run_detectors)
@@ -134,6 +137,12 @@ class MainWindow(QMainWindow):
         findings_dock.setWidget(self.findings)
         self.addDockWidget(Qt.RightDockWidgetArea, findings_dock)
         self.tabifyDockWidget(docks[1], findings_dock)
+        exercise_dock = QDockWidget("Exercise", self)
+        exercise_dock.setObjectName("Exercise")
+        exercise_dock.setWidget(self.exercise)
+        self.addDockWidget(Qt.RightDockWidgetArea, exercise_dock)
+        self.tabifyDockWidget(docks[1], exercise_dock)
+        self.exercise_dock = exercise_dock
         docks[1].raise_()
         timeline_dock = QDockWidget("Timeline", self)
         timeline_dock.setObjectName("Timeline")
@@ -226,6 +235,10 @@ class MainWindow(QMainWindow):
             self._action(analysis, f"Size by {measure}", lambda _=False, m=measure: self.size_by(m))
         self._action(analysis, "&Reset colours and sizes", lambda: self.model.style_by(None, None))
 
+        training = bar.addMenu("&Training")
+        self._action(training, "Mark selected as &suspicious…", self.mark_suspicious_dialog, "Ctrl+Shift+M")
+        self._action(training, "&Score and debrief", self.show_exercise_score)
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Plugins…", self.plugins_dialog)
 
@@ -266,6 +279,7 @@ class MainWindow(QMainWindow):
         self.filters.load(case)
         self.timeline.set_model(TimelineModel.from_case(case))
         self.findings.load(case)
+        self.exercise.refresh()
         self.stack.setCurrentWidget(self.chart)
         if self.model.unplaced.any():
             self.run_layout("force", initial=True)
@@ -627,6 +641,22 @@ class MainWindow(QMainWindow):
         self.plugins_tree = tree
         dialog.show()
         self._plugins_dialog = dialog
+
+    # ------------------------------------------------------------------ training exercise
+
+    def mark_suspicious_dialog(self) -> None:
+        if not self.model.selected:
+            QMessageBox.information(self, "Mark suspicious", "Select what looks suspicious first.")
+            return
+        reason, ok = QInputDialog.getText(self, "Mark suspicious", "Why does it look suspicious?")
+        if ok and reason.strip():
+            count = self.exercise.mark_selected(reason.strip())
+            self.notice(f"Marked {count} items as suspicious")
+            self.exercise_dock.raise_()
+
+    def show_exercise_score(self) -> None:
+        self.exercise.score()
+        self.exercise_dock.raise_()
 
     # ------------------------------------------------------------------ findings
 
