@@ -184,7 +184,23 @@ class _Payment:
         return f"{amount}{when} ({self.id})"
 
 
+# The payments of the case, read once per run of the family rather than once per detector:
+# eight detectors here read every payment, and on 120,000 payments each read took seconds.
+_PAYMENTS_CACHE: dict[tuple, list[_Payment]] = {}
+
+
 def _load_payments(case: Any) -> list[_Payment]:
+    key = (str(case.path), case.meta("case_id"), case.facts_version)
+    cached = _PAYMENTS_CACHE.get(key)
+    if cached is not None:
+        return list(cached)
+    payments = _read_payments(case)
+    _PAYMENTS_CACHE.clear()
+    _PAYMENTS_CACHE[key] = payments
+    return list(payments)
+
+
+def _read_payments(case: Any) -> list[_Payment]:
     payments = []
     for proxy in case.entities("Payment"):
         purpose = " | ".join(proxy.get("purpose"))

@@ -1123,6 +1123,16 @@ class Case:
         return dict(self.conn.execute("SELECT entity_id, value FROM entity_metrics WHERE metric = ?", (metric,)))
 
     @property
+    def facts_version(self) -> tuple[int, int, int]:
+        """Changes when the facts do (records added or removed, merges), but not when findings,
+        chart state or the audit log change: a cache key for work that reads only facts."""
+        row = self.conn.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM records), (SELECT count(*) FROM records),"
+            " (SELECT count(*) FROM entity_aliases)"
+        ).fetchone()
+        return tuple(row)
+
+    @property
     def version(self) -> int:
         """Changes whenever the case does (every change appends to the audit log): a cache key."""
         return self.conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
