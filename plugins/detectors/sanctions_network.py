@@ -440,6 +440,20 @@ class Ofac50Percent(Detector):
 # ---------------------------------------------------------------------------------- shared facts
 
 
+# Two detectors build the same index; it is built once per state of the case's facts.
+_FACTS_CACHE: dict[tuple, "_PartyFacts"] = {}
+
+
+def _party_facts(case, entities: "_Entities") -> "_PartyFacts":
+    key = (str(case.path), case.meta("case_id"), case.facts_version)
+    facts = _FACTS_CACHE.get(key)
+    if facts is None:
+        facts = _PartyFacts(case, entities)
+        _FACTS_CACHE.clear()
+        _FACTS_CACHE[key] = facts
+    return facts
+
+
 class _PartyFacts:
     """Who has which address, phone, e-mail, director and bank account: one pass over the case.
 
@@ -557,7 +571,7 @@ class SharedIdentifierWithListed(Detector):
         watched = set(listed) | set(blocked)
         if not watched:
             return
-        facts = _PartyFacts(case, entities)
+        facts = _party_facts(case, entities)
         limit = self.options["max_parties_per_value"]
 
         # subject -> [(kind, shown value, counterparts, fact ids)]
@@ -677,7 +691,7 @@ class MassRegistrationOrNominee(Detector):
         graph = case_graph(case)
         entities = _Entities(case)
         listed = _listed_nodes(graph)
-        facts = _PartyFacts(case, entities)
+        facts = _party_facts(case, entities)
         findings = []
         findings += self._addresses(entities, facts, listed)
         findings += self._nominees(entities, facts, listed)
