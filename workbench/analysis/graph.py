@@ -8,6 +8,7 @@ frozen so that no caller can change what another caller sees.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -87,7 +88,14 @@ def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiD
     entities), ``start``, ``end``, ``amount``, ``currency``, ``grade``.
     """
     graph_filter = graph_filter or GraphFilter()
-    key = (str(case.path.resolve()), case.version, graph_filter)
+    # Keyed on what the graph is made of (facts, merges, hidden items), not on every change to
+    # the case: a detector run or a finding mark must not throw away a graph of 100,000 links.
+    hidden = case.conn.execute(
+        "SELECT count(*), group_concat(entity_id, ',') FROM"
+        " (SELECT entity_id FROM chart_items WHERE hidden = 1 ORDER BY entity_id)"
+    ).fetchone()
+    hidden_key = (hidden[0], hashlib.sha1((hidden[1] or "").encode()).hexdigest())
+    key = (str(case.path.resolve()), case.meta("case_id"), case.facts_version, hidden_key, graph_filter)
     cached = _CACHE.get(key)
     if cached is not None:
         _CACHE.move_to_end(key)
