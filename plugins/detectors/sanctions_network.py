@@ -780,13 +780,11 @@ class MassRegistrationOrNominee(Detector):
 
     def _counterparties(self, case, graph, entities: _Entities, facts: _PartyFacts) -> list[dict]:
         deals: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for schema, left_prop, right_prop in (("Payment", "payer", "beneficiary"),
-                                              ("Shipment", "exporter", "consignee")):
-            for deal in case.entities(schema):
-                for left in deal.get(left_prop, quiet=True):
-                    for right in deal.get(right_prop, quiet=True):
-                        if left != right:
-                            deals[tuple(sorted((left, right)))].append(deal.id)
+        # Payer-beneficiary and exporter-consignee pairs are the graph's own links (already
+        # built and cached), so the payments need not be read again here.
+        for left, right, data in graph.edges(data=True):
+            if data["prop"] is None and data["schema"] in ("Payment", "Shipment") and left != right:
+                deals[tuple(sorted((left, right)))].append(data["via"])
         directors_of: dict[str, set[str]] = defaultdict(set)
         for director, organizations in facts.directors.items():
             for organization in organizations:
