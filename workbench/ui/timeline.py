@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from workbench.analysis.graph import ONGOING_SCHEMATA
@@ -190,6 +191,11 @@ class TimelineView(QWidget):
         left = self.lanes_plot.getAxis("left")
         ticks = [(i, _short(c)) for i, c in enumerate(model.lane_captions)]
         left.setTicks([ticks, []])
+        # Sized from the captions now: left to pyqtgraph, the axis only widens after its first
+        # paint, so the first frame (and any grab or export of it) shows no lane names.
+        metrics = QFontMetrics(left.style.get("tickFont") or left.font())
+        widest = max((metrics.horizontalAdvance(text) for _, text in ticks), default=0)
+        left.setWidth(widest + left.style["tickTextOffset"][0] + max(0, left.style["tickLength"]) + 8)
         bars = model.bars
         if bars:
             xy = np.array([(x, lane) for lane, start, end, _ in bars for x in (start, end)], dtype=float)
