@@ -113,11 +113,12 @@ class _Parties:
 
     def __init__(self, case: Any):
         self.case = case
+        self.facts = case.snapshot()
         self._cache: dict[str, Any] = {}
 
     def get(self, entity_id: str):
         if entity_id not in self._cache:
-            self._cache[entity_id] = self.case.entity(entity_id)
+            self._cache[entity_id] = self.facts.get(entity_id)
         return self._cache[entity_id]
 
     def name(self, entity_id: str) -> str:
@@ -202,7 +203,7 @@ def _load_payments(case: Any) -> list[_Payment]:
 
 def _read_payments(case: Any) -> list[_Payment]:
     payments = []
-    for proxy in case.entities("Payment"):
+    for proxy in case.snapshot().of_schema("Payment"):
         purpose = " | ".join(proxy.get("purpose"))
         payments.append(
             _Payment(
@@ -282,7 +283,7 @@ class _Shipment:
 
 def _load_shipments(case: Any) -> list[_Shipment]:
     shipments = []
-    for proxy in case.entities("Shipment"):
+    for proxy in case.snapshot().of_schema("Shipment"):
         start = _day(proxy.get("startDate") + proxy.get("date"))
         end = _day(proxy.get("endDate"))
         shipments.append(
@@ -321,12 +322,12 @@ class _Trade:
         self._longest = max(((s.end - s.start).days for s in self.shipments if s.start and s.end and s.end > s.start),
                             default=0)
         self.stated_end_users: dict[str, set[str]] = defaultdict(set)
-        for document in case.entities("EndUseDocument"):
+        for document in case.snapshot().of_schema("EndUseDocument"):
             for shipment_id in document.get("coveredShipment"):
                 self.stated_end_users[shipment_id].update(document.get("statedEndUser"))
         self.owners_of: dict[str, set[str]] = defaultdict(set)
         self.assets_of: dict[str, set[str]] = defaultdict(set)
-        for link in case.entities("Ownership"):
+        for link in case.snapshot().of_schema("Ownership"):
             for owner in link.get("owner"):
                 for asset in link.get("asset"):
                     self.owners_of[asset].add(owner)
@@ -1222,7 +1223,7 @@ class PhoneCountryMismatchDetector(_FamilyDetector):
             for shipment in _load_shipments(case):
                 for party in (*shipment.consignees, *shipment.end_users):
                     destinations[party].update(shipment.destinations)
-        for party in case.entities("LegalEntity"):
+        for party in case.snapshot().of_schema("LegalEntity"):
             phones = party.get("phone") if "phone" in party.schema.properties else []
             if not phones:
                 continue
@@ -1288,7 +1289,7 @@ class WebmailNoWebsiteDetector(_FamilyDetector):
     def findings(self, case: Any) -> Iterator[dict[str, Any]]:
         webmail = {d.lower() for d in column(self.options["domains_table"], "domain")}
         webmail |= set(_split(self.options["extra_domains"]))
-        for party in case.entities("LegalEntity"):
+        for party in case.snapshot().of_schema("LegalEntity"):
             if party.schema.is_a("Person"):
                 continue
             if party.get("website"):

@@ -135,11 +135,12 @@ class _Entities:
 
     def __init__(self, case):
         self.case = case
+        self.facts = case.snapshot()
         self._cache: dict[str, Any] = {}
 
     def get(self, entity_id: str):
         if entity_id not in self._cache:
-            self._cache[entity_id] = self.case.entity(entity_id)
+            self._cache[entity_id] = self.facts.get(entity_id)
         return self._cache[entity_id]
 
     def caption(self, entity_id: str) -> str:
@@ -471,7 +472,7 @@ class _PartyFacts:
         self.shown: dict[tuple[str, str], str] = {}
         self.parties: dict[str, Any] = {}
 
-        for party in case.entities("LegalEntity"):
+        for party in case.snapshot().of_schema("LegalEntity"):
             self.parties[party.id] = party
             self.schemata[party.id] = party.schema.name
             for text in party.get("address", quiet=True):
@@ -495,14 +496,14 @@ class _PartyFacts:
                     self.emails[key].setdefault(party.id, [])
                     self.shown.setdefault(("email", key), text)
 
-        for directorship in case.entities("Directorship"):
+        for directorship in case.snapshot().of_schema("Directorship"):
             for director in directorship.get("director"):
                 for organization in directorship.get("organization"):
                     if director != organization:
                         self.directors[director].setdefault(organization, []).append(directorship.id)
 
         account_key: dict[str, str] = {}
-        for account in case.entities("BankAccount"):
+        for account in case.snapshot().of_schema("BankAccount"):
             numbers = account.get("iban", quiet=True) or account.get("accountNumber", quiet=True)
             # Two records of one account (an IBAN on a payment, the same IBAN on a bank
             # statement) are one account.
@@ -514,12 +515,12 @@ class _PartyFacts:
             self.accounts[key].setdefault(holder, []).append(fact_id)
             self.shown.setdefault(("account", key), entities.caption(account_id))
 
-        for ownership in case.entities("Ownership"):
+        for ownership in case.snapshot().of_schema("Ownership"):
             for asset in ownership.get("asset"):
                 if asset in account_key:
                     for owner in ownership.get("owner"):
                         hold(owner, asset, ownership.id)
-        for payment in case.entities("Payment"):
+        for payment in case.snapshot().of_schema("Payment"):
             for party_prop, account_prop in (("payer", "payerAccount"), ("beneficiary", "beneficiaryAccount")):
                 for account_id in payment.get(account_prop, quiet=True):
                     for holder in payment.get(party_prop, quiet=True):
@@ -1124,7 +1125,7 @@ class CivilianNearMilitary(Detector):
 
     def _end_users(self, case, entities: _Entities) -> dict[str, list[dict]]:
         declared: dict[str, list[dict]] = defaultdict(list)
-        for shipment in case.entities("Shipment"):
+        for shipment in case.snapshot().of_schema("Shipment"):
             users = shipment.get("declaredEndUser", quiet=True)
             role = "declared end user"
             if not users and self.options["consignee_as_end_user"]:
@@ -1135,7 +1136,7 @@ class CivilianNearMilitary(Detector):
                     "date": shipment.first("startDate") or shipment.first("date"),
                     "destination": shipment.first("destinationCountry"),
                 })
-        for document in case.entities("EndUseDocument"):
+        for document in case.snapshot().of_schema("EndUseDocument"):
             for user in document.get("statedEndUser", quiet=True):
                 declared[user].append({
                     "id": document.id, "role": "stated end user", "number": document.first("documentNumber"),

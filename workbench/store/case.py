@@ -45,6 +45,7 @@ from workbench.store.errors import (
     NotACase,
 )
 from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS
+from workbench.store.snapshot import FactsSnapshot
 
 SUFFIX = ".wbcase"
 # Written into the SQLite header (PRAGMA application_id) so a case file is recognisable
@@ -191,6 +192,10 @@ def _translate(path: Path, error: sqlite3.Error) -> CaseError:
     return CaseError(f"{path}: {message}")
 
 
+# Audit actions that change facts (undo and redo may not, but counting them only costs a cache miss).
+_FACT_ACTIONS = ("ingest", "analyst.add", "entity.merge", "undo", "redo", "case.migrate")
+
+
 class Case:
     """An investigation case stored in one SQLite file.
 
@@ -205,6 +210,7 @@ class Case:
         self.readonly = readonly
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
+        self._snapshot: FactsSnapshot | None = None
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -1123,14 +1129,31 @@ class Case:
         return dict(self.conn.execute("SELECT entity_id, value FROM entity_metrics WHERE metric = ?", (metric,)))
 
     @property
-    def facts_version(self) -> tuple[int, int, int]:
-        """Changes when the facts do (records added or removed, merges), but not when findings,
-        chart state or the audit log change: a cache key for work that reads only facts."""
+    def facts_version(self) -> tuple[int, ...]:
+        """Changes when the facts do (records added or removed, merges, undo and redo), but not
+        when findings, chart state or parameters change: a cache key for work that reads only facts.
+
+        The last fact-changing entry of the audit log, which each such change writes in its own
+        transaction; counts alone would repeat (merge, undo, then a different merge gives the
+        same counts as the first merge, and a cache would hand out the first merge's picture).
+        """
         row = self.conn.execute(
-            "SELECT (SELECT coalesce(max(id), 0) FROM records), (SELECT count(*) FROM records),"
-            " (SELECT count(*) FROM entity_aliases)"
+            "SELECT seq FROM audit_log WHERE action IN (%s) ORDER BY seq DESC LIMIT 1"
+            % ",".join("?" * len(_FACT_ACTIONS)),
+            _FACT_ACTIONS,
         ).fetchone()
-        return tuple(row)
+        return (row[0] if row else 0,)
+
+    def snapshot(self) -> FactsSnapshot:
+        """The case's facts read in bulk, shared by every reader until the facts change.
+
+        Detectors and analyses that read many entities use this rather than :meth:`entity`
+        or :meth:`entities`: one query per schema instead of one per entity, and no FtM proxies.
+        """
+        version = self.facts_version
+        if self._snapshot is None or self._snapshot.version != version:
+            self._snapshot = FactsSnapshot(self, version)
+        return self._snapshot
 
     @property
     def version(self) -> int:
