@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from workbench.bulk import collector_paused
 from workbench.plugin_api import Detector, ParameterError, detectors
 from workbench.store import Case
 
@@ -61,7 +62,8 @@ def run_detectors(
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         try:
             instance = detector(**parameters)
-            findings = list(instance.run(case))
+            with collector_paused():  # detectors build large, long-lived indexes of the case
+                findings = list(instance.run(case))
         except ParameterError as error:
             outcomes.append(DetectorOutcome(detector.id, error=f"{detector.id}: {error}"))
             continue

@@ -551,6 +551,14 @@ class CashForGoodsDetector(_FamilyDetector):
         chpl = chpl_tiers()
         parties = _Parties(case)
         trade = _Trade(case, parties, 0)
+        msb_words: dict[tuple[str, tuple[str, ...]], Any] = {}  # the same payers pay again and again
+
+        def msb_word(entity_id: str, props: tuple[str, ...]):
+            key = (entity_id, props)
+            if key not in msb_words:
+                msb_words[key] = msb.search(parties.text(entity_id, props)) if msb else None
+            return msb_words[key]
+
         for payment in _load_payments(case):
             text = ignore.sub(" ", payment.text) if ignore else payment.text
             reasons = []
@@ -558,11 +566,11 @@ class CashForGoodsDetector(_FamilyDetector):
             if hit:
                 reasons.append(f'its purpose says "{payment.text.strip()}" ("{hit.group(0)}")')
             for payer in payment.payers:
-                found = msb.search(parties.text(payer, _PARTY_TEXT_PROPS)) if msb else None
+                found = msb_word(payer, _PARTY_TEXT_PROPS)
                 if found:
                     reasons.append(f'the payer {parties.name(payer)} is a money service business ("{found.group(0)}")')
             for account in payment.payer_accounts:
-                found = msb.search(parties.text(account, ("bankName", "name"))) if msb else None
+                found = msb_word(account, ("bankName", "name"))
                 if found:
                     bank = parties.text(account, ("bankName",)) or account
                     reasons.append(f"it was paid through a money service business ({bank})")

@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from workbench.bulk import collector_paused
 from workbench.model import model
 from workbench.store import Case
 
@@ -100,7 +101,8 @@ def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiD
     if cached is not None:
         _CACHE.move_to_end(key)
         return cached
-    graph = _build(case, graph_filter)
+    with collector_paused():  # a node and an attribute dict per entity and per link, all kept
+        graph = _build(case, graph_filter)
     nx.freeze(graph)
     _CACHE[key] = graph
     while len(_CACHE) > _CACHE_SIZE:

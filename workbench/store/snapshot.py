@@ -11,7 +11,6 @@ run on an unchanged case, reads nothing at all.
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from followthemoney.schema import Schema
 from followthemoney.types import registry
 from rigour.names import pick_name  # what EntityProxy.caption uses
 
+from workbench.bulk import collector_paused
 from workbench.model import model
 
 if TYPE_CHECKING:
@@ -155,11 +155,7 @@ class FactsSnapshot:
         schemata: dict[str, Schema] = {}
         current = None
         props: dict[str, list[str]] = {}
-        # Hundreds of thousands of small containers that all stay alive: the cyclic collector
-        # would walk them again and again while they are made (half the time of a bulk read).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():  # hundreds of thousands of small containers, all kept
             for entity_id, schema_name, prop, value in rows:
                 if entity_id != current:
                     current, props = entity_id, {}
@@ -174,9 +170,6 @@ class FactsSnapshot:
                     props[prop] = [value]
                 elif value not in values:
                     values.append(value)
-        finally:
-            if collecting:
-                gc.enable()
 
 
 __all__ = ["EntityFacts", "FactsSnapshot"]
