@@ -400,7 +400,6 @@ def test_planted_cycles_and_fan_ins_are_found_on_generated_data(tmp_path):
     assert figures.recall[("cycle", "circular-payments")] >= 0.8
     assert figures.precision["circular-payments"] >= 0.5
     assert figures.recall[("fan-in", "fan-in-fan-out")] >= 0.8
-    # Low on purpose: with its defaults (3 payers, no cap on what leaves) the detector also flags
-    # busy background accounts; bench_detectors.py prints the figures and what the extra ones are.
-    assert figures.precision["fan-in-fan-out"] >= 0.35
+    # Shops and employers paid by many every month are left alone (0.92 on this seed).
+    assert figures.precision["fan-in-fan-out"] >= 0.8
     assert figures.hubs[("fan-in", "fan-in-fan-out")] >= 0.8

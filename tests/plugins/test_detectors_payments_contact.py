@@ -1,6 +1,8 @@
 """The payments and contact detector family: planted demo patterns fire, clean cases stay quiet,
 parameters change the outcome."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from workbench.demo import build_demo_case
@@ -255,7 +257,7 @@ FAN = [company("hub", "Pacific Rim Sourcing Ltd", "hk"), company("offshore", "Bl
 
 
 def test_fan_in_fan_out_is_quiet_on_the_demo(demo):
-    # No party in the demo receives from three or more payers within 30 days.
+    # No party in the demo receives from four or more payers within 14 days.
     assert findings(FanInFanOutDetector(), demo) == []
 
 
@@ -272,6 +274,54 @@ def test_fan_in_fan_out_fires_on_many_payers_funnelled_to_one(tmp_path):
     assert findings(FanInFanOutDetector(min_payers=5), case) == []
     # Half of the money to each of two beneficiaries: not funnelled to one.
     assert findings(FanInFanOutDetector(max_beneficiaries=1), case) == []
+    case.close()
+
+
+def _day(n: int) -> str:
+    return (date(2023, 1, 1) + timedelta(days=n)).isoformat()
+
+
+def test_fan_in_fan_out_leaves_a_shop_with_steady_customers_alone(tmp_path):
+    # A shop paid by five or six customers a fortnight all year, paying its supplier every fortnight
+    # about as much as came in: many payers and money on to one, but that is its usual business.
+    shop = [company("shop", "Harbour Electronics Retail", "hk")]
+    for fortnight in range(12):
+        for n in range(5 + fortnight % 2):
+            shop.append(payment(f"sale-{fortnight}-{n}", f"customer-{fortnight}-{n}", "shop", 1000,
+                                _day(14 * fortnight + 2 * n)))
+        shop.append(payment(f"supply-{fortnight}", "shop", "supplier", 900 * (5 + fortnight % 2),
+                            _day(14 * fortnight + 12)))
+    case = make_case(tmp_path, CLEAN + shop)
+    found = findings(FanInFanOutDetector(), case)
+    # Only the first fortnight, before which the case holds nothing to compare with, and it says so.
+    assert [f["details"]["payers"] for f in found] == [[f"customer-0-{n}" for n in range(5)]]
+    assert "no earlier payments" in found[0]["explanation"]
+    # Without the comparison with its usual payers, the busier later fortnights look like fan-ins too.
+    assert len(findings(FanInFanOutDetector(max_usual_share=1000), case)[0]["details"]["payers"]) == 6
+    case.close()
+
+
+def test_fan_in_fan_out_counts_only_money_passed_on_after_it_arrived(tmp_path):
+    # Four payers from 3 to 6 March; the only large payment out was on 1 March, before any of it came.
+    early = [company("hub", "Pacific Rim Sourcing Ltd", "hk")] + [
+        payment(f"pay-in-{n}", f"feeder-{n}", "hub", 10000, f"2023-03-0{n + 3}") for n in range(4)
+    ] + [payment("pay-out", "hub", "offshore", 38000, "2023-03-01")]
+    case = make_case(tmp_path, CLEAN + early)
+    assert findings(FanInFanOutDetector(), case) == []
+    case.close()
+
+
+def test_fan_in_fan_out_sees_the_onward_payment_behind_a_larger_unrelated_one(tmp_path):
+    # The same week the hub also paid its landlord more than it passed on: the landlord is not one
+    # of "the few", the beneficiary who got 95% of the pooled money is.
+    busy = [company("hub", "Pacific Rim Sourcing Ltd", "hk")] + [
+        payment(f"pay-in-{n}", f"feeder-{n}", "hub", 10000, f"2023-03-0{n + 1}") for n in range(4)
+    ] + [payment("pay-rent", "hub", "landlord", 52000, "2023-03-08"),
+         payment("pay-out", "hub", "offshore", 38000, "2023-03-09")]
+    case = make_case(tmp_path, CLEAN + busy)
+    found = findings(FanInFanOutDetector(max_beneficiaries=1), case)
+    assert len(found) == 1
+    assert found[0]["details"]["beneficiaries"] == ["offshore"] and "pay-rent" not in found[0]["evidence"]
     case.close()
 
 
@@ -306,6 +356,15 @@ def test_circular_payments_need_time_order(tmp_path):
         payment("p3", "c", "a", 50000, "2023-05-01"),
     ])
     assert findings(CircularPaymentsDetector(), case) == []
+    case.close()
+
+
+def test_circular_payments_leave_a_loan_repaid_with_interest_alone(tmp_path):
+    loan = [payment("p-lend", "a", "b", 50000, "2023-05-01"), payment("p-repay", "b", "a", 51500, "2023-06-15")]
+    layered = [payment("p-out", "c", "d", 50000, "2023-05-01"), payment("p-back", "d", "c", 48500, "2023-05-20")]
+    case = make_case(tmp_path, CLEAN + loan + layered)
+    assert [f["evidence"] for f in findings(CircularPaymentsDetector(), case)] == [["p-out", "p-back"]]
+    assert len(findings(CircularPaymentsDetector(max_return_gain=0.05), case)) == 2
     case.close()
 
 
