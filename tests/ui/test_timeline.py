@@ -74,3 +74,14 @@ def test_a_million_events_draw_as_density(qtbot):
     view.lanes_plot.setXRange(1.6e9, 1.6e9 + 3 * SECONDS_PER_DAY, padding=0)
     view.redraw()
     assert not view.density.isVisible() and len(view.marks.data) > 0
+    # The whole span on a dozen lanes: too many events for marks over all 500 lanes, but the
+    # lanes in view have few enough, and those are what the analyst sees, one mark each.
+    view.lanes_plot.setXRange(1.5e9, 1.7e9, padding=0)
+    view.lanes_plot.setYRange(-0.5, 11.5, padding=0)
+    view.redraw()
+    assert view.density.isVisible()  # about 24,000 events on 12 lanes
+    view.lanes_plot.setYRange(-0.5, 2.5, padding=0)
+    view.redraw()
+    shown_lanes = np.round(view.marks.data["y"]).astype(int)
+    assert not view.density.isVisible() and len(view.marks.data) > 5000
+    assert shown_lanes.min() >= 0 and shown_lanes.max() <= 4  # the lanes in view and one either side
