@@ -44,7 +44,6 @@ class LinkLayer(pg.GraphicsObject):
         super().__init__()
         self.viewbox = viewbox
         self.paths: list[tuple[QPen, QPainterPath]] = []
-        self._thin_pens: list[QPen] = []
         self.link_count = 0
         self._bounds = QRectF()
         self._image: QImage | None = None
@@ -56,14 +55,6 @@ class LinkLayer(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.paths = paths
         self.link_count = link_count
-        # Thousands of links are drawn one pixel wide and antialiased: Qt's raster engine draws
-        # such hairlines about 3.5 times faster than 1.6-pixel lines (antialiased wide lines are a
-        # hundred times slower still), and in a dense chart thin lines are the clearer anyway.
-        self._thin_pens = []
-        for pen, _ in paths:
-            thin = QPen(pen)
-            thin.setWidthF(1.0)
-            self._thin_pens.append(thin)
         bounds = QRectF()
         for _, path in paths:
             bounds = bounds.united(path.boundingRect())
@@ -99,17 +90,9 @@ class LinkLayer(pg.GraphicsObject):
         self.update()
 
     def _draw(self, painter: QPainter) -> None:
-        if not self.cached:
-            for pen, path in self.paths:
-                painter.setPen(pen)
-                painter.drawPath(path)
-            return
-        painter.save()
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        for pen, (_, path) in zip(self._thin_pens, self.paths):
+        for pen, path in self.paths:
             painter.setPen(pen)
             painter.drawPath(path)
-        painter.restore()
 
     def boundingRect(self) -> QRectF:
         return self._bounds
