@@ -85,3 +85,26 @@ def test_a_million_events_draw_as_density(qtbot):
     shown_lanes = np.round(view.marks.data["y"]).astype(int)
     assert not view.density.isVisible() and len(view.marks.data) > 5000
     assert shown_lanes.min() >= 0 and shown_lanes.max() <= 4  # the lanes in view and one either side
+
+
+def test_a_short_timeline_shows_fewer_lanes_so_names_stay_readable(qtbot, tmp_path):
+    from workbench.demo import build_demo_case
+    from workbench.ui.timeline import LANE_PIXELS, TimelineView
+
+    case = build_demo_case(tmp_path / "demo.wbcase")
+    model = TimelineModel.from_case(case)
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.resize(1000, 260)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_model(model)
+    (_, _), (y0, y1) = view.lanes_plot.getViewBox().viewRange()
+    pixels_per_lane = view.lanes_plot.getViewBox().height() / (y1 - y0)
+    assert len(model.lanes) > 12 and pixels_per_lane >= LANE_PIXELS - 1
+    view.resize(1000, 700)
+    qtbot.wait(20)
+    view.fit()
+    (_, _), (y0, y1) = view.lanes_plot.getViewBox().viewRange()
+    assert round(y1 - y0) == 12  # room for twelve lanes: twelve shown
+    case.close()

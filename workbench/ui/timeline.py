@@ -22,6 +22,7 @@ from workbench.ui.styles import LINK_COLOURS, SELECTION_COLOUR
 
 SECONDS_PER_DAY = 86400.0
 MAX_MARKS = 20_000
+LANE_PIXELS = 20  # height a lane needs for its name to be read
 DENSITY_BINS = 800
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 
@@ -161,7 +162,7 @@ class TimelineView(QWidget):
         self.grid = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(15, 23, 42, 22, width=1))
         self.grid.setZValue(-20)
         self.strip = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem()})
-        self.strip.setMaximumHeight(110)
+        self.strip.setMaximumHeight(80)
         self.strip.setMouseEnabled(x=True, y=False)
         self.strip.setXLink(self.lanes_plot)
         self.strip.hideAxis("left")
@@ -213,7 +214,12 @@ class TimelineView(QWidget):
         if len(times):
             pad = max((times[-1] - times[0]) * 0.03, SECONDS_PER_DAY)
             self.lanes_plot.setXRange(times[0] - pad, times[-1] + pad, padding=0)
-            self.lanes_plot.setYRange(-0.7, min(len(self.model.lanes), 12) - 0.3, padding=0)
+            self.lanes_plot.setYRange(-0.7, min(len(self.model.lanes), self._lanes_that_fit()) - 0.3, padding=0)
+
+    def _lanes_that_fit(self) -> int:
+        """As many lanes as leave each about 20 pixels (a readable name), from 3 to 12."""
+        height = self.lanes_plot.getViewBox().height()
+        return 12 if height < 60 else max(3, min(12, int(height // LANE_PIXELS)))
 
     def redraw(self) -> None:
         """Marks for what is in view, or a density image when there are too many to draw one by one."""
