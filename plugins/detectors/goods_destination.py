@@ -234,11 +234,10 @@ class CaseView:
         self.case = case
         self.facts = case.snapshot()
         self._resolved: dict[str, str] = {}
-        self._entities: dict[str, Any] = {}
-        self.shipments = [self._shipment(proxy) for proxy in case.snapshot().of_schema("Shipment")]
+        self.shipments = [self._shipment(proxy) for proxy in self.facts.of_schema("Shipment")]
         self.shipments.sort(key=lambda s: s.id)
         self.by_id = {s.id: s for s in self.shipments}
-        self.documents = sorted((self._document(proxy) for proxy in case.snapshot().of_schema("EndUseDocument")),
+        self.documents = sorted((self._document(proxy) for proxy in self.facts.of_schema("EndUseDocument")),
                                 key=lambda d: d.id)
 
     def resolve(self, entity_id: str) -> str:
@@ -285,9 +284,7 @@ class CaseView:
         )
 
     def entity(self, entity_id: str) -> Any:
-        if entity_id not in self._entities:
-            self._entities[entity_id] = self.facts.get(entity_id)
-        return self._entities[entity_id]
+        return self.facts.get(entity_id)
 
     def caption(self, entity_id: str) -> str:
         proxy = self.entity(entity_id)

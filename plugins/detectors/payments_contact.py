@@ -110,17 +110,14 @@ def _hs(codes: Iterable[str]) -> str:
 
 
 class _Parties:
-    """Parties looked up once per run: captions, countries and the raw proxies."""
+    """Parties' captions, countries and values, from the case's shared snapshot of its facts."""
 
     def __init__(self, case: Any):
         self.case = case
         self.facts = case.snapshot()
-        self._cache: dict[str, Any] = {}
 
     def get(self, entity_id: str):
-        if entity_id not in self._cache:
-            self._cache[entity_id] = self.facts.get(entity_id)
-        return self._cache[entity_id]
+        return self.facts.get(entity_id)
 
     def name(self, entity_id: str) -> str:
         proxy = self.get(entity_id)
@@ -1319,7 +1316,6 @@ class PhoneCountryMismatchDetector(_FamilyDetector):
             phones = party.get("phone") if "phone" in party.schema.properties else []
             if not phones:
                 continue
-            parties._cache[party.id] = party
             home = parties.countries(party.id)
             if not home:
                 continue

@@ -131,17 +131,14 @@ def _topic_labels(topics: Iterable[str]) -> str:
 
 
 class _Entities:
-    """Entities read once per run (case.entity is two queries; detectors ask repeatedly)."""
+    """Entities from the case's shared snapshot of its facts (detectors ask for the same ones repeatedly)."""
 
     def __init__(self, case):
         self.case = case
         self.facts = case.snapshot()
-        self._cache: dict[str, Any] = {}
 
     def get(self, entity_id: str):
-        if entity_id not in self._cache:
-            self._cache[entity_id] = self.facts.get(entity_id)
-        return self._cache[entity_id]
+        return self.facts.get(entity_id)
 
     def caption(self, entity_id: str) -> str:
         entity = self.get(entity_id)

@@ -12,7 +12,6 @@ run on an unchanged case, reads nothing at all.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from followthemoney.schema import Schema
@@ -31,8 +30,8 @@ _NO_VALUES: list[str] = []
 class EntityFacts:
     """One entity's schema, caption and property values, as recorded (first-seen order).
 
-    Answers the read side of an FtM proxy (``id``, ``schema``, ``caption``, ``get``, ``first``,
-    ``has``) without building one. The lists it returns are shared: do not change them.
+    Answers the read side of an FtM proxy (``id``, ``schema``, ``caption``, ``get``, ``first``)
+    without building one. The lists it returns are shared: do not change them.
     """
 
     __slots__ = ("id", "schema", "properties", "_caption")
@@ -70,14 +69,6 @@ class EntityFacts:
     def first(self, prop: str, quiet: bool = True) -> str | None:
         values = self.properties.get(prop)
         return values[0] if values else None
-
-    def has(self, prop: str, quiet: bool = True) -> bool:
-        return bool(self.properties.get(prop))
-
-    def to_proxy(self):
-        """A real FtM proxy of the same entity, for code that needs one."""
-        return model.get_proxy({"id": self.id, "schema": self.schema.name, "properties": self.properties},
-                               cleaned=True)
 
     def __repr__(self) -> str:
         return f"<EntityFacts {self.schema.name} {self.id} {self.caption!r}>"
@@ -130,19 +121,6 @@ class FactsSnapshot:
                 return self._by_id[entity_id]
         self._read("e.id = ?", [entity_id])
         return self._by_id.setdefault(entity_id, None)
-
-    def get_many(self, entity_ids: Iterable[str]) -> dict[str, EntityFacts]:
-        """The entities among ``entity_ids`` that exist, by the id asked for."""
-        found = {}
-        for entity_id in entity_ids:
-            facts = self.get(entity_id)
-            if facts is not None:
-                found[entity_id] = facts
-        return found
-
-    def caption(self, entity_id: str) -> str:
-        facts = self.get(entity_id)
-        return facts.caption if facts is not None else entity_id
 
     def _read(self, where: str, args: list) -> None:
         rows = self._conn.execute(
