@@ -367,3 +367,33 @@ def test_image_command_draws_chart_and_timeline(demo, cli, tmp_path):
     assert png.read_bytes().startswith(PNG_MAGIC) and "3200x1400 pixels" in outcome.output
     outcome = CliRunner().invoke(cli, ["image", str(demo["path"]), str(tmp_path / "chart.gif")])
     assert outcome.exit_code != 0 and ".png, .svg or .pdf" in outcome.output
+
+
+# ---------------------------------------------------------------------------------- cases without pictures
+
+
+@pytest.mark.parametrize("sample", [None, "ofac/sdn.csv", "graphs/les_miserables.gexf", "ftm/eu_fsf_sample.ftm.json"],
+                         ids=["empty", "ofac", "gexf", "ftm"])
+def test_report_on_a_case_without_chart_or_timeline_says_so(sample, shared_data, tmp_path, monkeypatch):
+    from workbench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", "x"]).exit_code == 0
+    if sample:
+        imported = runner.invoke(main, ["import", "x.wbcase", str(shared_data / sample)])
+        assert imported.exit_code == 0, imported.output
+    outcome = runner.invoke(main, ["report", "x.wbcase", "x.html"])
+    assert outcome.exit_code == 0, outcome.output
+    html = (tmp_path / "x.html").read_text(encoding="utf-8")
+    if sample is None:
+        assert "No chart: this case has nothing to draw" in html and 'alt="Chart of the case"' not in html
+    else:
+        assert 'alt="Chart of the case"' in html and "No chart" not in html
+    assert 'alt="Timeline of the case"' not in html
+    assert "No timeline: no payment, shipment, stake or other dated event in this case" in html
+    if sample is None:
+        pdf = runner.invoke(main, ["report", "x.wbcase", "x.pdf"])
+        assert pdf.exit_code == 0, pdf.output
+        text = squeeze("\n".join(PdfPages((tmp_path / "x.pdf").read_bytes()).texts))
+        assert squeeze("No chart") in text and squeeze("No timeline") in text
