@@ -493,3 +493,22 @@ def test_audit_export_carries_the_chain(worked_case, tmp_path, suffix):
     with Case.open(path, readonly=True) as reopened:
         assert reopened.audit_log()[-1]["details"]["file"] == str(target)
         assert reopened.verify_audit_log() is None
+
+
+def test_reidentified_names_never_become_formulas(demo, key_path, exports, tmp_path):
+    formula = '=HYPERLINK("http://example.invalid","click")'
+    demo.add_facts([{"id": "analyst-formula-person", "schema": "Person", "properties": {"name": [formula]}}],
+                   note="a name that looks like a formula")
+    output = exports / "shared.xlsx"
+    write_deidentified(demo, output, "xlsx", key_path=key_path)
+    from openpyxl import load_workbook
+
+    back = load_workbook(reidentify(output, key_path).output)["Person"]
+    cell = next(row[1] for row in back.iter_rows() if row[1].value == formula)
+    assert cell.data_type == "s"  # shown as text in Excel, not run
+    pseudonym = next(p for p, e in SharingKey.load(key_path).entries.items() if e["value"] == formula)
+    reply = tmp_path / "reply.csv"
+    reply.write_text(f"party,note\n{pseudonym},=1+1\n", encoding="utf-8")
+    assert run_cli("reidentify", reply, "--key", key_path).exit_code == 0
+    rows = list(csv.reader((tmp_path / "reply.reidentified.csv").open(encoding="utf-8")))
+    assert rows[1] == ["'" + formula, "=1+1"]  # the partner's own cell is theirs, left as it was

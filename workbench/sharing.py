@@ -67,6 +67,7 @@ from followthemoney.types import registry
 
 from workbench import __version__
 from workbench.model import Grade, Record, SourceInfo, model, parse_grade
+from workbench.model.spreadsheet import spreadsheet_safe, starts_a_formula
 from workbench.store import SUFFIX, Case, CaseError, CaseReadOnly
 
 KEY_FORMAT = "workbench-sharing-key"
@@ -1081,7 +1082,11 @@ def reidentify(path: str | Path, key_path: str | Path, output: str | Path | None
             for row in worksheet.iter_rows():
                 for cell in row:
                     if isinstance(cell.value, str):
-                        cell.value = _reidentify_text(cell.value, key, report, seen)
+                        restored = _reidentify_text(cell.value, key, report, seen)
+                        if restored != cell.value:
+                            cell.value = restored
+                            if starts_a_formula(restored):
+                                cell.data_type = "s"  # an original put back is text, never a formula
         workbook.save(output)
     elif suffix in (".json", ".jsonl", ".ijson", ".ndjson"):
         text = path.read_text(encoding="utf-8")
@@ -1100,7 +1105,9 @@ def reidentify(path: str | Path, key_path: str | Path, output: str | Path | None
                                                                             newline="") as target:
             writer = csv.writer(target, delimiter=delimiter)
             for row in csv.reader(source, delimiter=delimiter):
-                writer.writerow([_reidentify_text(cell, key, report, seen) for cell in row])
+                restored = [_reidentify_text(cell, key, report, seen) for cell in row]
+                # An original put back where a pseudonym stood must not become a formula.
+                writer.writerow([spreadsheet_safe(new) if new != old else new for new, old in zip(restored, row)])
     else:
         output.write_text(_reidentify_text(path.read_text(encoding="utf-8"), key, report, seen), encoding="utf-8")
     report.distinct = len(seen)
@@ -1203,7 +1210,9 @@ def write_audit_log(rows: list[dict[str, Any]], path: str | Path) -> int:
                 writer = csv.writer(handle)
                 writer.writerow([*AUDIT_COLUMNS, "what"])
                 for row in rows:
-                    writer.writerow([*(row[column] for column in AUDIT_COLUMNS), describe_audit_entry(row)])
+                    # An analyst's name or a file name a spreadsheet would run as a formula gets a ' in front.
+                    writer.writerow([spreadsheet_safe(cell) for cell in
+                                     (*(row[column] for column in AUDIT_COLUMNS), describe_audit_entry(row))])
             else:
                 for row in rows:
                     entry = {column: row[column] for column in AUDIT_COLUMNS if column != "details"}

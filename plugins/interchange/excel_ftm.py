@@ -50,6 +50,7 @@ from workbench import __version__
 from workbench.model import model
 from workbench.model.grading import Grade, parse_grade
 from workbench.model.provenance import Record
+from workbench.model.spreadsheet import from_spreadsheet_safe, spreadsheet_safe, starts_a_formula
 from workbench.plugin_api import Exporter, Importer, Parameter, SourceFormatError
 
 # ---------------------------------------------------------------------------------- shared
@@ -193,7 +194,7 @@ class FtmExporter(Exporter):
         path = Path(path)
         dataset = self.options["dataset"] or dataset_name(case)
         aliases = merged_ids(case)
-        entities = links = 0
+        entities = links = marked = 0
         partial = path.with_name(path.name + ".part")
         try:
             with partial.open("wb") as handle:
@@ -204,6 +205,7 @@ class FtmExporter(Exporter):
                         entities += 1
                         links += proxy.schema.edge
                     writer.close()
+                    marked = writer.marked
                 else:
                     for proxy, provenance in exported_entities(case, include_protected):
                         handle.write(orjson.dumps(self._entity_line(proxy, provenance, dataset, aliases)))
@@ -213,8 +215,12 @@ class FtmExporter(Exporter):
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
-        losses = self.statement_losses if self.options["statements"] else self.entity_losses
-        return {"entities": entities, "links": int(links), "losses": list(losses)}
+        losses = list(self.statement_losses if self.options["statements"] else self.entity_losses)
+        if marked:
+            losses.append(f"{marked:,} cells starting with =, +, - or @ written with a ' in front, so that a "
+                          "spreadsheet shows them as text and never runs them as formulas (the ftm-statements "
+                          "importer takes the ' off again)")
+        return {"entities": entities, "links": int(links), "losses": losses}
 
     def _statement_format(self, path: Path) -> str:
         chosen = self.options["statement_format"]
@@ -256,11 +262,14 @@ class _StatementWriter:
     """FtM statements as JSON lines or CSV, each with a ``grade`` beyond FtM's own fields.
 
     FtM's readers take the statement fields they know and ignore the extra ``grade``, so the
-    file stays a valid FtM statements file.
+    file stays a valid FtM statements file. A CSV cell that a spreadsheet would run as a formula
+    gets a ``'`` in front (:func:`~workbench.model.spreadsheet.spreadsheet_safe`), counted in
+    ``marked``; the ftm-statements importer takes it off again.
     """
 
     def __init__(self, handle, statement_format: str):
         self.handle = handle
+        self.marked = 0
         self._text = None
         self._csv = None
         if statement_format == "csv":
@@ -296,7 +305,10 @@ class _StatementWriter:
     def _write(self, statement: Statement, grade: str | None) -> None:
         if self._csv is not None:
             row = statement.to_csv_row()
-            self._csv.writerow([*(row[column] for column in CSV_COLUMNS), grade])
+            cells = [*(row[column] for column in CSV_COLUMNS), grade]
+            safe = [spreadsheet_safe(cell) for cell in cells]
+            self.marked += sum(a != b for a, b in zip(cells, safe))
+            self._csv.writerow(safe)
         else:
             data = statement.to_dict()
             data["grade"] = grade
@@ -421,9 +433,14 @@ class FtmStatementsImporter(Importer):
                     f"{path.name} row 1: the header lacks {', '.join(missing)}; expected FtM statement columns "
                     f"({', '.join(CSV_COLUMNS)})"
                 )
+            # The workbench's own statements CSV (it adds ``grade``) marks would-be formulas with
+            # a ' in front; take it off so every value comes back as it was exported.
+            ours = "grade" in (reader.fieldnames or [])
             try:
                 for row_number, row in enumerate(reader, start=2):
                     where = f"{path.name} row {row_number}"
+                    if ours:
+                        row = {key: from_spreadsheet_safe(value) for key, value in row.items()}
                     if not all(row.get(key) for key in STATEMENT_FIELDS):
                         problem = f"{where}: expected values in {', '.join(STATEMENT_FIELDS)}"
                         if self.options["on_error"] == "stop":
@@ -745,7 +762,7 @@ class XlsxExporter(Exporter):
         """
         if not text:
             return None
-        if (len(text) <= EXCEL_CELL_LIMIT and text[0] != "=" and MULTI_VALUE_SEPARATOR not in text
+        if (len(text) <= EXCEL_CELL_LIMIT and not starts_a_formula(text) and MULTI_VALUE_SEPARATOR not in text
                 and not _ILLEGAL_XML_RE.search(text)):
             return text  # the common case: plain text, written as it is
         from openpyxl.cell import WriteOnlyCell
@@ -762,7 +779,7 @@ class XlsxExporter(Exporter):
             self._cut_cells.append(where)
         cell = WriteOnlyCell(worksheet, value=text)
         # openpyxl takes text starting with "=" for a formula; a value is never one (and a
-        # formula in exported data could run on the reader's machine).
+        # formula in exported data could run on the reader's machine): a string cell shows it as written.
         cell.data_type = "s"
         if MULTI_VALUE_SEPARATOR in text:
             cell.alignment = _wrap_alignment()

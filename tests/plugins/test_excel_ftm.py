@@ -429,7 +429,13 @@ def test_ftm_reads_the_statements_as_ftm_statements(rich, tmp_path, statement_fo
     for _, statements in groupby(read_path_statements(path, statement_format), key=lambda s: s.canonical_id):
         entity = StatementEntity.from_statements(dataset, list(statements))
         aggregated[entity.id] = (entity.schema.name, {p: sorted(v) for p, v in entity.properties.items()})
-    assert aggregated == entities_of(rich)
+    expected = entities_of(rich)
+    if statement_format == "csv":
+        # In CSV a would-be formula keeps the ' that makes a spreadsheet show it as text; FtM reads it as written.
+        aliases = expected["analyst-person-1"][1]["alias"]
+        aliases[aliases.index(FORMULA_ALIAS)] = "'" + FORMULA_ALIAS
+        aliases.sort()
+    assert aggregated == expected
 
 
 def test_bad_statements_are_named(tmp_path):
@@ -528,3 +534,53 @@ def test_findings_stay_out_of_a_shared_workbook_when_sources_are_protected(tmp_p
         assert any("findings: left out" in loss for loss in report["losses"])
         sheet = load_workbook(tmp_path / "out.xlsx", read_only=True)["Findings"]
         assert "Informant" not in " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+
+
+# ---------------------------------------------------------------------------------- formulas in CSV
+
+FORMULA_NAMES = ['=HYPERLINK("http://example.invalid","click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+                 "@SUM(1+1)*cmd|' /C calc'!A0", "'=already marked"]
+
+
+def test_statements_csv_never_hands_a_spreadsheet_a_formula(tmp_path, monkeypatch):
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    lines = [{"id": f"p{k}", "schema": "Person", "properties": {"name": [name], "phone": ["+971500000999"]}}
+             for k, name in enumerate(FORMULA_NAMES)]
+    lines.append({"id": "-minus-id", "schema": "Address", "properties": {"full": ["=1+1"], "latitude": ["-33.86"]}})
+    (tmp_path / "people.ftm.json").write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    for args in (["new", "x"], ["import", "x.wbcase", "people.ftm.json"],
+                 ["export", "x.wbcase", "out.statements.csv", "--format", "ftm-statements"]):
+        result = runner.invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert "13 cells starting with =, +, - or @ written with a ' in front" in result.output
+    with open(tmp_path / "out.statements.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "@", "+", "-") and cell not in ("+971500000999", "-33.86")]
+    values = {row[rows[0].index("value")] for row in rows[1:]}
+    assert {"'" + name for name in FORMULA_NAMES} <= values
+    assert {"'-minus-id", "'=1+1", "+971500000999", "-33.86"} <= values | {row[1] for row in rows[1:]}
+    # The workbench's own importer takes the marks off again: the values come back as they were.
+    result = runner.invoke(main, ["new", "back"], catch_exceptions=False)
+    result = runner.invoke(main, ["import", "back.wbcase", "out.statements.csv"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with Case.open(tmp_path / "x.wbcase") as before, Case.open(tmp_path / "back.wbcase") as after:
+        assert entities_of(after) == entities_of(before)
+        assert sorted(entities_of(after)["p0"][1]["name"]) == [FORMULA_NAMES[0]]
+
+
+def test_audit_log_csv_never_hands_a_spreadsheet_a_formula(tmp_path, monkeypatch):
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_ANALYST", "=HYPERLINK(\"http://example.invalid\")")
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", "x"], catch_exceptions=False).exit_code == 0
+    result = runner.invoke(main, ["audit", "x.wbcase", "--export", "log.csv"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "log.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all(row["actor"] == "'=HYPERLINK(\"http://example.invalid\")" for row in rows)
