@@ -99,7 +99,7 @@ def test_png_matches_the_chart_on_screen(qtbot, chart_model, artifacts):
             LINK_COLOURS[s] for s in ("Ownership", "Payment", "Shipment")}:
         assert near(on_screen, colour) > 0 and near(body, colour) > 0.5 * near(on_screen, colour), colour
     # The labels the screen shows are the labels the picture drew.
-    shown = sorted(label.toPlainText() for label in screen._labels if label.isVisible())
+    shown = sorted(label.text for label in screen.placed_labels() if label.kind == "entity")
     assert sorted(exported.labels) == shown and "Atlas Crest General Trading FZE" in shown
     # A title, a date line and a legend surround it.
     assert exported.title == "Demo case" and "exported" in exported.date_line
@@ -148,7 +148,7 @@ def test_export_keeps_what_the_screen_shows_of_a_zoomed_chart(qtbot, chart_model
     x0, y0 = chart_model.positions[atlas]
     screen.viewbox.setRange(QRectF(x0 - 60, y0 - 45, 120, 90), padding=0)
     screen._update_labels()
-    shown = {label.toPlainText() for label in screen._labels if label.isVisible()}
+    shown = {label.text for label in screen.placed_labels() if label.kind == "entity"}
     exported = export_chart(screen, artifacts / "chart_zoomed.png", size=(900, 700 + 200))
     assert "Atlas Crest General Trading FZE" in exported.labels
     assert set(exported.labels) <= {chart_model.captions[i][:34] for i in range(len(chart_model.ids))} | shown

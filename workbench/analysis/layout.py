@@ -627,3 +627,119 @@ def _report(progress: Callable[[float], None] | None, fraction: float) -> None:
 def _check_cancelled(cancelled: Callable[[], bool] | None) -> None:
     if cancelled is not None and cancelled():
         raise LayoutCancelled("layout cancelled")
+
+
+# ------------------------------------------------------------------------- room for the labels
+
+#: Pixels kept free at the left and right (and top and bottom) of a chart fitted to its window:
+#: half a label's width beside the outermost icons, an icon and a label line above and below.
+FIT_MARGIN_X = 90.0
+FIT_MARGIN_Y = 40.0
+#: A fit never enlarges the chart more than this (one entity does not fill the window).
+MAX_FIT_SCALE = 2.5
+#: The window a layout is spaced for when none is given (pixels).
+DEFAULT_VIEWPORT = (1200.0, 800.0)
+#: How much of the frame the boxes may cover before the chart is spaced for zooming in instead.
+ROOM_DENSITY = 0.6
+#: Above this many nodes the pairwise pass would cost seconds; such charts are read zoomed in
+#: anyway, where labels that gave way at fit-to-window come back.
+MAX_OVERLAP_NODES = 3000
+
+
+def fit_scale(positions: np.ndarray, viewport: tuple[float, float]) -> float:
+    """Pixels per chart unit when ``positions`` are fitted to a ``viewport`` of (width, height) pixels."""
+    if not len(positions):
+        return 1.0
+    span = np.maximum(positions.max(axis=0) - positions.min(axis=0), 1.0)
+    width, height = viewport
+    scale = min(max(width - 2 * FIT_MARGIN_X, 50.0) / span[0], max(height - 2 * FIT_MARGIN_Y, 50.0) / span[1])
+    return min(scale, MAX_FIT_SCALE)
+
+
+def make_room(
+    positions: Positions,
+    boxes: Mapping[Node, tuple[float, float, float]],
+    *,
+    viewport: tuple[float, float] | None = None,
+    pinned: Iterable[Node] = (),
+    max_rounds: int = 400,
+) -> Positions:
+    """Move nodes apart until no two of their boxes (icon plus label) overlap.
+
+    ``boxes`` gives each node's box in screen pixels as ``(width, height, dy)``: ``dy`` is how far
+    the box's centre sits below the node (its label hangs under the icon). The layout is scaled
+    to ``viewport`` (width, height in pixels) as a fit-to-window shows it, boxes are pushed apart
+    inside that frame (so the chart keeps its proportions instead of growing into a column), and
+    the result is scaled back. When the boxes would cover more than :data:`ROOM_DENSITY` of the
+    window, the frame is enlarged in proportion: every label then fits at that zoom, and at
+    fit-to-window the least important give way. Each round pushes every overlapping pair apart
+    along the axis where they overlap least (a PRISM-like pass), so the layout keeps its shape and
+    order. ``pinned`` nodes do not move. Deterministic.
+    """
+    nodes = [node for node in positions if node in boxes]
+    if len(nodes) < 2 or len(nodes) > MAX_OVERLAP_NODES:
+        return dict(positions)
+    xy = np.array([positions[node] for node in nodes], dtype=float)
+    size_px = np.array([boxes[node] for node in nodes], dtype=float)
+    pinned = set(pinned)
+    fixed = np.array([node in pinned for node in nodes], dtype=bool)
+    width, height = viewport or DEFAULT_VIEWPORT
+    frame = np.array([max(width - 2 * FIT_MARGIN_X, 100.0), max(height - 2 * FIT_MARGIN_Y, 100.0)])
+    # Boxes may cover about half of the frame and still be pushed apart; a chart with more
+    # labels than that is spaced for a zoom of ``enlarge`` (same proportions, more room).
+    enlarge = max(1.0, math.sqrt((size_px[:, 0] * size_px[:, 1]).sum() / (ROOM_DENSITY * frame[0] * frame[1])))
+    frame = frame * enlarge
+    span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1.0)
+    scale = float(min(frame[0] / span[0], frame[1] / span[1]))
+    if enlarge == 1.0:
+        scale = min(scale, MAX_FIT_SCALE)
+    origin = xy.min(axis=0)
+    # In pixels, as the chart is seen at that zoom; a fit uses the smaller of the two scales,
+    # so one direction may have room to spare: the push may use it.
+    pixels = (xy - origin) * scale
+    rounds = max_rounds if len(nodes) <= 1000 else max_rounds // 4
+    pixels, _ = _push_apart(pixels, size_px, fixed, rounds, bounds=np.maximum(frame, pixels.max(axis=0)))
+    xy = pixels / scale + origin
+    result = dict(positions)
+    result.update({node: (float(x), float(y)) for node, (x, y) in zip(nodes, xy)})
+    return result
+
+
+def _push_apart(xy: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, rounds: int,
+                bounds: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """Separate overlapping boxes (width, height, dy); True when none overlap any more.
+
+    With ``bounds`` (width, height) every free node is kept inside ``[0, bounds]``.
+    """
+    xy = xy.copy()
+    count = len(xy)
+    upper = np.triu(np.ones((count, count), dtype=bool), 1)
+    # Ties (two nodes on one spot) are broken by index, so the result is deterministic.
+    tie = np.where(np.arange(count)[:, None] < np.arange(count)[None, :], -1.0, 1.0)
+    for _ in range(rounds):
+        centre_x, centre_y = xy[:, 0], xy[:, 1] + boxes[:, 2]
+        dx = centre_x[:, None] - centre_x[None, :]
+        dy = centre_y[:, None] - centre_y[None, :]
+        over_x = (boxes[:, 0][:, None] + boxes[:, 0][None, :]) / 2 - np.abs(dx)
+        over_y = (boxes[:, 1][:, None] + boxes[:, 1][None, :]) / 2 - np.abs(dy)
+        clash = (over_x > 0) & (over_y > 0) & upper
+        if not clash.any():
+            return xy, True
+        i, j = np.nonzero(clash)
+        ox, oy = over_x[i, j], over_y[i, j]
+        along_x = ox <= oy
+        sign_x = np.where(dx[i, j] != 0, np.sign(dx[i, j]), tie[i, j])
+        sign_y = np.where(dy[i, j] != 0, np.sign(dy[i, j]), tie[i, j])
+        push = np.zeros((len(i), 2))
+        # A little more than the overlap, so that rounding never leaves two boxes touching.
+        push[along_x, 0] = sign_x[along_x] * (ox[along_x] * 0.5 + 0.5)
+        push[~along_x, 1] = sign_y[~along_x] * (oy[~along_x] * 0.5 + 0.5)
+        share_i = np.where(fixed[i], 0.0, np.where(fixed[j], 2.0, 1.0))
+        share_j = np.where(fixed[j], 0.0, np.where(fixed[i], 2.0, 1.0))
+        moves = np.zeros_like(xy)
+        np.add.at(moves, i, push * share_i[:, None])
+        np.add.at(moves, j, -push * share_j[:, None])
+        xy[~fixed] += moves[~fixed] * 0.6  # damped: a node in several clashes is not thrown past its neighbours
+        if bounds is not None:
+            xy[~fixed] = np.clip(xy[~fixed], 0.0, bounds)
+    return xy, False

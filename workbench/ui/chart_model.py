@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 
 from workbench.analysis.graph import GraphFilter, case_graph
+from workbench.model import model as ftm_model
 from workbench.model.grading import parse_grade
 from workbench.store import Case
 
@@ -29,6 +30,8 @@ class ChartLink:
     label: str
     weak: bool
     directed: bool
+    amount: float | None = None
+    currency: str | None = None
 
 
 @dataclass
@@ -45,6 +48,10 @@ class ChartModel:
     links: list[ChartLink] = field(default_factory=list)
     selected: set[int] = field(default_factory=set)
     highlighted_links: set[int] = field(default_factory=set)
+    #: The entities a finding or a path is about: drawn in full while the rest is dimmed.
+    focus: set[int] = field(default_factory=set)
+    #: With a focus, draw only it ("show only the evidence"); the case's hidden items are untouched.
+    evidence_only: bool = False
     topics: list[tuple[str, ...]] = field(default_factory=list)
     #: Per-node colours (e.g. by community) and sizes (e.g. by centrality); None = by type.
     node_colours: list[str] | None = None
@@ -100,18 +107,25 @@ class ChartModel:
             weak = True if not grade else parse_grade(grade).is_weak
             self.links.append(
                 ChartLink(index[u], index[v], attrs["schema"], attrs.get("prop"), attrs["via"],
-                          _link_label(attrs), weak, attrs.get("prop") is None)
+                          _link_label(attrs), weak, attrs.get("prop") is None,
+                          attrs.get("amount"), attrs.get("currency"))
             )
         self.link_days = np.array([_days(attrs.get("start")) for _, _, attrs in graph.edges(data=True)], dtype=float)
         self.time_window = None
         self.selected = set()
         self.highlighted_links = set()
+        self.focus = set()
+        self.evidence_only = False
         self.notify("reset")
 
     # ------------------------------------------------------------------ events
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def notify(self, what: str) -> None:
         for listener in list(self._listeners):
@@ -157,11 +171,49 @@ class ChartModel:
         self.notify("selection")
 
     def set_visible(self, indices: Iterable[int], visible: bool) -> None:
+        indices = list(indices)
         for i in indices:
             self.visible[i] = visible
         if not visible:
-            self.selected -= set(indices)
+            gone = set(indices)
+            self.selected -= gone
+            # A highlight never points at something hidden.
+            self.focus -= gone
+            self.highlighted_links = {k for k in self.highlighted_links
+                                      if self.visible[self.links[k].source] and self.visible[self.links[k].target]}
+            if not self.focus:
+                self.highlighted_links = set()
+                self.evidence_only = False
         self.notify("visibility")
+
+    @property
+    def shown(self) -> np.ndarray:
+        """Entities drawn now: the visible ones, or only the focus when "show only the evidence" is on."""
+        if self.evidence_only and self.focus:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[sorted(self.focus)] = True
+            return mask & self.visible
+        return self.visible
+
+    def set_focus(self, nodes: Iterable[int], links: Iterable[int] = ()) -> None:
+        """Bring ``nodes`` and ``links`` forward (a finding's evidence, a path); the rest is dimmed."""
+        self.focus = {i for i in nodes if self.visible[i]}
+        self.highlighted_links = {k for k in links
+                                  if self.links[k].source in self.focus and self.links[k].target in self.focus}
+        if not self.focus:
+            self.evidence_only = False
+        self.notify("focus")
+
+    def set_evidence_only(self, only: bool) -> None:
+        self.evidence_only = bool(only) and bool(self.focus)
+        self.notify("visibility")
+
+    def clear_focus(self) -> None:
+        """Drop every highlight (Esc): the chart is drawn in full again."""
+        changed = bool(self.focus or self.highlighted_links or self.evidence_only)
+        self.focus, self.highlighted_links, self.evidence_only = set(), set(), False
+        if changed:
+            self.notify("visibility")
 
     def link_mask(self) -> np.ndarray:
         """Links inside the brushed time window (undated links stay: they have no time to test)."""
@@ -193,8 +245,9 @@ class ChartModel:
         """Select the nodes of a path and highlight the links between consecutive ones."""
         positions = [self.index_of(n) for n in node_ids]
         pairs = {frozenset(p) for p in zip(positions, positions[1:])}
-        self.highlighted_links = {k for k, link in enumerate(self.links) if frozenset((link.source, link.target)) in pairs}
-        self.selected = {p for p in positions if p is not None}
+        self.selected = {p for p in positions if p is not None and self.visible[p]}
+        self.set_focus(self.selected, [k for k, link in enumerate(self.links)
+                                       if frozenset((link.source, link.target)) in pairs])
         self.notify("selection")
 
 
@@ -211,10 +264,83 @@ def _days(iso: str | None) -> float:
         return float("nan")
 
 
+# Captions of references in the words a reader uses; the rest come from FtM's property labels.
+_REFERENCE_WORDS = {"entity": "listed by", "payerAccount": "pays from", "beneficiaryAccount": "paid into"}
+
+
+def _reference_words(schema: str, prop: str) -> str:
+    if prop in _REFERENCE_WORDS:
+        return _REFERENCE_WORDS[prop]
+    holder = ftm_model.get(schema)
+    found = holder.get(prop) if holder is not None else None
+    return (found.label if found is not None else prop).lower()
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    """``USD 1.2M``, ``EUR 268k``, ``GBP 950``: short enough for a link on a chart."""
+    if amount is None:
+        return ""
+    size = abs(amount)
+    if size >= 1e9:
+        text = f"{amount / 1e9:.3g}bn"
+    elif size >= 1e6:
+        text = f"{amount / 1e6:.3g}M"
+    elif size >= 1e4:
+        text = f"{amount / 1e3:.3g}k"
+    else:
+        text = f"{amount:,.0f}"
+    return f"{currency} {text}" if currency else text
+
+
+def _share(value: str | None) -> str:
+    if not value:
+        return ""
+    text = value.strip().rstrip("%").strip()
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return value.strip()
+    return f"{number:g}%"
+
+
 def _link_label(attrs: dict) -> str:
-    parts = [attrs.get("prop") or attrs["schema"]]
+    """What a link says on the chart, in readable words: never a property name.
+
+    Ownership shows the share ("owns 51%"), a directorship the role, money moves their amount
+    and date; references (a shipment's forwarder) take FtM's label for the property.
+    """
+    schema, prop = attrs["schema"], attrs.get("prop")
+    if prop is not None:
+        return _reference_words(schema, prop)
+    role = (attrs.get("role") or "").strip()
+    if schema == "Ownership":
+        share = _share(attrs.get("share"))
+        return f"owns {share}" if share else (role.lower() if role else "owns")
+    if role:
+        return role if len(role) <= 28 else role[:27] + "…"
+    parts = []
+    if schema not in ("Payment",):
+        found = ftm_model.get(schema)
+        parts.append((found.label if found is not None else schema).lower())
     if attrs.get("amount") is not None:
-        parts.append(f"{attrs['amount']:,.0f} {attrs.get('currency') or ''}".strip())
-    if attrs.get("start"):
+        parts.append(money(attrs["amount"], attrs.get("currency")))
+    if attrs.get("start") and schema in ("Payment", "Shipment"):
         parts.append(attrs["start"][:10])
-    return " · ".join(parts)
+    return " · ".join(p for p in parts if p) or schema
+
+
+def bundle_caption(links: list[ChartLink]) -> str:
+    """One caption for several links between the same two parties: "3 payments · USD 1.2M"."""
+    if len(links) == 1:
+        return links[0].label
+    kinds = {link.schema for link in links if link.prop is None} or {link.schema for link in links}
+    if len(kinds) == 1:
+        kind = next(iter(kinds))
+        found = ftm_model.get(kind)
+        noun = (found.plural if found is not None and getattr(found, "plural", None) else kind + "s").lower()
+    else:
+        noun = "links"
+    amounts = [link.amount for link in links if link.amount is not None]
+    currencies = {link.currency for link in links if link.amount is not None}
+    total = money(sum(amounts), next(iter(currencies))) if amounts and len(currencies) == 1 else ""
+    return f"{len(links)} {noun}" + (f" · {total}" if total else "")

@@ -9,15 +9,25 @@ what made 10,000 entities crash (DESIGN.md).
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from workbench.ui.chart_model import ChartModel
+from workbench.analysis.layout import FIT_MARGIN_X, FIT_MARGIN_Y, fit_scale
+from workbench.ui.chart_model import ChartModel, bundle_caption
+from workbench.ui.label_placement import (
+    LabelRequest,
+    Occupancy,
+    PlacedLabel,
+    entity_spots,
+    link_spots,
+    place_labels,
+)
 from workbench.ui.styles import (
     HIGHLIGHT_COLOUR,
     SELECTION_COLOUR,
@@ -29,8 +39,18 @@ from workbench.ui.styles import (
 
 NODE_SIZE = 22
 HIT_RADIUS = 13
-MAX_LABELS = 250
-MAX_LINK_LABELS = 120
+#: Room kept around an icon for its rings (listed party 8 px wider, selection 12 px).
+ICON_MARGIN = 8
+#: At most this many entity labels are tried per frame (highest priority first); more could
+#: not be read anyway, and each try costs a few microseconds.
+MAX_LABEL_TRIES = 1500
+#: Link labels are tried when at most this many links are in view (plus the selection's and
+#: the evidence's, always).
+MAX_LINK_LABELS = 300
+ENTITY_FONT_POINTS = 8
+LINK_FONT_POINTS = 7
+#: How much of its colour a dimmed item keeps while a finding or path is in focus.
+DIMMED_ALPHA = 45
 # Above this many links, the link layer is drawn once into an image when the view settles and
 # that image is moved and scaled while panning (DESIGN.md: links are the cost). 3,000 links drawn
 # live took 17 ms of a 25 ms frame on a 1,000-entity chart (goal 20 ms); from the image, 10 ms.
@@ -103,6 +123,67 @@ class LinkLayer(pg.GraphicsObject):
             painter.drawImage(self._image_rect, self._image)
         else:
             self._draw(painter)
+
+
+class LabelLayer(pg.GraphicsObject):
+    """Every label of the frame, drawn in one paint: text on a light halo, at fixed pixel size.
+
+    Each label is anchored at a chart point (an entity, a link's middle) with an offset in
+    pixels, so labels follow a pan at once and keep their size while zooming; they are placed
+    anew (:func:`workbench.ui.label_placement.place_labels`) when the view settles.
+    """
+
+    HALO = QColor(255, 255, 255, 215)
+
+    def __init__(self):
+        super().__init__()
+        self.fonts = {"entity": _font(ENTITY_FONT_POINTS), "link": _font(LINK_FONT_POINTS)}
+        self.bold = _font(ENTITY_FONT_POINTS, bold=True)
+        self.ascent = {kind: QFontMetricsF(font).ascent() for kind, font in self.fonts.items()}
+        # (anchor x, anchor y in chart units, dx, dy, w, h in pixels, text, kind, colour, strong)
+        self.items: list[tuple] = []
+        self._bounds = QRectF()
+
+    def set_items(self, items: list[tuple], bounds: QRectF) -> None:
+        self.prepareGeometryChange()
+        self.items = items
+        self._bounds = bounds
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter, *args) -> None:
+        if not self.items:
+            return
+        # Anchors are chart points; the text is drawn in device pixels so it never scales.
+        to_device = painter.transform()
+        painter.save()
+        painter.setTransform(QTransform())
+        painter.setPen(Qt.NoPen)
+        boxes = []
+        for ax, ay, dx, dy, w, h, *_ in self.items:
+            anchor = to_device.map(QPointF(ax, ay))
+            boxes.append(QRectF(anchor.x() + dx, anchor.y() + dy, w, h))
+        painter.setBrush(self.HALO)
+        for box in boxes:
+            painter.drawRoundedRect(box, 3, 3)
+        current = None
+        for box, (*_, text, kind, colour, strong) in zip(boxes, self.items):
+            font = self.bold if strong else self.fonts[kind]
+            if (kind, strong, colour) != current:
+                painter.setFont(font)
+                painter.setPen(QColor(colour))
+                current = (kind, strong, colour)
+            painter.drawText(box, Qt.AlignCenter, text)
+        painter.restore()
+
+
+def _font(points: int, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPointSize(points)
+    font.setBold(bold)
+    return font
 
 
 class _PassiveScatter(pg.ScatterPlotItem):
@@ -199,24 +280,34 @@ class ChartView(pg.GraphicsView):
         # Listed parties (sanctions, export control) wear a red ring whatever else is shown.
         self._listed_item = _PassiveScatter(pxMode=True, size=NODE_SIZE + 8, symbol="o",
                                             pen=pg.mkPen("#dc2626", width=2.5), brush=None)
-        self._labels: list[pg.TextItem] = []
-        self._link_labels: list[pg.TextItem] = []
+        self._label_layer = LabelLayer()
+        self._label_layer.setZValue(20)
+        self._placed: list[PlacedLabel] = []
+        self._placement_seconds = 0.0
+        self._text_widths: dict[tuple[str, str], float] = {}
+        self._degree = np.zeros(0)
         self._drag_start: np.ndarray | None = None
         for item in (self._link_layer, self._highlight_item, self._arrow_item, self._selection_item,
-                     self._listed_item):
+                     self._listed_item, self._label_layer):
             item.setAcceptedMouseButtons(Qt.NoButton)
-            self.viewbox.addItem(item)
+            self.viewbox.addItem(item, ignoreBounds=item is self._label_layer)
         self._label_timer = QTimer(self, singleShot=True, interval=40, timeout=self._update_labels)
         self.viewbox.sigRangeChanged.connect(lambda *_: self._label_timer.start())
         model.subscribe(self._on_model)
         self._rebuild()
 
+    def detach(self) -> None:
+        """Stop following the model and stop the timers (before the view is deleted)."""
+        self.model.unsubscribe(self._on_model)
+        self._label_timer.stop()
+        self._link_layer._settle.stop()
+
     # ------------------------------------------------------------------ model events
 
     def _on_model(self, what: str) -> None:
         if what in ("reset", "visibility"):
-            self._rebuild()
-        elif what in ("positions", "style"):
+            self._rebuild(fit=what == "reset")
+        elif what in ("positions", "style", "focus"):
             self._redraw_geometry()
         elif what == "window":  # a brushed time window changes which links show, not the nodes
             self._redraw_links()
@@ -226,7 +317,7 @@ class ChartView(pg.GraphicsView):
             self._redraw_selection()
             self._label_timer.start()
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, fit: bool = True) -> None:
         for item in self._node_items.values():
             self.viewbox.removeItem(item)
         self._node_items.clear()
@@ -235,6 +326,7 @@ class ChartView(pg.GraphicsView):
         for k, link in enumerate(model.links):
             self._links_by_style[(link.schema, link.weak)].append(k)
         self._pens = {style: link_pen(*style) for style in self._links_by_style}
+        self._dim_pens = {style: _faded(pen) for style, pen in self._pens.items()}
         # Index arrays per pen, built once per load so every redraw is numpy work only.
         self._style_arrays = {}
         for style, indices in self._links_by_style.items():
@@ -245,6 +337,9 @@ class ChartView(pg.GraphicsView):
                 np.array([model.links[k].directed for k in indices], dtype=bool),
                 index,
             )
+        self._link_ends = np.array([(link.source, link.target) for link in model.links], dtype=int).reshape(-1, 2)
+        # Most linked first when labels must give way (after the selection, evidence and listed).
+        self._degree = np.bincount(self._link_ends.ravel(), minlength=len(model.ids)).astype(float)
         self._nodes_by_type: dict[str, np.ndarray] = {}
         for schema in sorted(set(model.schemata)):
             members = np.array([i for i, s in enumerate(model.schemata) if s == schema], dtype=int)
@@ -262,44 +357,72 @@ class ChartView(pg.GraphicsView):
         self._listed_item.setZValue(6)
         self._highlight_item.setZValue(-8)
         self._redraw_geometry()
-        self.fit()
+        if fit:
+            self.fit()
 
     def _redraw_geometry(self) -> None:
         model = self.model
         pos = np.nan_to_num(model.positions)
-        visible = model.visible
+        shown = model.shown
+        focus = self._focus_mask()
         for schema, members in self._nodes_by_type.items():
-            shown = members[visible[members]] if len(members) else members
+            drawn = members[shown[members]] if len(members) else members
             options = {}
             if model.node_sizes is not None:
-                options["size"] = model.node_sizes[shown]
+                options["size"] = model.node_sizes[drawn]
             if model.node_colours is not None:
-                options["brush"] = [_brush(model.node_colours[i]) for i in shown]
+                colours = [model.node_colours[i] for i in drawn]
+            else:
+                colours = None
+            if focus is not None:
+                # Everything outside the evidence keeps a trace of its colour, no more.
+                base = node_colour(schema).name()
+                options["brush"] = [_brush(colours[k] if colours else base, 255 if focus[i] else DIMMED_ALPHA)
+                                    for k, i in enumerate(drawn)]
+                options["pen"] = [pg.mkPen(QColor(base).darker(140), width=1) if focus[i] else pg.mkPen(None)
+                                  for i in drawn]
+            elif colours is not None:
+                options["brush"] = [_brush(c) for c in colours]
             else:
                 options["brush"] = QBrush(node_colour(schema))
-            self._node_items[schema].setData(pos=pos[shown] if len(shown) else np.zeros((0, 2)), **options)
-        listed = np.flatnonzero(model.listed & visible) if len(model.topics) == len(model.ids) else []
+                options["pen"] = pg.mkPen(node_colour(schema).darker(140), width=1)
+            self._node_items[schema].setData(pos=pos[drawn] if len(drawn) else np.zeros((0, 2)), **options)
+        listed = np.flatnonzero(model.listed & shown) if len(model.topics) == len(model.ids) else []
         self._listed_item.setData(pos=pos[listed] if len(listed) else np.zeros((0, 2)))
         self._redraw_links()
         self._redraw_selection()
         self._label_timer.start()
 
+    def _focus_mask(self) -> np.ndarray | None:
+        """Which entities are in focus (a finding's evidence, a path), or None when nothing is."""
+        if not self.model.focus:
+            return None
+        mask = np.zeros(len(self.model.ids), dtype=bool)
+        mask[sorted(self.model.focus)] = True
+        return mask
+
     def _redraw_links(self) -> None:
         model = self.model
         pos = np.nan_to_num(model.positions)
-        visible = model.visible
+        shown = model.shown
+        focus = self._focus_mask()
         paths = []
         drawn = 0
         link_shown = model.link_mask()
         for style in sorted(self._style_arrays):
             src, dst, _directed, indices = self._style_arrays[style]
-            keep = visible[src] & visible[dst] & link_shown[indices]
-            if keep.any():
-                a, b = src[keep], dst[keep]
-                xy = np.empty((len(a) * 2, 2))
-                xy[0::2], xy[1::2] = pos[a], pos[b]
-                paths.append((self._pens[style], pg.arrayToQPath(xy[:, 0], xy[:, 1], connect="pairs")))
-                drawn += len(a)
+            keep = shown[src] & shown[dst] & link_shown[indices]
+            groups = [(self._pens[style], keep)]
+            if focus is not None:
+                bright = keep & focus[src] & focus[dst]
+                groups = [(self._dim_pens[style], keep & ~bright), (self._pens[style], bright)]
+            for pen, chosen in groups:
+                if chosen.any():
+                    a, b = src[chosen], dst[chosen]
+                    xy = np.empty((len(a) * 2, 2))
+                    xy[0::2], xy[1::2] = pos[a], pos[b]
+                    paths.append((pen, pg.arrayToQPath(xy[:, 0], xy[:, 1], connect="pairs")))
+                    drawn += len(a)
         self._link_layer.set_paths(paths, drawn)
 
     def _update_arrows(self, inside: np.ndarray) -> None:
@@ -324,66 +447,177 @@ class ChartView(pg.GraphicsView):
 
     def _redraw_selection(self) -> None:
         model = self.model
-        chosen = np.array(sorted(model.selected), dtype=int)
+        shown = model.shown
+        chosen = np.array(sorted(i for i in model.selected if shown[i]), dtype=int)
         pos = np.nan_to_num(model.positions)
         self._selection_item.setData(pos=pos[chosen] if len(chosen) else np.zeros((0, 2)))
-        if model.highlighted_links:
-            pairs = [(model.links[k].source, model.links[k].target) for k in sorted(model.highlighted_links)]
+        # A highlight is drawn only between entities that are on the chart.
+        pairs = [(model.links[k].source, model.links[k].target) for k in sorted(model.highlighted_links)
+                 if shown[model.links[k].source] and shown[model.links[k].target]]
+        if pairs:
             xy = np.array([pos[i] for pair in pairs for i in pair])
             self._highlight_item.setData(xy[:, 0], xy[:, 1])
         else:
             self._highlight_item.setData([], [])
 
-    def _update_labels(self) -> None:
-        """Show labels only when few enough nodes are in view for them to be read."""
-        model = self.model
+    # ------------------------------------------------------------------ labels
+
+    def _text_width(self, text: str, kind: str) -> float:
+        key = (text, kind)
+        width = self._text_widths.get(key)
+        if width is None:
+            font = self._label_layer.bold if kind == "strong" else self._label_layer.fonts[kind]
+            width = self._text_widths[key] = QFontMetricsF(font).horizontalAdvance(text)
+        return width
+
+    def _pixel_frame(self) -> tuple[QRectF, float, float]:
+        """The chart rectangle in view and the viewport's size in pixels."""
         rect = self.viewbox.viewRect()
+        pixels = self.viewbox.sceneBoundingRect()
+        return rect, max(pixels.width(), 1.0), max(pixels.height(), 1.0)
+
+    def _to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        """Chart points to viewport pixels (0, 0 at the view box's top left; y down)."""
+        rect, width, height = self._pixel_frame()
+        out = np.empty_like(xy, dtype=float)
+        out[:, 0] = (xy[:, 0] - rect.left()) * (width / max(rect.width(), 1e-12))
+        out[:, 1] = (xy[:, 1] - rect.top()) * (height / max(rect.height(), 1e-12))
+        return out
+
+    def _icon_sizes(self) -> np.ndarray:
+        sizes = self.model.node_sizes if self.model.node_sizes is not None else None
+        base = np.full(len(self.model.ids), float(NODE_SIZE)) if sizes is None else np.asarray(sizes, dtype=float)
+        return base + ICON_MARGIN
+
+    def _update_labels(self) -> None:
+        """Place this frame's labels: none over another label or an icon; the least important give way."""
+        started = time.perf_counter()
+        model = self.model
+        rect, width, height = self._pixel_frame()
         pos = np.nan_to_num(model.positions)
+        shown = model.shown
         inside = (
-            model.visible
+            shown
             & (pos[:, 0] >= rect.left()) & (pos[:, 0] <= rect.right())
             & (pos[:, 1] >= rect.top()) & (pos[:, 1] <= rect.bottom())
         )
-        shown = np.flatnonzero(inside) if inside.sum() <= MAX_LABELS else np.array([], dtype=int)
         self._update_arrows(inside)
-        self._ensure_labels(self._labels, len(shown), colour="#0f172a")
-        for label, i in zip(self._labels, shown):
-            label.setText(_short(model.captions[i], 34))
-            label.setPos(*pos[i])
-            label.setVisible(True)
-        for label in self._labels[len(shown):]:
-            label.setVisible(False)
-        # Link labels (type, amount, date): for the selection's links, and for every link only
-        # when zoomed in close enough that they do not pile up.
-        link_rows = []
-        close_up = 0 < inside.sum() <= 15
-        for link in model.links:
-            if not (model.visible[link.source] and model.visible[link.target]):
-                continue
-            if (close_up and inside[link.source] and inside[link.target]) or (
-                link.source in model.selected or link.target in model.selected
-            ):
-                link_rows.append(link)
-        link_rows = link_rows[:MAX_LINK_LABELS]
-        self._ensure_labels(self._link_labels, len(link_rows), colour="#475569", size=7)
-        for label, link in zip(self._link_labels, link_rows):
-            a, b = pos[link.source], pos[link.target]
-            label.setText(link.label)
-            label.setPos(*(a + (b - a) * 0.4))
-            label.setVisible(True)
-        for label in self._link_labels[len(link_rows):]:
-            label.setVisible(False)
+        in_view = np.flatnonzero(inside)
+        occupancy = Occupancy(width, height)
+        pixels = self._to_pixels(pos[in_view]) if len(in_view) else np.zeros((0, 2))
+        sizes = self._icon_sizes()
+        occupancy.take_squares(pixels, sizes[in_view])
 
-    def _ensure_labels(self, pool: list[pg.TextItem], count: int, colour: str, size: int = 8) -> None:
-        while len(pool) < count:
-            label = pg.TextItem(color=colour, anchor=(0.5, -0.55 if size == 8 else 0.5))
-            font = label.textItem.font()
-            font.setPointSize(size)
-            label.setFont(font)
-            label.setZValue(20 if size == 8 else 15)
-            label.setAcceptedMouseButtons(Qt.NoButton)
-            self.viewbox.addItem(label, ignoreBounds=True)
-            pool.append(label)
+        focus = self._focus_mask()
+        selected = np.zeros(len(model.ids), dtype=bool)
+        selected[sorted(model.selected)] = True
+        listed = model.listed if len(model.topics) == len(model.ids) else np.zeros(len(model.ids), dtype=bool)
+        evidence = focus if focus is not None else np.zeros(len(model.ids), dtype=bool)
+        degree = self._degree if len(self._degree) == len(model.ids) else np.zeros(len(model.ids))
+        priority = (selected * 4.0 + evidence * 3.0 + listed * 2.0
+                    + degree / (degree.max() + 1.0 if len(degree) else 1.0))
+        order = np.argsort(-priority[in_view], kind="stable")[:MAX_LABEL_TRIES]
+        line_height = QFontMetricsF(self._label_layer.fonts["entity"]).height() + 2
+        requests = []
+        for k in order.tolist():
+            i = int(in_view[k])
+            strong = bool(selected[i] or evidence[i])
+            text = _short(model.captions[i], 34)
+            w = self._text_width(text, "strong" if strong else "entity") + 6
+            x, y = pixels[k]
+            requests.append(LabelRequest(text, "entity", i, w, line_height,
+                                         entity_spots(float(x), float(y), sizes[i] / 2, w, line_height)))
+        requests += self._link_label_requests(inside, selected, focus)
+        self._placed = place_labels(requests, occupancy)
+        self._placement_seconds = time.perf_counter() - started
+        self._draw_labels(rect, width, height, pos, selected, focus)
+
+    def _link_label_requests(self, inside: np.ndarray, selected: np.ndarray,
+                             focus: np.ndarray | None) -> list[LabelRequest]:
+        """Link labels, one per pair of linked entities ("3 payments · USD 1.2M"), split when both ends are selected."""
+        model = self.model
+        if not len(model.links):
+            return []
+        ends = self._link_ends
+        link_shown = model.link_mask()
+        shown = model.shown
+        in_view = link_shown & shown[ends[:, 0]] & shown[ends[:, 1]] & (inside[ends[:, 0]] | inside[ends[:, 1]])
+        important = selected[ends[:, 0]] | selected[ends[:, 1]]
+        if model.highlighted_links:
+            highlighted = np.zeros(len(model.links), dtype=bool)
+            highlighted[sorted(model.highlighted_links)] = True
+            important |= highlighted
+        if focus is not None:
+            important |= focus[ends[:, 0]] & focus[ends[:, 1]]
+        wanted = in_view & important
+        if in_view.sum() <= MAX_LINK_LABELS:
+            wanted = in_view
+        if not wanted.any():
+            return []
+        bundles: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for k in np.flatnonzero(wanted).tolist():
+            a, b = ends[k]
+            bundles[(min(a, b), max(a, b))].append(k)
+        pixels = self._to_pixels(np.nan_to_num(model.positions))
+        height = QFontMetricsF(self._label_layer.fonts["link"]).height() + 1
+        first, rest = [], []
+        for (a, b), members in bundles.items():
+            split = selected[a] and selected[b] and len(members) > 1
+            groups = [[k] for k in members] if split else [members]
+            (ax, ay), (bx, by) = pixels[a], pixels[b]
+            for n, group in enumerate(groups):
+                text = bundle_caption([model.links[k] for k in group])
+                w = self._text_width(text, "link") + 6
+                spots = link_spots(float(ax), float(ay), float(bx), float(by), w, height)
+                if split:  # each link of an opened bundle starts at its own place along the line
+                    spots = spots[n % len(spots):] + spots[:n % len(spots)]
+                request = LabelRequest(text, "link", group[0], w, height, spots)
+                (first if important[group].any() else rest).append(request)
+        return first + rest
+
+    def _draw_labels(self, rect: QRectF, width: float, height: float, pos: np.ndarray,
+                     selected: np.ndarray, focus: np.ndarray | None) -> None:
+        items = []
+        scale_x, scale_y = width / max(rect.width(), 1e-12), height / max(rect.height(), 1e-12)
+        for label in self._placed:
+            x, y, w, h = label.rect
+            if label.kind == "entity":
+                anchor = pos[label.index]
+                strong = bool(selected[label.index] or (focus is not None and focus[label.index]))
+                dimmed = focus is not None and not focus[label.index]
+                colour = "#94a3b8" if dimmed else "#0f172a"
+            else:
+                link = self.model.links[label.index]
+                anchor = (pos[link.source] + pos[link.target]) / 2
+                strong = False
+                dimmed = focus is not None and not (focus[link.source] and focus[link.target])
+                colour = "#cbd5e1" if dimmed else "#334155"
+            ax, ay = float(anchor[0]), float(anchor[1])
+            # Offsets from the anchor's pixel, so the label stays put relative to it while panning.
+            px, py = (ax - rect.left()) * scale_x, (ay - rect.top()) * scale_y
+            items.append((ax, ay, x - px, y - py, w, h, label.text, label.kind, colour, strong))
+        margin_x, margin_y = rect.width(), rect.height()
+        self._label_layer.set_items(items, rect.adjusted(-margin_x, -margin_y, margin_x, margin_y))
+
+    def placed_labels(self) -> list[PlacedLabel]:
+        """The labels drawn in the current frame, with their rectangles in viewport pixels."""
+        return list(self._placed)
+
+    def icon_rects(self) -> list[tuple[float, float, float, float]]:
+        """The drawn icons in view (with their rings), as (x, y, w, h) in viewport pixels."""
+        rect, width, height = self._pixel_frame()
+        pos = np.nan_to_num(self.model.positions)
+        inside = (self.model.shown & (pos[:, 0] >= rect.left()) & (pos[:, 0] <= rect.right())
+                  & (pos[:, 1] >= rect.top()) & (pos[:, 1] <= rect.bottom()))
+        indices = np.flatnonzero(inside)
+        pixels = self._to_pixels(pos[indices]) if len(indices) else np.zeros((0, 2))
+        sizes = self._icon_sizes()[indices]
+        return [(float(x - s / 2), float(y - s / 2), float(s), float(s)) for (x, y), s in zip(pixels, sizes)]
+
+    @property
+    def placement_seconds(self) -> float:
+        """How long the last label placement took."""
+        return self._placement_seconds
 
     # ------------------------------------------------------------------ gestures
 
@@ -398,7 +632,7 @@ class ChartView(pg.GraphicsView):
         dx = (pos[:, 0] - view.x()) / pixel[0]
         dy = (pos[:, 1] - view.y()) / pixel[1]
         distance = np.hypot(dx, dy)
-        distance[~model.visible] = np.inf
+        distance[~model.shown] = np.inf
         best = int(np.argmin(distance))
         return best if distance[best] <= HIT_RADIUS else None
 
@@ -406,7 +640,7 @@ class ChartView(pg.GraphicsView):
         pos = np.nan_to_num(self.model.positions)
         inside = ((pos[:, 0] >= rect.left()) & (pos[:, 0] <= rect.right())
                   & (pos[:, 1] >= rect.top()) & (pos[:, 1] <= rect.bottom()))
-        self.model.select(np.flatnonzero(inside & self.model.visible).tolist(), add=add)
+        self.model.select(np.flatnonzero(inside & self.model.shown).tolist(), add=add)
 
     def drag_started(self, indices: np.ndarray) -> None:
         self._drag_start = self.model.positions[indices].copy()
@@ -420,12 +654,39 @@ class ChartView(pg.GraphicsView):
         self.nodesMoved.emit(moved)
 
     def fit(self) -> None:
-        pos = self.model.positions[self.model.visible]
+        """The whole chart in view, with room for the labels at its edges."""
+        self.frame(np.flatnonzero(self.model.shown))
+
+    def frame(self, indices) -> None:
+        """Fit ``indices`` (a finding's evidence, a path) in view, leaving room for their labels."""
+        indices = np.asarray(sorted(indices), dtype=int)
+        if not len(indices):
+            return
+        pos = self.model.positions[indices]
         pos = pos[~np.isnan(pos).any(axis=1)]
-        if len(pos):
-            (x0, y0), (x1, y1) = pos.min(axis=0), pos.max(axis=0)
-            pad = max(x1 - x0, y1 - y0, 100) * 0.08
-            self.viewbox.setRange(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), padding=0)
+        if not len(pos):
+            return
+        (x0, y0), (x1, y1) = pos.min(axis=0), pos.max(axis=0)
+        _, width, height = self._pixel_frame()
+        # The same scale as the layout's room-making assumed, so that what it spaced out fits.
+        scale = fit_scale(pos, (width, height))
+        pad_x, pad_y = FIT_MARGIN_X / scale, FIT_MARGIN_Y / scale
+        self.viewbox.setRange(QRectF(x0 - pad_x, y0 - pad_y, x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y), padding=0)
+
+    def label_boxes(self, indices=None) -> dict[str, tuple[float, float, float]]:
+        """Each entity's icon plus its label below, as (width, height, dy) in pixels, for
+        :func:`workbench.analysis.layout.make_room` (dy: the box's centre below the entity)."""
+        model = self.model
+        indices = range(len(model.ids)) if indices is None else indices
+        sizes = self._icon_sizes()
+        line = QFontMetricsF(self._label_layer.fonts["entity"]).height() + 2
+        boxes = {}
+        for i in indices:
+            icon = float(sizes[i])
+            width = max(self._text_width(_short(model.captions[i], 34), "entity") + 6, icon) + 8
+            top, bottom = -icon / 2 - 3, icon / 2 + 2 + line + 3
+            boxes[model.ids[i]] = (width, bottom - top, (top + bottom) / 2)
+        return boxes
 
     def centre_on(self, index: int) -> None:
         x, y = self.model.positions[index]
@@ -433,13 +694,24 @@ class ChartView(pg.GraphicsView):
         self.viewbox.setRange(QRectF(x - rect.width() / 2, y - rect.height() / 2, rect.width(), rect.height()), padding=0)
 
 
+def _faded(pen: QPen) -> QPen:
+    faded = QPen(pen)
+    colour = QColor(pen.color())
+    colour.setAlpha(min(colour.alpha(), DIMMED_ALPHA))
+    faded.setColor(colour)
+    return faded
+
+
 _BRUSHES: dict[str, QBrush] = {}
 
 
-def _brush(colour: str) -> QBrush:
-    brush = _BRUSHES.get(colour)
+def _brush(colour: str, alpha: int = 255) -> QBrush:
+    key = f"{colour}/{alpha}"
+    brush = _BRUSHES.get(key)
     if brush is None:
-        brush = _BRUSHES[colour] = QBrush(QColor(colour))
+        tinted = QColor(colour)
+        tinted.setAlpha(alpha)
+        brush = _BRUSHES[key] = QBrush(tinted)
     return brush
 
 

@@ -563,10 +563,7 @@ def _dispose_chart(view: ChartView) -> None:
     The model outlives the view, and the view's label and link-cache timers would otherwise
     fire on deleted items.
     """
-    if view._on_model in view.model._listeners:
-        view.model._listeners.remove(view._on_model)
-    view._label_timer.stop()
-    view._link_layer._settle.stop()
+    view.detach()
     view.viewbox.sigRangeChanged.disconnect()
     view.close()
     view.deleteLater()
@@ -613,7 +610,7 @@ def export_chart(
     frame = _Frame(int(size[0]), int(size[1]), title, _date_line([subtitle, counts]),
                    chart_legend(model, show_selection=show_selection) if legend else [])
     with offscreen_chart(model, (frame.body.width(), frame.body.height()), view_rect, show_selection) as view:
-        labels = [label.toPlainText() for label in view._labels if label.isVisible()]
+        labels = [label.text for label in view.placed_labels() if label.kind == "entity"]
         _write(path, fmt, frame, lambda painter, rect: _render_view(view, painter, rect), dpi, [view])
     _settle(app, 1)
     return ExportedImage(path, fmt, frame.width, frame.height, dpi, _rect_tuple(frame.body), title,

@@ -50,20 +50,29 @@ def demo_case_path() -> Path:
     return Path(data_home) / "workbench" / ("demo" + SUFFIX)
 
 
-def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "force"):
-    """Positions for the chart, from the analysis engine (no Qt), run in a worker thread."""
+def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "force", boxes=None, viewport=None):
+    """Positions for the chart, from the analysis engine (no Qt), run in a worker thread.
+
+    With ``boxes`` (each entity's icon and label in pixels) the layout is spaced out afterwards
+    so that no two labels overlap when the chart is fitted to ``viewport``.
+    """
     from workbench.analysis import layout
 
     if kind == "hierarchical":
-        return layout.hierarchical(graph)
-    if kind == "circular":
-        return layout.circular(graph)
-    if kind == "type":
-        return layout.by_type(graph)
-    try:
-        return layout.force_directed(graph, pinned=pinned, initial=initial, progress=progress, cancelled=cancelled)
-    except layout.LayoutCancelled as error:
-        raise Cancelled() from error
+        positions = layout.hierarchical(graph)
+    elif kind == "circular":
+        positions = layout.circular(graph)
+    elif kind == "type":
+        positions = layout.by_type(graph)
+    else:
+        try:
+            positions = layout.force_directed(graph, pinned=pinned, initial=initial, progress=progress,
+                                              cancelled=cancelled)
+        except layout.LayoutCancelled as error:
+            raise Cancelled() from error
+    if boxes:
+        positions = layout.make_room(positions, boxes, viewport=viewport, pinned=pinned or ())
+    return positions
 
 
 class StartPage(QWidget):
@@ -766,6 +775,10 @@ class MainWindow(QMainWindow):
         self.cancel_button.show()
         self.status.setText("Laying out…")
 
+        # Measured here (fonts are Qt's), used in the worker: room for every label at fit-to-window.
+        boxes = self.chart.label_boxes(np.flatnonzero(self.model.visible))
+        rect = self.chart.viewbox.sceneBoundingRect()
+        viewport = (max(rect.width(), 400.0), max(rect.height(), 300.0))
         groups = {}
         if kind == "group":
             groups = {row[0]: row[1] or "(ungrouped)" for row in self.case.conn.execute(
@@ -775,8 +788,11 @@ class MainWindow(QMainWindow):
             if kind == "group":
                 from workbench.analysis.layout import grouped
 
-                return grouped(graph, {n: groups.get(n, "(ungrouped)") for n in graph.nodes})
-            return compute_layout(graph, pinned, start or None, progress, cancelled, kind)
+                from workbench.analysis.layout import make_room
+
+                positions = grouped(graph, {n: groups.get(n, "(ungrouped)") for n in graph.nodes})
+                return make_room(positions, boxes, viewport=viewport, pinned=pinned)
+            return compute_layout(graph, pinned, start or None, progress, cancelled, kind, boxes, viewport)
 
         def finished(positions):
             self._end_job()
