@@ -5,12 +5,12 @@ Shared by the command line and the desktop app so both behave the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.model import SourceInfo
+from workbench.model import Record, SourceInfo
 from workbench.model.grading import UNGRADED, Grade
 from workbench.plugin_api import Importer, SourceFormatError, choose_importer, find_plugin
 from workbench.store import Case, IngestReport
@@ -80,8 +80,53 @@ def import_file(
                 skipped=f"already imported as source #{earlier['id']} on {earlier['imported_at']} (same file, "
                 f"same importer and options); use --again to import it once more",
             )
-    report = case.ingest(importer.read(path), source, progress=progress)
+    report = case.ingest(_named_failures(importer.read(path), path, importer_class), source, progress=progress)
     return ImportOutcome(path, importer_class.id, report=report, left_out=list(getattr(importer, "skipped", []) or []))
+
+
+def _named_failures(records: Iterable[Record], path: Path, importer_class: type[Importer]) -> Iterator[Record]:
+    """The importer's records; whatever else it raises becomes a :class:`SourceFormatError` naming the file.
+
+    An importer should name the place and what it expected itself; this is the net under all of
+    them (a byte that is not UTF-8, JSON nested past Python's recursion limit, a plugin's own bug),
+    so the command line and the app report one line and go on with the next file. Raised inside
+    the ingest's transaction, it leaves the case unchanged. Only the importer's own steps are
+    caught: an error of the case itself goes through as it is.
+    """
+    iterator = iter(records)
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            return
+        except SourceFormatError:
+            raise
+        except UnicodeDecodeError as error:
+            place = _first_undecodable(path) if error.encoding.replace("-", "").lower() == "utf8" else None
+            raise SourceFormatError(f"{path.name}{place or ''}: not {error.encoding} text ({error.reason}); the "
+                                    f"{importer_class.id} importer expects {error.encoding}") from error
+        except RecursionError:
+            raise SourceFormatError(f"{path.name}: nested too deeply for the {importer_class.id} importer to read") \
+                from None
+        except Exception as error:  # noqa: BLE001 - a plugin's failure is reported, never a traceback
+            raise SourceFormatError(f"{path.name}: the {importer_class.id} importer failed "
+                                    f"({type(error).__name__}: {error})") from error
+        yield record
+
+
+def _first_undecodable(path: Path) -> str | None:
+    """`` line N`` and the first byte of ``path`` that is not UTF-8, or ``None``."""
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    column = len(line[: error.start].decode("utf-8", "replace")) + 1
+                    return f" line {number} (byte 0x{line[error.start]:02x} at column {column})"
+    except OSError:
+        return None
+    return None
 
 
 def estimate_records(path: Path) -> int | None:

@@ -35,15 +35,29 @@ class FtmJsonImporter(Importer):
 
     def read(self, path: Path) -> Iterator[Record]:
         path = Path(path)
-        with path.open("r", encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
+        # Lines are decoded one by one so that a byte that is not UTF-8 is named by its line.
+        with path.open("rb") as handle:
+            for line_number, raw in enumerate(handle, start=1):
+                where = f"{path.name} line {line_number}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    column = len(raw[: error.start].decode("utf-8", "replace")) + 1
+                    raise SourceFormatError(
+                        f"{where}: not UTF-8 text (byte 0x{raw[error.start]:02x} at column {column}); "
+                        "expected FtM JSON lines in UTF-8"
+                    ) from error
                 if not line.strip():
                     continue
-                where = f"{path.name} line {line_number}"
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as error:
                     raise SourceFormatError(f"{where}: not valid JSON ({error.msg} at column {error.colno})") from error
+                except RecursionError:
+                    raise SourceFormatError(
+                        f"{where}: JSON nested too deeply to read; expected one FtM entity per line "
+                        "(an object with an id, a schema and properties)"
+                    ) from None
                 if not isinstance(data, dict) or "schema" not in data:
                     raise SourceFormatError(f"{where}: expected an FtM entity with an id and a schema")
                 try:

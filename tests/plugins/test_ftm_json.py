@@ -53,3 +53,82 @@ def test_unknown_schema_is_named(case, tmp_path):
     path.write_text('{"id": "x", "schema": "Spaceship", "properties": {}}\n')
     with pytest.raises(SourceFormatError, match=r"odd\.ftm\.json line 1"):
         import_file(case, path, importer_id="ftm-json")
+
+
+# ---------------------------------------------------------------------------------- damaged files on the command line
+
+
+@pytest.fixture
+def damaged(sample, tmp_path):
+    """Two damaged copies of the real sample: a latin-1 byte past the first 8 KB, and a line
+    nested deeper than any JSON reader recurses."""
+    text = sample.read_bytes().rstrip(b"\n") + b"\n"
+    padding = b"".join(b'{"id":"pad-%d","schema":"Person","properties":{"name":["Padding Person %d"]}}\n' % (k, k)
+                       for k in range(20))
+    latin1 = tmp_path / "latin1.ftm.json"
+    latin1.write_bytes(text + padding + b'{"id":"jose","schema":"Person","properties":{"name":["Jos\xe9 Mart\xednez"]}}\n')
+    assert latin1.read_bytes().index(b"\xe9") > 8192
+    latin1_line = latin1.read_bytes().count(b"\n")
+    first = text.splitlines()[0]
+    nested = tmp_path / "nested.ftm.json"
+    nested.write_bytes(first + b'\n{"id":"deep","schema":"Person","properties":{"notes":'
+                       + b"[" * 200_000 + b"]" * 200_000 + b"}}\n")
+    return latin1, latin1_line, nested
+
+
+def test_damaged_files_are_named_and_the_next_files_still_import(damaged, sample, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    latin1, latin1_line, nested = damaged
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", "x"]).exit_code == 0
+    result = runner.invoke(main, ["import", "x.wbcase", str(latin1), str(nested), str(sample)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 12, result.output
+    output = " ".join(result.output.split())
+    assert (f"latin1.ftm.json line {latin1_line}: not UTF-8 text (byte 0xe9 at column 58); "
+            "expected FtM JSON lines in UTF-8") in output
+    assert "nested.ftm.json line 2: JSON nested too deeply to read; expected one FtM entity per line" in output
+    assert f"{latin1}: not imported; the case is unchanged" in output
+    assert f"{nested}: not imported; the case is unchanged" in output
+    assert f"{sample}: imported with ftm-json as source #1" in output
+    # Only the good file changed the case: nothing of the damaged files' readable lines came in.
+    with Case.open(tmp_path / "x.wbcase", readonly=True) as case:
+        assert case.info()["entities"] == 7 and len(case.info()["sources"]) == 1
+        ids = {row[0] for row in case.conn.execute("SELECT id FROM entities")}
+    assert not any(i.startswith(("pad-", "jose", "deep")) for i in ids)
+
+
+def test_an_importer_that_crashes_is_named_and_the_case_stays_unchanged(case, sample, monkeypatch):
+    """Whatever an importer raises, the host names the file and the importer, and writes nothing."""
+
+    def crash(self, path):
+        yield from ()
+        raise KeyError("properties")
+
+    monkeypatch.setattr(FtmJsonImporter, "read", crash)
+    before = list(sqlite3.connect(case.path).iterdump())
+    with pytest.raises(SourceFormatError, match=r"eu_fsf_sample\.ftm\.json: the ftm-json importer failed "
+                                                 r"\(KeyError: 'properties'\)"):
+        import_file(case, sample)
+    assert list(sqlite3.connect(case.path).iterdump()) == before
+
+
+def test_an_importer_reading_text_that_is_not_utf8_gets_the_line_named(case, damaged, monkeypatch):
+    """The host's net under every importer: a text-mode reader's UnicodeDecodeError names file and line."""
+    latin1, latin1_line, _ = damaged
+
+    def read_as_text(self, path):
+        for line in path.open(encoding="utf-8"):
+            yield from ()
+
+    monkeypatch.setattr(FtmJsonImporter, "read", read_as_text)
+    before = list(sqlite3.connect(case.path).iterdump())
+    with pytest.raises(SourceFormatError) as raised:
+        import_file(case, latin1)
+    assert str(raised.value) == (f"latin1.ftm.json line {latin1_line} (byte 0xe9 at column 58): not utf-8 text "
+                                 "(invalid continuation byte); the ftm-json importer expects utf-8")
+    assert list(sqlite3.connect(case.path).iterdump()) == before
