@@ -48,7 +48,9 @@ def main(ctx: click.Context) -> None:
               help="Render the window offscreen to this PNG and exit.")
 @click.option("--size", default="1600x1000", show_default=True, help="Window size for --screenshot, WIDTHxHEIGHT.")
 @click.option("--select", multiple=True, help="Entity id to select before the screenshot (repeatable).")
-def open_(case: Path | None, screenshot: Path | None, size: str, select: tuple[str, ...]) -> None:
+@click.option("--finding", "finding_id", type=int, metavar="N", help="Frame finding N before the screenshot.")
+def open_(case: Path | None, screenshot: Path | None, size: str, select: tuple[str, ...],
+          finding_id: int | None) -> None:
     """Open the desktop app, on CASE if given."""
     import os
 
@@ -61,7 +63,8 @@ def open_(case: Path | None, screenshot: Path | None, size: str, select: tuple[s
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from workbench.ui.app import run
 
-    code = run(case, screenshot=screenshot, size=(int(match.group(1)), int(match.group(2))), select=list(select))
+    code = run(case, screenshot=screenshot, size=(int(match.group(1)), int(match.group(2))), select=list(select),
+               finding=finding_id)
     if screenshot is not None and code == 0:
         click.echo(f"wrote {screenshot}")
     sys.exit(code)

@@ -87,9 +87,11 @@ def _size(text: str) -> tuple[int, int]:
 @click.option("--no-legend", is_flag=True, help="Leave the legend out.")
 @click.option("--include-protected", is_flag=True,
               help="Also draw what only protected sources say (left out by default).")
+@click.option("--finding", "finding_id", type=int, metavar="N",
+              help="Frame finding N: its evidence in view and in full, the rest faded.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was drawn as JSON.")
 def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float, title: str | None,
-          no_legend: bool, include_protected: bool, as_json: bool) -> None:
+          no_legend: bool, include_protected: bool, finding_id: int | None, as_json: bool) -> None:
     """Draw the chart (or timeline) of CASE to OUTPUT (.png, .svg or .pdf), as the app shows it.
 
     The chart keeps the case's layout (entities never placed are laid out for the picture),
@@ -118,8 +120,17 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
             else:
                 chart = ChartModel()
                 chart.load(opened, graph)
+                subtitle = "Chart"
+                if finding_id is not None:
+                    finding = next((f for f in opened.findings(current_only=False) if f["id"] == finding_id), None)
+                    if finding is None:
+                        raise CaseError(f"{case}: there is no finding #{finding_id} (`workbench findings {case}` lists them)")
+                    if not chart.focus_finding(finding):
+                        raise CaseError(f"finding #{finding_id}: none of its evidence is on the chart "
+                                        "(it may rest on protected sources: --include-protected)")
+                    subtitle = f"Finding #{finding_id}: {finding['detector_id']}"
                 result = export_chart(chart, output, size=(width, height), dpi=dpi, title=heading,
-                                      subtitle="Chart", legend=not no_legend)
+                                      subtitle=subtitle, legend=not no_legend)
         except ExportError as error:
             raise CaseError(str(error)) from error
         opened._audit_export(f"image-{result.format}", output, include_protected,

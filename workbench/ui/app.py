@@ -34,7 +34,7 @@ def wait_for_jobs(window, timeout: float = 60.0) -> None:
 
 
 def run(case: Path | None = None, *, screenshot: Path | None = None, size: tuple[int, int] = (1600, 1000),
-        select: list[str] | None = None) -> int:
+        select: list[str] | None = None, finding: int | None = None) -> int:
     """Open the main window on ``case``; with ``screenshot``, save a PNG of the window and exit."""
     from workbench.ui.main_window import MainWindow
 
@@ -52,6 +52,13 @@ def run(case: Path | None = None, *, screenshot: Path | None = None, size: tuple
     window.chart.fit()  # the window has its final size only now
     chosen = [window.model.index_of(window.case.resolve(e)) for e in select or []]
     window.model.select([i for i in chosen if i is not None])
+    if finding is not None:
+        row = next((f for f in window.case.findings(current_only=False) if f["id"] == finding), None)
+        if row is None:
+            sys.stderr.write(f"there is no finding #{finding} in this case\n")
+            window.close()
+            return 2
+        window.show_finding(row)
     for _ in range(10):
         app.processEvents()
     window.chart._update_labels()

@@ -204,6 +204,41 @@ class ChartModel:
             self.evidence_only = False
         self.notify("focus")
 
+    def evidence_of(self, finding: dict) -> tuple[set[int], set[int]]:
+        """A finding's evidence on this chart: (entity indices, link indices).
+
+        Its parties, and the links that are its facts with both their ends.
+        """
+        evidence = finding.get("evidence") or {}
+        facts = set(evidence.get("facts") or [])
+        links = {k for k, link in enumerate(self.links) if link.via in facts}
+        index = {node: i for i, node in enumerate(self.ids)}
+        nodes = {index[e] for e in evidence.get("entities") or [] if e in index}
+        nodes |= {i for k in links for i in (self.links[k].source, self.links[k].target)}
+        return nodes, links
+
+    def focus_finding(self, finding: dict, *, hops: int | None = None) -> set[int]:
+        """Put a finding's evidence in focus; returns its entities.
+
+        Hidden evidence is shown (in this model only). With ``hops``, only the evidence and its
+        neighbours up to that many links away stay visible: a framed exhibit of the finding.
+        """
+        nodes, links = self.evidence_of(finding)
+        if hops is not None:
+            keep = set(nodes)
+            frontier = set(nodes)
+            for _ in range(hops):
+                frontier = self.neighbours(frontier) - keep
+                keep |= frontier
+            self.visible = np.zeros(len(self.ids), dtype=bool)
+            self.visible[sorted(keep)] = True
+            self.selected &= keep
+        else:
+            for i in nodes:
+                self.visible[i] = True
+        self.set_focus(nodes, links)
+        return nodes
+
     def set_evidence_only(self, only: bool) -> None:
         self.evidence_only = bool(only) and bool(self.focus)
         self.notify("visibility")
@@ -333,7 +368,10 @@ def bundle_caption(links: list[ChartLink]) -> str:
     """One caption for several links between the same two parties: "3 payments · USD 1.2M"."""
     if len(links) == 1:
         return links[0].label
-    kinds = {link.schema for link in links if link.prop is None} or {link.schema for link in links}
+    if all(link.prop is not None for link in links):
+        # References only (an end-use document's issuer and stated end user): say each role once.
+        return ", ".join(dict.fromkeys(link.label for link in links))
+    kinds = {link.schema for link in links if link.prop is None}
     if len(kinds) == 1:
         kind = next(iter(kinds))
         found = ftm_model.get(kind)

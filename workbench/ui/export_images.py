@@ -222,6 +222,8 @@ def chart_legend(model: ChartModel, *, show_selection: bool = False) -> list[Leg
         evidence.entries.append(LegendEntry("dashed: weak (D-F or 4-6) or ungraded", "link", "#64748b", dashed=True))
     if model.highlighted_links:
         evidence.entries.append(LegendEntry("highlighted: evidence of the findings shown", "link", HIGHLIGHT_COLOUR))
+    if model.focus:
+        evidence.entries.append(LegendEntry("faded: not part of the evidence", "note"))
     if show_selection and model.selected:
         evidence.entries.append(LegendEntry("selected", "ring", SELECTION_COLOUR))
     sections.append(evidence)
@@ -541,6 +543,8 @@ def offscreen_chart(model: ChartModel, size: tuple[int, int], view_rect: QRectF 
         _settle(app)
         if view_rect is not None:
             view.viewbox.setRange(view_rect, padding=0)
+        elif model.focus:  # a finding's evidence, framed
+            view.frame(model.focus)
         else:
             view.fit()
         _settle(app)

@@ -232,6 +232,12 @@ class MainWindow(QMainWindow):
         self._action(chart, "Group by &type", lambda: self.run_layout("type"))
         self._action(chart, "Lay out by &group", lambda: self.run_layout("group"))
         self._action(chart, "&Fit to window", self.chart.fit, "F")
+        chart.addSeparator()
+        self._action(chart, "Clear &highlights", self.clear_highlights, "Esc",
+                     "Draw the whole chart again: no finding or path in focus, nothing selected")
+        self.evidence_only_action = self._action(chart, "Show &only the evidence", self.set_evidence_only, "Shift+E",
+                                                 "Only the selected finding's (or path's) entities and links")
+        self.evidence_only_action.setCheckable(True)
         self._action(chart, "Clear time &window", lambda: self.timeline.set_brush(None, None), "Ctrl+Shift+W")
 
         analysis = bar.addMenu("&Analysis")
@@ -718,25 +724,42 @@ class MainWindow(QMainWindow):
                               cancelled_)
 
     def show_finding(self, row: dict) -> None:
-        """Light up a finding's evidence: its parties selected, its facts' links highlighted."""
-        evidence = row.get("evidence") or {}
-        facts = set(evidence.get("facts") or [])
-        parties = [self.model.index_of(e) for e in evidence.get("entities") or []]
-        self.model.highlighted_links = {k for k, link in enumerate(self.model.links) if link.via in facts}
-        chosen = {p for p in parties if p is not None}
-        chosen |= {i for k in self.model.highlighted_links for i in (self.model.links[k].source,
-                                                                       self.model.links[k].target)}
+        """Frame a finding's evidence: its parties and facts in view, in full, the rest dimmed.
+
+        Its events are ringed on the timeline and their lanes brought into view. Esc clears it.
+        """
+        facts = set((row.get("evidence") or {}).get("facts") or [])
+        chosen, _ = self.model.evidence_of(row)
         hidden = [i for i in chosen if not self.model.visible[i]]
         if hidden:
             self.model.set_visible(hidden, True)
+        self.model.focus_finding(row)
         self._echoing_timeline = True
         try:
             self.model.select(chosen)
         finally:
             self._echoing_timeline = False
         self.timeline.select_vias(facts)
+        self.timeline.reveal_vias(facts)
         if chosen:
-            self.chart.centre_on(sorted(chosen)[0])
+            self.chart.frame(chosen)
+
+    def clear_highlights(self) -> None:
+        """Esc: no finding or path in focus, nothing selected; the whole chart drawn again."""
+        self.model.clear_focus()
+        self.model.select([])
+        self.timeline.select_vias(set())
+        self.evidence_only_action.setChecked(False)
+
+    def set_evidence_only(self, only: bool) -> None:
+        """Show only the evidence of the finding (or path) in focus; the rest is not hidden in the case."""
+        if only and not self.model.focus:
+            self.evidence_only_action.setChecked(False)
+            self.status.setText("Select a finding or find a path first: there is no evidence in focus")
+            return
+        self.model.set_evidence_only(only)
+        if self.model.focus:
+            self.chart.frame(self.model.focus)
 
     # ------------------------------------------------------------------ measures
 
@@ -871,6 +894,7 @@ class MainWindow(QMainWindow):
             self.status.setText("No path between the two selected entities")
             return
         self.model.highlight_path(nodes)
+        self.chart.frame(self.model.focus)
         self.status.setText(f"Path of {len(nodes) - 1} links: " + " → ".join(self.model.captions[self.model.index_of(n)] for n in nodes))
 
     def ego_network(self) -> None:
@@ -881,6 +905,9 @@ class MainWindow(QMainWindow):
             return
         from workbench.analysis.paths import ego_network
 
+        # A new step: whatever was in focus before (a path, a finding) no longer is.
+        self.model.clear_focus()
+        self.evidence_only_action.setChecked(False)
         keep = set()
         for entity_id in self.model.selected_ids():
             keep.update(ego_network(self.model.graph, entity_id, depth))

@@ -284,6 +284,31 @@ class TimelineView(QWidget):
         self._selected_via = set(vias)
         self._draw_selection()
 
+    def reveal_vias(self, vias: set[str]) -> list[int]:
+        """Scroll the lanes (and widen the dates) so that these relationships' events are in view.
+
+        Returns the lanes shown. A finding's evidence is brought in: its lanes first, as many as
+        fit the panel, and the time span of its events.
+        """
+        model = self.model
+        if not vias or not len(model.via):
+            return []
+        mask = np.isin(model.via, list(vias))
+        if not mask.any():
+            return []
+        lanes = sorted(set(model.lane_of[mask].tolist()) | {i for i in model.other_lane[mask].tolist() if i >= 0})
+        (x0, x1), (y0, y1) = self.lanes_plot.getViewBox().viewRange()
+        if lanes[0] < y0 or lanes[-1] > y1:
+            span = max(y1 - y0, min(len(lanes), self._lanes_that_fit()) - 0.4)
+            top = min(lanes[0] - 0.7, len(model.lanes) - 0.3 - span)
+            self.lanes_plot.setYRange(max(top, -0.7), max(top, -0.7) + span, padding=0)
+        times = model.times[mask]
+        times = times[~np.isnan(times)]
+        if len(times) and (times.min() < x0 or times.max() > x1):
+            pad = max((times.max() - times.min()) * 0.1, 7 * SECONDS_PER_DAY)
+            self.lanes_plot.setXRange(min(x0, times.min() - pad), max(x1, times.max() + pad), padding=0)
+        return lanes
+
     def _draw_selection(self) -> None:
         if not self._selected_via or not len(self.model.via):
             self.selected_marks.setData(pos=np.zeros((0, 2)))
