@@ -32,7 +32,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from followthemoney.types import registry
 
-from workbench.plugin_api import Detector, Parameter, ParameterError
+from workbench.plugin_api import Detector, Parameter, ParameterError, mention
 from workbench.reference import chpl_tiers, column, table
 
 # --------------------------------------------------------------------------- small helpers
@@ -293,6 +293,11 @@ class CaseView:
     def names(self, ids: Iterable[str]) -> str:
         return join_names(self.caption(i) for i in ids)
 
+    def name_of_fact(self, entity_id: str) -> str:
+        """A shipment or document as the explanation names it: its caption, quoted (not its id)."""
+        entity = self.entity(entity_id)
+        return mention(entity, kind=False) if entity is not None else entity_id
+
     def values(self, entity_id: str, prop: str) -> list[str]:
         proxy = self.entity(entity_id)
         if proxy is None:
@@ -313,9 +318,9 @@ class CaseView:
 
 
 def shipment_line(view: CaseView, shipment: Shipment) -> str:
-    """A shipment for explanations: ``demo-shp-01 (HS 854232, 2023-03-06)``."""
+    """A shipment for explanations: ``'DDR4 SDRAM memory ICs' (HS 854232, 2023-03-06)``."""
     when = shipment.departed.isoformat() if shipment.departed else "undated"
-    return f"{shipment.id} (HS {shipment.hs_text}, {when})"
+    return f"{view.name_of_fact(shipment.id)} (HS {shipment.hs_text}, {when})"
 
 
 def describe_roles(view: CaseView, items: Iterable[tuple[str, str]], limit: int = 4) -> str:
@@ -332,7 +337,7 @@ def describe_roles(view: CaseView, items: Iterable[tuple[str, str]], limit: int 
             exporters = view.names(shipment.role("exporter"))
             what = f"shipment {shipment_line(view, shipment)}" + (f" from {exporters}" if exporters else "")
         else:
-            what = f"end-use document {item_id}"
+            what = f"end-use document {view.name_of_fact(item_id)}"
         clauses.append(f"{' and '.join(ROLE_WORDS[r] for r in item_roles)} of {what}")
     if len(roles) > limit:
         clauses.append(f"{len(roles) - limit} more")
@@ -419,15 +424,16 @@ class ChplToRiskyDestination(GoodsDetector):
                 + (f" via {country_names(shipment.transit)}" if shipment.transit else "")
                 + f" on {when}; {route_text}."
             )
-            tail = f" Shipment {shipment.id}" + (f", {shipment.value_text}" if shipment.value_text else "")
-            if end_users:
-                tail += f"; declared end user {view.names(end_users)}"
+            # The goods' description (the shipment's caption) is already in the sentence.
+            details = ([f"Value {shipment.value_text}"] if shipment.value_text else []) + (
+                [f"declared end user {view.names(end_users)}"] if end_users else [])
+            tail = (" " + "; ".join(details) + ".") if details else ""
             yield {
                 "entities": list(dict.fromkeys([*exporters, *consignees, *end_users])),
                 "evidence": [shipment.id],
                 "score": clamp(tier_weight(tier) * route_weight),
                 "severity": "high" if hits[0][2] == "restricted" else "medium",
-                "explanation": sentence + tail + ".",
+                "explanation": sentence + tail,
                 "details": {
                     "shipment": shipment.id,
                     "hs6": [c for _, c in listed],
@@ -559,10 +565,10 @@ class TransshipmentReexport(GoodsDetector):
             f" {gap} day{'s' if gap != 1 else ''} after importing it"
             + (f" into {into}" if into else "")
             + (f" from {origin}" if origin else "")
-            + f": shipment {incoming.id}" + (f" from {supplier}" if supplier else "")
+            + f": shipment {view.name_of_fact(incoming.id)}" + (f" from {supplier}" if supplier else "")
             + f" arrived {incoming.arrived.isoformat()} with {name} as {role_text}"
             + (f" (consignee {view.names(consignees)})" if consignees else "")
-            + f"; shipment {export.id}" + (f" to {buyer}" if buyer else "")
+            + f"; shipment {view.name_of_fact(export.id)}" + (f" to {buyer}" if buyer else "")
             + f" left {export.departed.isoformat()}.{quantity} ({'; '.join(listed)}.)"
         )
         return {
@@ -640,7 +646,8 @@ class IntermediaryAsConsignee(GoodsDetector):
         if self.options["use_forwarder_role"] and forwarded.get(party):
             kinds.setdefault("forwarder", []).append(
                 f"named as forwarder on {len(forwarded[party])} shipment{'s' if len(forwarded[party]) != 1 else ''}"
-                f" ({', '.join(forwarded[party][:4])}{', ...' if len(forwarded[party]) > 4 else ''})")
+                f" ({', '.join(map(view.name_of_fact, forwarded[party][:4]))}"
+                f"{', ...' if len(forwarded[party]) > 4 else ''})")
         return kinds
 
     def run(self, case: Any) -> Iterator[dict[str, Any]]:
@@ -969,7 +976,7 @@ class OutsideLineOfBusiness(GoodsDetector):
             said = "; ".join(f"{field} {value!r} has {', '.join(map(repr, hits))}" for field, value, hits in matched)
             goods_text = "; ".join(
                 f"HS {code} (chapter {chapter}" + (f", CHPL tier {chpl[code]}" if code in chpl else "") + ")"
-                f" in shipment {s.id} from {view.names(s.role('exporter')) or 'an unnamed exporter'}"
+                f" in shipment {view.name_of_fact(s.id)} from {view.names(s.role('exporter')) or 'an unnamed exporter'}"
                 f" on {s.departed.isoformat() if s.departed else 'an unknown date'}"
                 for s, code, chapter in misfits[:4]
             ) + (f"; and {len(misfits) - 4} more" if len(misfits) > 4 else "")
@@ -1074,7 +1081,7 @@ class NewCompanyChpl(GoodsDetector):
                 f" CHPL shipment {abs(gap)} days {'later' if gap >= 0 else 'earlier'}, on {first.departed.isoformat()}:"
                 f" HS {', '.join(f'{c} (tier {chpl[c]})' for c in codes)} as {role_text}"
                 + (f" ({'from' if 'exporter' not in roles else 'to'} {counterpart})" if counterpart else "")
-                + f", shipment {first.id}. Flagged because {', and because '.join(reasons)}."
+                + f", shipment {view.name_of_fact(first.id)}. Flagged because {', and because '.join(reasons)}."
                 + (f" {len(items)} CHPL shipments in all." if len(items) > 1 else "")
             )
             yield {
@@ -1156,10 +1163,10 @@ class EndUseDocumentMismatch(GoodsDetector):
             entities.extend(shipment.role("consignee"))
             if document.end_users and receivers and not set(document.end_users) & set(receivers):
                 reasons.append((0.7, "end user", (
-                    f"shipment {shipment.id} went to {view.names(receivers)}, not to the stated end user")))
+                    f"shipment {view.name_of_fact(shipment.id)} went to {view.names(receivers)}, not to the stated end user")))
             if stated_dest and shipment.destination and not stated_dest & set(shipment.destination):
                 reasons.append((0.7, "destination", (
-                    f"shipment {shipment.id} went to {country_names(shipment.destination)},"
+                    f"shipment {view.name_of_fact(shipment.id)} went to {country_names(shipment.destination)},"
                     f" not to {country_names(document.destination)}")))
             if not shipment.arrived:
                 continue
@@ -1183,8 +1190,8 @@ class EndUseDocumentMismatch(GoodsDetector):
                             f"{view.caption(holder)} re-exported HS {code} to {country_names(elsewhere)}"
                             + (f" ({view.names(onward.role('consignee'))})" if onward.role("consignee") else "")
                             + f" on {onward.departed.isoformat()}, {gap} day{'s' if gap != 1 else ''} after"
-                            f" shipment {shipment.id} arrived on {shipment.arrived.isoformat()}"
-                            f" (shipment {onward.id})")))
+                            f" shipment {view.name_of_fact(shipment.id)} arrived on {shipment.arrived.isoformat()}"
+                            f" (shipment {view.name_of_fact(onward.id)})")))
         if self.options["check_issuer_country"]:
             issuer_countries = {c for i in document.issuers for c in view.countries(i)}
             user_countries = {c for u in document.end_users for c in view.countries(u)}
@@ -1204,8 +1211,7 @@ class EndUseDocumentMismatch(GoodsDetector):
             + ([f"destination {country_names(document.destination)}"] if document.destination else [])
         )
         stated = (
-            f"End-use document {document.number}"
-            + (f" ({document.id})" if document.number != document.id else "")
+            f"End-use document {view.name_of_fact(document.id)}"
             + (f", dated {document.date.isoformat()}" if document.date else "")
             + (f", issued by {view.names(document.issuers)}" if document.issuers else "")
             + (f", covers shipment {', '.join(shipment_line(view, s) for s in covered)}" if covered else "")

@@ -25,7 +25,7 @@ from typing import Any
 import phonenumbers
 from followthemoney.types import registry
 
-from workbench.plugin_api import Detector, Parameter
+from workbench.plugin_api import Detector, Parameter, mention
 from workbench.reference import chpl_tiers, column
 
 # Payment text that may say how or why money moved.
@@ -81,10 +81,6 @@ def _listing(items: list[str], word: str = "and") -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
-
-
-def _ids(ids: Iterable[str]) -> str:
-    return ", ".join(ids)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -180,7 +176,7 @@ class _Payment:
     def describe(self) -> str:
         when = f" on {self.day.isoformat()}" if self.day else ""
         amount = _money(self.amount, self.currency) if self.amount is not None else "an unstated amount"
-        return f"{amount}{when} ({self.id})"
+        return f"{amount}{when}"
 
 
 # The payments of the case, read once per run of the family rather than once per detector:
@@ -233,18 +229,18 @@ def _totals_phrase(totals: dict[str, float]) -> str:
 
 
 def _payments_phrase(payments: list[_Payment]) -> str:
-    """``EUR 268,400 on 2023-02-27 (pay-02)`` or ``2 payments totalling ... between ... (ids)``."""
+    """``EUR 268,400 on 2023-02-27`` or ``USD 19,820 in 2 payments between ... and ...``."""
     if len(payments) == 1:
         return payments[0].describe()
     days = sorted(p.day for p in payments if p.day)
     span = f" between {days[0].isoformat()} and {days[-1].isoformat()}" if days else ""
-    return (f"{_totals_phrase(_sum_by_currency(payments))} in {len(payments)} payments{span}"
-            f" ({_ids(p.id for p in payments)})")
+    return f"{_totals_phrase(_sum_by_currency(payments))} in {len(payments)} payments{span}"
 
 
 @dataclass(frozen=True)
 class _Shipment:
     id: str
+    name: str  # as explanations name it: the goods' description (its caption), quoted
     exporters: tuple[str, ...]
     consignees: tuple[str, ...]
     end_users: tuple[str, ...]
@@ -287,6 +283,7 @@ def _load_shipments(case: Any) -> list[_Shipment]:
         shipments.append(
             _Shipment(
                 id=proxy.id,
+                name=mention(proxy, kind=False),
                 exporters=tuple(sorted(set(proxy.get("exporter")))),
                 consignees=tuple(sorted(set(proxy.get("consignee")))),
                 end_users=tuple(sorted(set(proxy.get("declaredEndUser")))),
@@ -468,7 +465,7 @@ class ThirdPartyPayerDetector(_FamilyDetector):
         where = f" in {_countries(shipment.destinations)}" if shipment.destinations else ""
         payer_where = f" ({_countries(payer_countries)})" if payer_countries else ""
         goods = (f"{parties.name(beneficiary)} shipped {_hs(shipment.hs_codes)} worth {shipment.value()} "
-                 f"to {parties.names(consignees) or 'an unnamed consignee'}{where} ({shipment.id})")
+                 f"to {parties.names(consignees) or 'an unnamed consignee'}{where} (shipment {shipment.name})")
         text = (f"{parties.name(payer)}{payer_where} paid {parties.name(beneficiary)} {_payments_phrase(payments)}, "
                 f"{shipment.when(first.day)} {goods}.")
         countries_from = (payer_countries | bank) if kind == "party" else bank
@@ -594,7 +591,7 @@ class CashForGoodsDetector(_FamilyDetector):
                 tier = f" (CHPL tier {'/'.join(tiers)})" if tiers else ""
                 text += (f" The payment came {shipment.when(payment.day)} {parties.names(shipment.exporters)} "
                          f"shipped {_hs(shipment.hs_codes)}{tier} worth {shipment.value()} to "
-                         f"{parties.names(shipment.consignees)} on {shipment.start.isoformat()} ({shipment.id}).")
+                         f"{parties.names(shipment.consignees)} on {shipment.start.isoformat()} (shipment {shipment.name}).")
             chpl_goods = any(code in chpl for s in goods for code in s.hs_codes)
             yield {
                 "entities": sorted({*payment.payers, *payment.beneficiaries}),
@@ -677,7 +674,7 @@ class StructuringDetector(_FamilyDetector):
         text = (f"{parties.name(party)} {verb} {len(cluster)} payments of {spread} between "
                 f"{cluster[0].day.isoformat()} and {cluster[-1].day.isoformat()} {link} {parties.names(others)}, "
                 f"each just below the {threshold:,.0f} reporting threshold (within {self.options['band']:.0%}); "
-                f"together {_money(sum(amounts), currency)} ({_ids(p.id for p in cluster)}).")
+                f"together {_money(sum(amounts), currency)}.")
         extra = len(cluster) - self.options["min_count"]
         return {
             "entities": sorted({party, *others}),
@@ -873,9 +870,8 @@ class FanInFanOutDetector(_FamilyDetector):
         last = max(t.day for t in ins + outs)
         shown = [parties.name(p) for p in payers[:6]] + ([f"{len(payers) - 6} more"] if len(payers) > 6 else [])
         text = (f"Between {ins[0].day.isoformat()} and {last.isoformat()}, {parties.name(party)} received "
-                f"{_money(money_in, currency)} from {len(payers)} payers ({_listing(shown)}; "
-                f"{_ids(t.payment.id for t in ins)}) and paid {_money(money_out, currency)} "
-                f"({money_out / money_in:.0%}) on to {parties.names(few)} ({_ids(t.payment.id for t in outs)}). ")
+                f"{_money(money_in, currency)} from {len(payers)} payers ({_listing(shown)}) and paid "
+                f"{_money(money_out, currency)} ({money_out / money_in:.0%}) on to {parties.names(few)}. ")
         paid_by = f"{len(earlier) if earlier else 'no'} payer{'' if len(earlier) == 1 else 's'}"
         if seen >= self.options["history_days"]:
             text += f"In the {_days(self.options['history_days'])} before, it had been paid by {paid_by}."
@@ -1002,8 +998,8 @@ class CircularPaymentsDetector(_FamilyDetector):
         span = (chain[-1].day - chain[0].day).days
         amounts = [t.amount for t in chain]
         spread = (max(amounts) - min(amounts)) / max(amounts)
-        text = (f"Money went round a circle of {len(members)} parties in {_days(span)}: {_listing(hops)} "
-                f"({_ids(t.payment.id for t in chain)}); the amounts differ by at most {spread:.0%}.")
+        text = (f"Money went round a circle of {len(members)} parties in {_days(span)}: {_listing(hops)}; "
+                f"the amounts differ by at most {spread:.0%}.")
         return {
             "entities": sorted(set(members)),
             "evidence": [t.payment.id for t in chain],
@@ -1068,9 +1064,9 @@ class RapidPassThroughDetector(_FamilyDetector):
         lag = (max(t.day for t in sent) - received.day).days
         onward = sorted({t.beneficiary for t in sent})
         text = (f"{parties.name(party)} received {_money(received.amount, received.currency)} from "
-                f"{parties.name(received.payer)} on {received.day.isoformat()} ({received.payment.id}) and within "
+                f"{parties.name(received.payer)} on {received.day.isoformat()} and within "
                 f"{_days(lag)} paid {_money(total, received.currency)} ({total / received.amount:.0%}) on to "
-                f"{parties.names(onward)} ({_ids(t.payment.id for t in sent)}).")
+                f"{parties.names(onward)}.")
         return {
             "entities": sorted({party, received.payer, *onward}),
             "evidence": [received.payment.id] + [t.payment.id for t in sent],
@@ -1216,8 +1212,8 @@ class PaymentShipmentMismatchDetector(_FamilyDetector):
             parts.append(f"{_money(paid[currency], currency)} paid against {_money(shipped[currency], currency)} "
                          f"declared ({abs(gap):.0%} {'more' if gap > 0 else 'less'})")
         text = (f"Shipments of {_hs(hs)} from {parties.names(exporters)} to {parties.names(consignees)} "
-                f"({_ids(s.id for s in shipments)}) and the payments for them within "
-                f"{_days(self.options['window_days'])} ({_ids(p.id for p in payments)}) do not add up: "
+                f"({', '.join(s.name for s in shipments)}) and the payments for them within "
+                f"{_days(self.options['window_days'])} ({', '.join(p.describe() for p in payments)}) do not add up: "
                 f"{'; '.join(parts)}.")
         uncompared_paid = {c: v for c, v in paid.items() if c not in shipped}
         uncompared_shipped = {c: v for c, v in shipped.items() if c not in paid}
@@ -1226,9 +1222,10 @@ class PaymentShipmentMismatchDetector(_FamilyDetector):
             verb = "was" if len(uncompared_paid) + len(uncompared_shipped) == 1 else "were"
             text += (f" {left} in other currencies {verb} not compared: "
                      "amounts in different currencies are never converted.")
-        third = sorted({pid for s in shipments for pid in outsiders.get(s.id, ())})
+        third = {pid for s in shipments for pid in outsiders.get(s.id, ())}
         if third:
-            text += f" Payments from outside the deal are included ({_ids(third)})."
+            text += (" Payments from outside the deal are included ("
+                     + ", ".join(p.describe() for p in payments if p.id in third) + ").")
         payers = sorted({payer for p in payments for payer in p.payers})
         return {
             "entities": sorted({*exporters, *consignees, *payers}),
@@ -1246,11 +1243,11 @@ class PaymentShipmentMismatchDetector(_FamilyDetector):
         text = (f"No payment to {exporters} from {parties.names(buyers) or 'the buying side'} (or their owners or "
                 f"holdings) within {_days(self.options['window_days'])} of the shipment of "
                 f"{_hs(shipment.hs_codes)} worth {shipment.value()} to {parties.names(shipment.consignees)} on "
-                f"{shipment.start.isoformat()} ({shipment.id}), although the case holds other payments by "
+                f"{shipment.start.isoformat()} (shipment {shipment.name}), although the case holds other payments by "
                 f"{parties.names(known)}." if known else
                 f"No payment to {exporters} from {parties.names(buyers) or 'the buying side'} within "
                 f"{_days(self.options['window_days'])} of the shipment of {_hs(shipment.hs_codes)} worth "
-                f"{shipment.value()} on {shipment.start.isoformat()} ({shipment.id}).")
+                f"{shipment.value()} on {shipment.start.isoformat()} (shipment {shipment.name}).")
         return {
             "entities": sorted({*shipment.exporters, *buyers}),
             "evidence": [shipment.id],
@@ -1268,7 +1265,7 @@ class PaymentShipmentMismatchDetector(_FamilyDetector):
                 f"{parties.names(exporters)} within {_days(self.options['window_days'])} of it")
         if nearest is not None:
             text += (f"; the nearest is {_hs(nearest.hs_codes)} to {parties.names(nearest.consignees)} on "
-                     f"{nearest.start.isoformat()} ({nearest.id}), {_days(nearest.distance(payment.day))} away.")
+                     f"{nearest.start.isoformat()} (shipment {nearest.name}), {_days(nearest.distance(payment.day))} away.")
         else:
             text += "."
         return {

@@ -34,7 +34,8 @@ from workbench.analysis.graph import case_graph
 from workbench.analysis.ownership import listed_share, parse_percentage
 from workbench.analysis.resolution import LIST_TOPICS, list_matches
 from workbench.model import model
-from workbench.plugin_api import Detector, Parameter, ParameterError
+from workbench.plugin_api import Detector, Parameter, ParameterError, mention, own_caption
+from workbench.plugin_api.wording import quoted
 
 REDFLAGS = "redflags.md"
 
@@ -143,6 +144,23 @@ class _Entities:
     def caption(self, entity_id: str) -> str:
         entity = self.get(entity_id)
         return entity.caption if entity is not None and entity.caption else entity_id
+
+    def fact_name(self, entity_id: str, *, kind: bool = False) -> str:
+        """A shipment, payment or document as an explanation names it (its caption, not its id)."""
+        entity = self.get(entity_id)
+        return mention(entity, kind=kind) if entity is not None else entity_id
+
+    def link_name(self, entity_id: str) -> str | None:
+        """What tells one link from another beside its type and date: a shipment's goods, a
+        director's role, an owner's share; ``None`` when its amount and date say it all."""
+        link = self.get(entity_id)
+        if link is None:
+            return None
+        caption = own_caption(link)
+        if caption is not None:
+            return quoted(caption)
+        share = link.first("percentage", quiet=True) if "percentage" in link.schema.properties else None
+        return f"{share}%" if share else None
 
 
 def _listed_nodes(graph: nx.MultiDiGraph, topics: Iterable[str] = LIST_TOPICS) -> dict[str, tuple[str, ...]]:
@@ -813,7 +831,7 @@ class MassRegistrationOrNominee(Detector):
                     stake = entities.get(via)
                     share = parse_percentage(stake.get("percentage", quiet=True)) if stake is not None else None
                     held = f"{_percent(share)} of" if share is not None else "a stake in"
-                    stakes.append(f"{entities.caption(owner)} holds {held} {entities.caption(asset)} ({via})")
+                    stakes.append(f"{entities.caption(owner)} holds {held} {entities.caption(asset)}")
                     evidence.add(via)
             if stakes:
                 explanation += f" {_sentence(_listing(stakes))}"
@@ -836,9 +854,10 @@ class MassRegistrationOrNominee(Detector):
         date = deal.first("date") or deal.first("startDate")
         if deal.schema.is_a("Payment"):
             amount = _money(deal.first("amount"), deal.first("currency"))
-            return f"payment {deal_id}" + "".join(f", {part}" for part in (amount, date and f"on {date}") if part)
+            return "payment" + "".join(f" {part}" for part in (amount and f"of {amount}", date and f"on {date}") if part)
         hs = deal.first("hsCode")
-        return f"shipment {deal_id}" + "".join(f", {part}" for part in (hs and f"HS {hs}", date and f"on {date}") if part)
+        return (f"shipment {entities.fact_name(deal_id)}"
+                + "".join(f", {part}" for part in (hs and f"HS {hs}", date and f"on {date}") if part))
 
 
 # ---------------------------------------------------------------------------------- 5. opacity
@@ -1188,10 +1207,11 @@ class CivilianNearMilitary(Detector):
             for item in items:
                 if role == "stated end user":
                     use = f", end use {item['end_use']!r}" if item.get("end_use") else ""
-                    texts.append(f"{item.get('number') or item['id']} ({item.get('date') or 'undated'}{use})")
+                    texts.append(f"{entities.fact_name(item['id'])} ({item.get('date') or 'undated'}{use})")
                 else:
                     where = f" to {_country_name(item['destination'])}" if item.get("destination") else ""
-                    texts.append(f"{item['id']} (HS {item.get('hs') or '?'}{where}, {item.get('date') or 'undated'})")
+                    texts.append(f"{entities.fact_name(item['id'])} (HS {item.get('hs') or '?'}{where},"
+                                 f" {item.get('date') or 'undated'})")
             what = "end-use document" if role == "stated end user" else "shipment"
             plural = "s" if len(texts) > 1 else ""
             declared_texts.append(f"{role} in {what}{plural} {_listing(texts, 3)}")
@@ -1215,7 +1235,8 @@ class CivilianNearMilitary(Detector):
                 links = vias(left, right)
                 evidence.update(d["via"] for d in links)
                 first = links[0]
-                details = " ".join(filter(None, [(first.get("schema") or "link").lower(), first["via"], first.get("start"),
+                details = " ".join(filter(None, [(first.get("schema") or "link").lower(),
+                                                 entities.link_name(first["via"]), first.get("start"),
                                                  _money(first.get("amount"), first.get("currency"))]))
                 more = f" (+{len(links) - 1})" if len(links) > 1 else ""
                 steps.append(f"[{details}{more}] {entities.caption(right)}")

@@ -316,7 +316,7 @@ def test_nominee_director_and_related_counterparties_on_the_demo(demo):
     related = patterns[("counterparties", ("demo-co-karadeniz-elektronik", "demo-co-tekhsnab-vostralin"))]
     assert related["evidence"] == ["demo-dir-prytkin-karadeniz", "demo-dir-prytkin-tekhsnab",
                                    "demo-pay-01-tekhsnab-karadeniz", "demo-shp-07-karadeniz-tekhsnab"]
-    assert "USD 310,000, on 2023-02-20" in related["explanation"]
+    assert "payment of USD 310,000 on 2023-02-20" in related["explanation"]
     assert "share director Oleg Igorevich Prytkin" in related["explanation"]
 
 

@@ -25,6 +25,7 @@ from workbench.plugin_api.discovery import (
     importers,
     user_plugin_dir,
 )
+from workbench.plugin_api.wording import mention, own_caption
 
 __all__ = [
     "Detector",
@@ -42,5 +43,7 @@ __all__ = [
     "find_exporter",
     "find_plugin",
     "importers",
+    "mention",
+    "own_caption",
     "user_plugin_dir",
 ]
