@@ -512,3 +512,19 @@ def test_reidentified_names_never_become_formulas(demo, key_path, exports, tmp_p
     assert run_cli("reidentify", reply, "--key", key_path).exit_code == 0
     rows = list(csv.reader((tmp_path / "reply.reidentified.csv").open(encoding="utf-8")))
     assert rows[1] == ["'" + formula, "=1+1"]  # the partner's own cell is theirs, left as it was
+
+
+def test_share_says_which_references_point_nowhere(shared_data, key_path, exports, tmp_path):
+    """OpenSanctions' sample names two addresses it does not carry: those references are left out
+    because they point nowhere, not because of a protected source (this case has none)."""
+    from workbench.importing import import_file
+
+    with Case.create(tmp_path / "eu.wbcase") as case:
+        import_file(case, shared_data / "ftm" / "eu_fsf_sample.ftm.json")
+    result = run_cli("share", tmp_path / "eu.wbcase", exports / "eu.ftm.json", "--key", key_path)
+    assert result.exit_code == 0, result.output
+    assert "known only from protected sources" not in result.output
+    assert "left out: 2 references to entities that are not in the case" in result.output
+    report = json.loads(run_cli("share", tmp_path / "eu.wbcase", exports / "eu2.ftm.json", "--key", key_path,
+                                "--json").output)
+    assert (report["dropped_references"], report["missing_references"]) == (0, 2)

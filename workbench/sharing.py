@@ -665,6 +665,7 @@ class SharingReport:
     moved: Counter = field(default_factory=Counter)  # "iban -> accountNumber" -> pseudonyms moved
     withheld_links: int = 0  # relationships to parties known only from protected sources
     dropped_references: int = 0  # other references to such parties
+    missing_references: int = 0  # references to ids the case does not hold at all (left out too)
     coarsened_dates: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -677,6 +678,7 @@ class SharingReport:
             "moved": dict(sorted(self.moved.items())),
             "withheld_links": self.withheld_links,
             "dropped_references": self.dropped_references,
+            "missing_references": self.missing_references,
             "coarsened_dates": self.coarsened_dates,
         }
 
@@ -844,8 +846,12 @@ class Deidentifier:
                     report.dropped[prop_name] += 1
                 elif policy == "entity":
                     target = entity_ids.get(self._resolve(value))
-                    if target is None:
-                        report.dropped_references += 1
+                    if target is None and self._resolve(value) in vocabulary.entity_ids:
+                        report.dropped_references += 1  # the case holds it, but may not share it
+                    elif target is None:
+                        # Nothing in the case has that id (a list that names an address it does
+                        # not carry): the reference points nowhere, and its id could still say something.
+                        report.missing_references += 1
                     else:
                         put(prop, target)
                 elif policy.startswith("pseudo:"):

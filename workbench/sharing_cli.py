@@ -90,6 +90,8 @@ def share(case, output, format_name, key_path, coarsen_dates, allow_key_beside_e
     if report["withheld_links"] or report["dropped_references"]:
         click.echo(f"  withheld: {report['withheld_links']:,} relationships and {report['dropped_references']:,} "
                    "references to parties known only from protected sources")
+    if report["missing_references"]:
+        click.echo(f"  left out: {report['missing_references']:,} references to entities that are not in the case")
     click.echo(f"  key: {report['key']} ({report['new_pseudonyms']:,} new pseudonyms); keep it apart, never send it")
     for loss in report["losses"]:
         click.echo(f"  not carried: {loss}")
