@@ -52,8 +52,12 @@ def import_file(
     ``again`` is set, so re-importing never duplicates anything.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise SourceFormatError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceFormatError(f"{path}: a folder; name the files in it")
+    if not path.is_file():
+        raise SourceFormatError(f"{path}: not a regular file (a named pipe?); import a saved copy of it")
     importer_class = resolve_importer(path, importer_id)
     importer = importer_class(**(options or {}))
     recorded_options = importer.source_options()
@@ -131,6 +135,8 @@ def _first_undecodable(path: Path) -> str | None:
 
 def estimate_records(path: Path) -> int | None:
     """A cheap guess at the number of records in a text file, for progress bars: its lines."""
+    if not Path(path).is_file():
+        return None  # a pipe read here would be gone (or wait for a writer forever)
     try:
         with Path(path).open("rb") as handle:
             return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))

@@ -240,3 +240,51 @@ def test_export_deidentify_keeps_names_of_persons_out(run, demo, tmp_path):
     assert key.exists()
     audit = run("audit", demo, "--verify")
     assert audit.exit_code == 0, audit.output
+
+
+def test_info_refuses_a_named_pipe_without_reading_it(run, tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.wbcase"
+    os.mkfifo(fifo)
+    # A writer waits at the other end: were the pipe read, it would get bytes that are no case.
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"not a case"), daemon=True)
+    writer.start()
+    try:
+        result = run("info", fifo)
+    finally:
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer finish if nobody read
+        writer.join()
+        os.close(reader)
+    assert result.exit_code == 5
+    assert f"{fifo}: a named pipe (FIFO), not a case file" in result.output
+
+
+def test_new_refuses_a_dangling_link_and_creates_nothing_behind_it(run, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "elsewhere" / "target.wbcase"
+    (tmp_path / "x.wbcase").symlink_to(target)
+    result = run("new", "x")
+    assert result.exit_code == 4
+    assert f"x.wbcase: a link to {target}, which does not exist" in result.output
+    assert not target.exists() and not list((tmp_path / "elsewhere").iterdir())
+
+
+def test_import_refuses_a_named_pipe_without_reading_it(run, tmp_path):
+    import os
+    import threading
+
+    assert run("new", "case").exit_code == 0
+    fifo = tmp_path / "feed.ftm.json"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b'{"id": "p", "schema": "Person"}\n'), daemon=True)
+    writer.start()
+    try:
+        result = run("import", "case.wbcase", fifo)
+    finally:
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        writer.join()
+        os.close(reader)
+    assert result.exit_code == 12
+    assert f"{fifo}: not a regular file (a named pipe?); import a saved copy of it" in result.output

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -176,6 +177,18 @@ def _chain_hash(prev_hash: str, at: str, actor: str, action: str, body: str) -> 
     return hashlib.sha256("\x1f".join([prev_hash, at, actor, action, body]).encode()).hexdigest()
 
 
+def _special_file_kind(path: Path) -> str:
+    """What a path that is neither a regular file nor a folder is, in a few words."""
+    mode = path.stat().st_mode
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
 def _read_header(path: Path) -> bytes:
     with path.open("rb") as handle:
         return handle.read(100)
@@ -220,6 +233,10 @@ class Case:
         path = Path(path)
         if path.suffix != SUFFIX:
             path = path.with_name(path.name + SUFFIX)
+        if path.is_symlink() and not path.exists():
+            # SQLite would follow the link and create a file wherever it points.
+            raise CaseExists(f"{path}: a link to {os.readlink(path)}, which does not exist; a case is not "
+                             "created through a link: remove the link or choose another name")
         if path.exists():
             raise CaseExists(f"{path}: a file of that name already exists; choose another name")
         if not path.parent.exists():
@@ -257,6 +274,9 @@ class Case:
             raise CaseNotFound(f"{path}: no such case file")
         if path.is_dir():
             raise NotACase(f"{path}: is a folder, not a case file")
+        if not path.is_file():
+            # Reading a pipe would wait for a writer forever, a device would give endless bytes.
+            raise NotACase(f"{path}: {_special_file_kind(path)}, not a case file")
         header = _read_header(path)
         if not header.startswith(SQLITE_MAGIC):
             raise NotACase(f"{path}: not a Workbench case (the file is not an SQLite database)")
@@ -800,6 +820,62 @@ class Case:
                 {"id": entity_id},
             )
         )
+
+    def relationships(self, entity_id: str) -> list[dict[str, Any]]:
+        """An entity's links as its inspector lists them: one row per other party, seen from this entity.
+
+        Each row has ``via_id`` (the entity that makes the link: an Ownership, a Payment, or
+        the entity whose property names the other), ``schema`` (of ``via_id``), ``prop``
+        (``None`` for an edge schema's own link, else the naming property), ``this_end`` and
+        ``other_end`` (``"source"``, ``"target"``, or ``"link"`` when this entity *is* the
+        link, e.g. a Payment listing its payer and beneficiary), ``other_id``,
+        ``other_caption`` (``None`` if the case holds no caption), ``other_schema``,
+        ``start_date``, ``end_date``, ``amount``, ``currency``, and from the link entity's
+        own values ``percentage`` and ``role`` (``None`` when not recorded). Ordered by
+        start date, then link type.
+        """
+        entity_id = self.resolve(entity_id)
+        rows = []
+        for edge in self.edges(entity_id):
+            ends = []
+            if edge["via_id"] == entity_id and edge["prop"] is None:
+                ends = [("link", "source", edge["source_id"]), ("link", "target", edge["target_id"])]
+            elif edge["source_id"] == entity_id:
+                ends = [("source", "target", edge["target_id"])]
+            elif edge["target_id"] == entity_id:
+                ends = [("target", "source", edge["source_id"])]
+            for this_end, other_end, other_id in ends:
+                if other_id == entity_id:
+                    continue
+                rows.append({
+                    "via_id": edge["via_id"], "schema": edge["schema"], "prop": edge["prop"],
+                    "this_end": this_end, "other_end": other_end, "other_id": other_id,
+                    "start_date": edge["start_date"], "end_date": edge["end_date"],
+                    "amount": edge["amount"], "currency": edge["currency"],
+                })
+        if not rows:
+            return []
+        wanted = sorted({row["other_id"] for row in rows} | {row["via_id"] for row in rows})
+        marks = ",".join("?" * len(wanted))
+        described = {
+            row[0]: (row[1], row[2])
+            for row in self.conn.execute(f"SELECT id, caption, schema FROM entities WHERE id IN ({marks})", wanted)
+        }
+        # A link's share and role are values of the link entity, not columns of the edge.
+        extra: dict[str, dict[str, str]] = {}
+        for via_id, prop, value in self.conn.execute(
+            "SELECT r.entity_id, s.prop, s.value FROM records r JOIN statements s ON s.record_id = r.id"
+            f" WHERE r.entity_id IN ({marks}) AND s.prop IN ('percentage', 'role') ORDER BY s.id",
+            wanted,
+        ):
+            extra.setdefault(via_id, {}).setdefault(prop, value)
+        for row in rows:
+            caption, schema = described.get(row["other_id"], (None, None))
+            row["other_caption"], row["other_schema"] = caption, schema
+            values = extra.get(row["via_id"], {}) if row["prop"] is None else {}
+            row["percentage"], row["role"] = values.get("percentage"), values.get("role")
+        rows.sort(key=lambda r: (r["start_date"] or "", r["schema"], r["other_caption"] or r["other_id"]))
+        return rows
 
     def neighbours(self, entity_id: str) -> list[str]:
         """Ids of the entities linked to an entity, by edge entities or entity references."""
