@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.graph_filter = GraphFilter()
         self.inspector = InspectorPanel()
         self.inspector.add_value_button.clicked.connect(self.add_value_dialog)
+        self.inspector.relatedEntityActivated.connect(self.find_entity)
         self.browser = CaseBrowserPanel()
         self.browser.entityActivated.connect(self.find_entity)
         self.browser.viewActivated.connect(self.apply_view)

@@ -1,12 +1,17 @@
-"""Docked panels: the inspector (a selected entity's facts with their sources) and the case browser."""
+"""Docked panels: the inspector (a selected entity's facts with their sources, and its relationships)
+and the case browser."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QHeaderView,
     QLabel,
     QPushButton,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -15,11 +20,101 @@ from PySide6.QtWidgets import (
 
 from workbench.model import model as ftm_model
 from workbench.model.grading import parse_grade
+from workbench.plugin_api.wording import money
 from workbench.store import Case
+from workbench.ui.wrapping import wrap_cells
+
+# How a link reads from the entity at its source (other party = target) and at its target
+# (other party = source). Schemata not listed read with FtM's own words: its edge label
+# ("owes") from the source, the source property's label ("Creditor") from the target.
+LINK_WORDS: dict[str, tuple[str, str]] = {
+    "Ownership": ("Owner of", "Owned by"),
+    "Directorship": ("Director of", "Directed by"),
+    "Payment": ("Payment to", "Payment from"),
+    "Shipment": ("Shipment to", "Shipment from"),
+    "Employment": ("Works for", "Employs"),
+    "Membership": ("Member of", "Has member"),
+    "Representation": ("Represents", "Represented by"),
+    "Family": ("Relative of", "Relative of"),
+    "Associate": ("Associate of", "Associate of"),
+    "UnknownLink": ("Linked to", "Linked to"),
+    "Succession": ("Preceded", "Succeeded"),
+    "Debt": ("Lent to", "Borrowed from"),
+}
+
+
+# Where "<property> of <type>" reads badly, for the entity a property names.
+NAMED_BY_WORDS: dict[tuple[str, str], str] = {
+    ("Sanction", "entity"): "Sanctioned under",
+    ("EndUseDocument", "coveredShipment"): "Covered by end-use document",
+}
+
+
+def relationship_label(row: dict[str, Any]) -> str:
+    """The kind of link in readable words, seen from the inspected entity (a row of ``Case.relationships``)."""
+    schema = ftm_model.get(row["schema"])
+    if schema is None:
+        return row["prop"] or row["schema"]
+    if row["prop"] is not None:
+        prop = schema.get(row["prop"])
+        if prop is None:
+            return row["prop"]
+        if row["this_end"] == "source":
+            return prop.label  # this entity names the other: "Freight forwarder", "Payer account"
+        # The other entity names this one: "Declared end user of shipment", "Issuer of end-use document".
+        return NAMED_BY_WORDS.get((row["schema"], row["prop"])) or f"{prop.label} of {schema.label.lower()}"
+    if row["this_end"] == "link":
+        end = schema.source_prop if row["other_end"] == "source" else schema.target_prop
+        return end.label if end is not None else schema.label
+    outgoing, incoming = LINK_WORDS.get(row["schema"], (None, None))
+    if row["this_end"] == "source":
+        return outgoing or (schema.edge_label or schema.label).capitalize()
+    return incoming or (schema.source_prop.label if schema.source_prop is not None else schema.label)
+
+
+def relationship_detail(row: dict[str, Any]) -> str:
+    """What a link weighs: an owner's share ("26%"), a payment's or shipment's amount, else a role."""
+    if row.get("percentage"):
+        share = row["percentage"].strip()
+        return share if share.endswith("%") else f"{share}%"
+    if row.get("amount") is not None:
+        return money(row["amount"], row.get("currency"))
+    return row.get("role") or ""
+
+
+def _period(start: str | None, end: str | None) -> str:
+    if start and end and end != start:
+        return f"{start} – {end}"
+    return start or end or ""
+
+
+def _fit_columns(tree: QTreeWidget, stretch: int, fixed: dict[int, int] | None = None,
+                 max_lines: dict[int, int] | None = None) -> None:
+    """Columns as wide as their words, except ``fixed`` ones (column: width, wrapped or elided,
+    the analyst can widen them), and one stretching to fill the panel, wrapping what is longer
+    (to at most ``max_lines`` lines in the columns given there; the tooltip has the rest)."""
+    header = tree.header()
+    header.setStretchLastSection(False)
+    header.setMinimumSectionSize(36)
+    for column in range(tree.columnCount()):
+        if column == stretch:
+            header.setSectionResizeMode(column, QHeaderView.Stretch)
+        elif fixed and column in fixed:
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+            tree.setColumnWidth(column, fixed[column])
+        else:
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+    tree.setRootIsDecorated(False)
+    wrap_cells(tree, max_lines)
 
 
 class InspectorPanel(QWidget):
-    """Every value of the selected entity, each with its source, locator, grade and time."""
+    """Every value of the selected entity, each with its source and grade; then its relationships.
+
+    Double-clicking a relationship asks for the other party to be selected (``relatedEntityActivated``).
+    """
+
+    relatedEntityActivated = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -29,20 +124,40 @@ class InspectorPanel(QWidget):
         self.title.setMinimumHeight(48)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Property", "Value", "Grade", "Source"])
-        self.tree.setColumnWidth(0, 120)
-        self.tree.setColumnWidth(1, 220)
-        self.tree.setColumnWidth(2, 45)
         self.tree.setAlternatingRowColors(True)
+        # The source is the longest and least read column: narrow, elided, in full as a tooltip.
+        _fit_columns(self.tree, stretch=1, fixed={3: 96}, max_lines={3: 1})
+        self.relationships = QTreeWidget()
+        self.relationships.setHeaderLabels(["With", "Date", "Share / amount"])
+        self.relationships.setToolTip("Double-click a relationship to select the other party")
+        # One heading row per kind of link ("Owned by (3)"), so the parties get the width.
+        _fit_columns(self.relationships, stretch=0, fixed={2: 96}, max_lines={0: 2, 2: 2})
+        self.relationships.setIndentation(10)
+        self.relationships.itemActivated.connect(self._relationship_activated)
+        self.relationships_title = QLabel("Relationships")
+        self.relationships_title.setStyleSheet("font-weight: bold; padding: 2px 4px;")
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.relationships_title)
+        lower_layout.addWidget(self.relationships)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         self.add_value_button = QPushButton("Add a value… (Ctrl+Shift+V)")
         self.add_value_button.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
-        layout.addWidget(self.tree)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.add_value_button)
 
     def show_entity(self, case: Case | None, entity_id: str | None, selected_count: int = 1) -> None:
         self.tree.clear()
+        self.relationships.clear()
+        self.relationships_title.setText("Relationships")
         self.add_value_button.setEnabled(case is not None and entity_id is not None)
         if case is None or entity_id is None:
             self.title.setText("Nothing selected" if selected_count == 0 else f"{selected_count} items selected")
@@ -54,8 +169,14 @@ class InspectorPanel(QWidget):
         aliases = case.aliases_of(entity.id)
         suffix = f"  (also {', '.join(aliases)})" if aliases else ""
         self.title.setText(f"{entity.caption}\n{entity.schema.label} · {entity.id}{suffix}")
-        groups: dict[str, QTreeWidgetItem] = {}
-        for statement in case.statements(entity.id):
+        self.title.setToolTip(f"{entity.caption}\n{entity.schema.label} · {entity.id}{suffix}")
+        self._show_properties(case, entity)
+        self._show_relationships(case, entity.id)
+
+    def _show_properties(self, case: Case, entity) -> None:
+        """One row per value, every value shown; the property's label on the first of its rows."""
+        labelled: set[str] = set()
+        for statement in sorted(case.statements(entity.id), key=lambda s: self._property_order(entity, s["prop"])):
             prop = entity.schema.get(statement["prop"])
             label = prop.label if prop is not None else statement["prop"]
             value = statement["value"]
@@ -63,27 +184,72 @@ class InspectorPanel(QWidget):
                 value = _caption_of(case, value)
             elif prop is not None and prop.type.name == "country":
                 value = f"{prop.type.caption(value)} ({value})"
-            group = groups.get(label)
-            if group is None:
-                group = QTreeWidgetItem(self.tree, [label])
-                group.setFirstColumnSpanned(False)
-                groups[label] = group
             grade = f"{statement['reliability']}{statement['credibility']}"
             source = statement["file_name"] or statement["source_kind"]
-            where = f"{source}: {statement['locator']}" if statement["locator"] else source
-            item = QTreeWidgetItem(group, ["", value, grade, where])
+            locator = statement["locator"] or ""
+            where = locator if locator.startswith(source) else f"{source}: {locator}" if locator else source
+            item = QTreeWidgetItem(self.tree, ["" if label in labelled else label, value, grade, where])
+            labelled.add(label)
+            item.setToolTip(0, label)
             item.setToolTip(1, value)
             item.setToolTip(3, f"{where}\nimported {statement['recorded_at']} by {statement['importer_id']}"
                                + ("\nPROTECTED SOURCE" if statement["protected"] else ""))
             if parse_grade(grade).is_weak:
                 item.setForeground(1, QColor("#94a3b8"))
-            if group.childCount() == 1:
-                group.setText(1, value)
-                group.setText(2, grade)
-                group.setText(3, where)
-            else:
-                group.setText(1, f"{group.child(0).text(1)}  (+{group.childCount() - 1})")
-        self.tree.expandToDepth(-1)
+
+    @staticmethod
+    def _property_order(entity, prop_name: str) -> tuple[str, str]:
+        """Values of one property together, properties in the order of their labels."""
+        prop = entity.schema.get(prop_name)
+        return ((prop.label if prop is not None else prop_name).casefold(), prop_name)
+
+    def _show_relationships(self, case: Case, entity_id: str) -> None:
+        """The entity's links under one heading per kind, each with the other party, date and share or amount."""
+        rows = case.relationships(entity_id)
+        rows.sort(key=lambda r: (relationship_label(r).casefold(), r["start_date"] or "",
+                                 r["other_caption"] or r["other_id"]))
+        headings: dict[str, QTreeWidgetItem] = {}
+        for row in rows:
+            kind = relationship_label(row)
+            heading = headings.get(kind)
+            if heading is None:
+                heading = headings[kind] = QTreeWidgetItem(self.relationships, [kind])
+                heading.setFirstColumnSpanned(True)
+                font = heading.font(0)
+                font.setBold(True)
+                heading.setFont(0, font)
+            other = row["other_caption"] or row["other_id"]
+            item = QTreeWidgetItem(heading, [other, row["start_date"] or row["end_date"] or "",
+                                             relationship_detail(row)])
+            item.setData(0, Qt.UserRole, row["other_id"])
+            other_schema = ftm_model.get(row["other_schema"]) if row["other_schema"] else None
+            link_schema = ftm_model.get(row["schema"])
+            item.setToolTip(0, f"{kind}: {other}\n{other_schema.label if other_schema else ''} · {row['other_id']}"
+                               "\nDouble-click to select it")
+            item.setToolTip(1, _period(row["start_date"], row["end_date"]))
+            item.setToolTip(2, " · ".join(filter(None, [relationship_detail(row), row.get("role"),
+                                                         link_schema.label if link_schema else row["schema"]])))
+        for kind, heading in headings.items():
+            heading.setText(0, f"{kind} ({heading.childCount()})")
+        self.relationships.expandAll()
+        self.relationships_title.setText(f"Relationships ({len(rows)})" if rows else "No relationships")
+
+    def relationship_rows(self) -> list[tuple[str, str, str, str]]:
+        """What the relationships list shows, as (kind, other party, date, share or amount) rows."""
+        shown = []
+        for i in range(self.relationships.topLevelItemCount()):
+            heading = self.relationships.topLevelItem(i)
+            kind = heading.text(0).rsplit(" (", 1)[0]
+            for j in range(heading.childCount()):
+                item = heading.child(j)
+                shown.append((kind, item.text(0), item.text(1), item.text(2)))
+        return shown
+
+    def _relationship_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        other_id = item.data(0, Qt.UserRole)
+        if other_id:
+            # Selecting the other party refills this list: let the view finish with the item first.
+            QTimer.singleShot(0, lambda: self.relatedEntityActivated.emit(other_id))
 
 
 def _caption_of(case: Case, entity_id: str) -> str:
