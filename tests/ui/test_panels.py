@@ -6,8 +6,11 @@ import re
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
 
 from workbench.ui.app import wait_for_jobs
+from workbench.ui.findings_panel import DETECTOR, FINDING
+from workbench.ui.wrapping import wrapped_lines
 
 BRIGHTWAVE = "demo-co-brightwave-components"
 VOSTRALIN = "demo-org-vostralin-institute"
@@ -83,3 +86,53 @@ def test_double_clicking_a_relationship_selects_the_other_party(window, qtbot):
     assert activated.args == [VELTSIN]
     assert window.model.selected_ids() == [VELTSIN]
     assert window.inspector.title.text().startswith("Arkady Vasilyevich Veltsin")
+
+
+@pytest.fixture
+def findings(window, qtbot):
+    """The findings panel in view, after every detector ran on the demo case."""
+    window.run_detectors(None)
+    wait_for_jobs(window)
+    dock = next(d for d in window.findChildren(QDockWidget) if d.objectName() == "Findings")
+    dock.raise_()
+    qtbot.waitUntil(lambda: window.findings.isVisible())
+    panel = window.findings
+    assert 360 <= panel.width() <= 460  # the dock's width at the default window size
+    return panel
+
+
+def rows_of(panel):
+    return [panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())]
+
+
+def test_every_finding_and_detector_can_be_read_at_the_default_width(findings):
+    rows = rows_of(findings)
+    assert len(rows) > 30
+    tree = findings.tree
+    for item in rows:
+        finding = item.data(0, Qt.UserRole)
+        # The list shows a few wrapped lines of each finding; the tooltip holds all of it.
+        assert item.toolTip(FINDING) == finding["explanation"]
+        # The detector's name, in words, wrapped whole into its row (not cut off).
+        label = findings.detector_labels[finding["detector_id"]]
+        assert item.text(DETECTOR) == label and label in item.toolTip(DETECTOR)
+        lines = wrapped_lines(label, tree.font(), tree.columnWidth(DETECTOR) - 10)
+        assert sum(lines) <= tree.visualItemRect(item).height(), label
+
+
+def test_the_selected_finding_is_explained_in_full(findings, qtbot):
+    longest = max(range(len(rows_of(findings))),
+                  key=lambda i: len(rows_of(findings)[i].data(0, Qt.UserRole)["explanation"]))
+    findings.select_row(longest)
+    row = findings.current_finding()
+    assert len(row["explanation"]) > 800
+    qtbot.waitUntil(findings.explanation_fits)
+    assert row["explanation"] in findings.explanation.toPlainText().replace("\n", " ")
+
+
+def test_no_explanation_names_an_entity_by_its_internal_id(findings):
+    case = findings.case
+    ids = [entity_id for (entity_id,) in case.conn.execute("SELECT id FROM entities")]
+    for finding in case.findings():
+        named = [entity_id for entity_id in ids if entity_id in finding["explanation"]]
+        assert not named, (finding["detector_id"], named)

@@ -1,12 +1,16 @@
 """Findings: run detectors in a worker, list what they found by severity, mark each one.
 
 Selecting a finding lights up its evidence on the chart and the timeline; confirm, dismiss
-(with a reason) and reopen are stored in the case and survive re-runs.
+(with a reason) and reopen are stored in the case and survive re-runs. The list wraps each
+finding to a few lines in a dock of the default width (tooltips hold the rest), and the
+selected finding's explanation is shown in full below it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import html
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,11 +18,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSplitter,
+    QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -26,8 +33,17 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.store import Case
+from workbench.ui.wrapping import wrap_cells
 
 SEVERITY_COLOURS = {"high": "#dc2626", "medium": "#ea580c", "low": "#64748b"}
+# Severity, score and (when not open) status share the first column, one per line, so that
+# the finding itself gets most of a dock 360-420 px wide.
+COLUMNS = ["Severity", "Detector", "Finding"]
+SEVERITY, DETECTOR, FINDING = range(len(COLUMNS))
+# Lines a cell may take before it ends in "…" (its tooltip has the whole text).
+MAX_LINES = {SEVERITY: 3, DETECTOR: 4, FINDING: 3}
+# The explanation pane may take this share of the panel's height to show a long finding whole.
+EXPLANATION_SHARE = 0.6
 
 
 class ParametersDialog(QDialog):
@@ -81,18 +97,32 @@ class FindingsPanel(QWidget):
         top.addWidget(self.detector_choice, 1)
         top.addWidget(self.run_button)
         top.addWidget(self.parameters_button)
+        self.detector_labels: dict[str, str] = {}
+        self.detector_descriptions: dict[str, str] = {}
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Severity", "Score", "Detector", "Status", "Finding"])
+        self.tree.setHeaderLabels(COLUMNS)
         self.tree.setRootIsDecorated(False)
-        self.tree.setWordWrap(True)
-        self.tree.setColumnWidth(0, 60)
-        self.tree.setColumnWidth(1, 45)
-        self.tree.setColumnWidth(2, 150)
-        self.tree.setColumnWidth(3, 80)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(30)
+        # Severity and detector are fixed and wrapped (drag to widen); the finding takes the rest.
+        for column, width in ((SEVERITY, 58), (DETECTOR, 128)):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+            self.tree.setColumnWidth(column, width)
+        header.setSectionResizeMode(FINDING, QHeaderView.Stretch)
+        wrap_cells(self.tree, MAX_LINES)
+        self.tree.setAlternatingRowColors(True)
         self.tree.currentItemChanged.connect(self._selected)
-        self.explanation = QLabel("")
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.explanation = QTextBrowser()
+        self.explanation.setOpenLinks(False)
+        self.explanation.setFrameShape(QTextBrowser.NoFrame)
+        self.explanation.setPlaceholderText("Select a finding to read its explanation.")
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.explanation)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
         marks = QHBoxLayout()
         for label, status in (("Confirm", "confirmed"), ("Dismiss…", "dismissed"), ("Reopen", "open")):
             button = QPushButton(label)
@@ -107,8 +137,7 @@ class FindingsPanel(QWidget):
         progress_row.addWidget(self.cancel_button)
         layout.addLayout(progress_row)
         layout.addWidget(self.summary)
-        layout.addWidget(self.tree, 1)
-        layout.addWidget(self.explanation)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(marks)
 
     def load(self, case: Case | None) -> None:
@@ -117,7 +146,10 @@ class FindingsPanel(QWidget):
         self.case = case
         self.detector_choice.clear()
         self.detector_choice.addItem("All detectors", None)
-        for detector in sorted(detectors(), key=lambda d: d.id):
+        found = sorted(detectors(), key=lambda d: d.id)
+        self.detector_labels = {d.id: d.label or d.id for d in found}
+        self.detector_descriptions = {d.id: d.description or "" for d in found}
+        for detector in found:
             self.detector_choice.addItem(f"{detector.label or detector.id}", detector.id)
         self.refresh()
 
@@ -130,14 +162,18 @@ class FindingsPanel(QWidget):
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["severity"]] = counts.get(row["severity"], 0) + 1
-            item = QTreeWidgetItem([row["severity"].upper(), f"{row['score']:.2f}", row["detector_id"],
-                                    row["status"] + (f": {row['status_reason']}" if row["status_reason"] else ""),
-                                    row["explanation"]])
-            item.setForeground(0, QColor(SEVERITY_COLOURS.get(row["severity"], "#64748b")))
+            status = self._status_text(row)
+            detector = self.detector_labels.get(row["detector_id"], row["detector_id"])
+            grading = [row["severity"].upper(), f"{row['score']:.2f}"] + ([status] if row["status"] != "open" else [])
+            item = QTreeWidgetItem(["\n".join(grading), detector, row["explanation"]])
+            item.setForeground(SEVERITY, QColor(SEVERITY_COLOURS.get(row["severity"], "#64748b")))
             item.setData(0, Qt.UserRole, row)
-            item.setToolTip(4, row["explanation"])
+            item.setToolTip(DETECTOR, "\n".join(filter(None, [
+                f"{detector} ({row['detector_id']})", self.detector_descriptions.get(row["detector_id"])])))
+            item.setToolTip(SEVERITY, f"{row['severity'].upper()}, score {row['score']:.2f}, {status}")
+            item.setToolTip(FINDING, row["explanation"])
             if row["status"] == "dismissed":
-                for column in range(5):
+                for column in range(len(COLUMNS)):
                     item.setForeground(column, QColor("#94a3b8"))
             self.tree.addTopLevelItem(item)
             if current and row["id"] == current["id"]:
@@ -149,12 +185,46 @@ class FindingsPanel(QWidget):
         item = self.tree.currentItem()
         return item.data(0, Qt.UserRole) if item else None
 
+    @staticmethod
+    def _status_text(row: dict) -> str:
+        return row["status"] + (f": {row['status_reason']}" if row["status_reason"] else "")
+
     def _selected(self, item, _previous=None) -> None:
         if item is None:
             return
         row = item.data(0, Qt.UserRole)
-        self.explanation.setText(row["explanation"])
+        self.show_explanation(row)
         self.findingSelected.emit(row)
+
+    def show_explanation(self, row: dict) -> None:
+        """The finding in full under the list: what found it, how sure, its status, then its explanation."""
+        detector = self.detector_labels.get(row["detector_id"], row["detector_id"])
+        colour = SEVERITY_COLOURS.get(row["severity"], "#64748b")
+        self.explanation.setHtml(
+            f"<p style='margin:0'><b>{html.escape(detector)}</b><br>"
+            f"<span style='color:{colour}'>{html.escape(row['severity'].upper())}</span>"
+            f" · score {row['score']:.2f} · {html.escape(self._status_text(row))}</p>"
+            f"<p style='margin-top:4px'>{html.escape(row['explanation'])}</p>")
+        # After the layout settles, so the width the text wraps to is the final one.
+        QTimer.singleShot(0, self.fit_explanation)
+
+    def fit_explanation(self) -> None:
+        """Give the explanation the height it needs to be read without scrolling, up to a share of the panel."""
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        document = self.explanation.document()
+        document.setTextWidth(self.explanation.viewport().width())
+        margins = self.explanation.contentsMargins()
+        needed = int(document.size().height()) + margins.top() + margins.bottom() + 4
+        wanted = max(min(needed, int(total * EXPLANATION_SHARE)), int(total * 0.2))
+        self.splitter.setSizes([total - wanted, wanted])
+        if self.tree.currentItem() is not None:
+            self.tree.scrollToItem(self.tree.currentItem())  # the list just got shorter
+
+    def explanation_fits(self) -> bool:
+        """Whether the whole explanation is in view, with nothing left to scroll to."""
+        return self.explanation.verticalScrollBar().maximum() == 0
 
     def select_row(self, index: int) -> None:
         self.tree.setCurrentItem(self.tree.topLevelItem(index))
