@@ -11,15 +11,15 @@ from PySide6.QtGui import QColor, QPainterPath, QPen, QPolygonF, QTransform
 from workbench.palette import (  # noqa: F401  (re-exported: the views import colours from here)
     DEFAULT_LINK_COLOUR,
     DEFAULT_NODE_COLOUR,
+    HIGHLIGHT_COLOUR,
     LINK_COLOURS,
     NODE_COLOURS,
+    SELECTION_COLOUR,
+    WEAK_LINK_ALPHA,
     family,
     link_colour_hex,
     node_colour_hex,
 )
-
-SELECTION_COLOUR = "#facc15"
-HIGHLIGHT_COLOUR = "#f43f5e"
 
 
 def node_colour(schema: str) -> QColor:
@@ -31,10 +31,12 @@ def link_pen(schema: str, weak: bool, width: float = 1.6) -> QPen:
     pen.setWidthF(width)
     pen.setCosmetic(True)
     if weak:
-        # Weak evidence looks weak: a dashed, lighter line.
+        # Weak evidence looks weak: a dashed, lighter line. Not much lighter: at alpha 150 a
+        # weak payment and a weak unknown link were the same grey to deuteranopes (CIEDE2000
+        # 1.3); at WEAK_LINK_ALPHA they stay apart (tests/test_palette.py).
         pen.setStyle(Qt.DashLine)
         colour = pen.color()
-        colour.setAlpha(150)
+        colour.setAlpha(WEAK_LINK_ALPHA)
         pen.setColor(colour)
     return pen
 
