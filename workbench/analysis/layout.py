@@ -643,7 +643,7 @@ DEFAULT_VIEWPORT = (1200.0, 800.0)
 ROOM_DENSITY = 0.6
 #: Above this many nodes the pairwise pass would cost seconds; such charts are read zoomed in
 #: anyway, where labels that gave way at fit-to-window come back.
-MAX_OVERLAP_NODES = 3000
+MAX_OVERLAP_NODES = 1500
 
 
 def fit_scale(positions: np.ndarray, viewport: tuple[float, float]) -> float:
@@ -662,7 +662,6 @@ def make_room(
     *,
     viewport: tuple[float, float] | None = None,
     pinned: Iterable[Node] = (),
-    max_rounds: int = 400,
 ) -> Positions:
     """Move nodes apart until no two of their boxes (icon plus label) overlap.
 
@@ -672,9 +671,9 @@ def make_room(
     inside that frame (so the chart keeps its proportions instead of growing into a column), and
     the result is scaled back. When the boxes would cover more than :data:`ROOM_DENSITY` of the
     window, the frame is enlarged in proportion: every label then fits at that zoom, and at
-    fit-to-window the least important give way. Each round pushes every overlapping pair apart
-    along the axis where they overlap least (a PRISM-like pass), so the layout keeps its shape and
-    order. ``pinned`` nodes do not move. Deterministic.
+    fit-to-window the least important give way. Each box then takes the free spot nearest its
+    place, the middle of the chart first (see :func:`_free_spots`), so the layout keeps its shape
+    and order. ``pinned`` nodes do not move. Deterministic.
     """
     nodes = [node for node in positions if node in boxes]
     if len(nodes) < 2 or len(nodes) > MAX_OVERLAP_NODES:
@@ -690,56 +689,76 @@ def make_room(
     enlarge = max(1.0, math.sqrt((size_px[:, 0] * size_px[:, 1]).sum() / (ROOM_DENSITY * frame[0] * frame[1])))
     frame = frame * enlarge
     span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1.0)
-    scale = float(min(frame[0] / span[0], frame[1] / span[1]))
-    if enlarge == 1.0:
-        scale = min(scale, MAX_FIT_SCALE)
     origin = xy.min(axis=0)
-    # In pixels, as the chart is seen at that zoom; a fit uses the smaller of the two scales,
-    # so one direction may have room to spare: the push may use it.
-    pixels = (xy - origin) * scale
-    rounds = max_rounds if len(nodes) <= 1000 else max_rounds // 4
-    pixels, _ = _push_apart(pixels, size_px, fixed, rounds, bounds=np.maximum(frame, pixels.max(axis=0)))
+    if fixed.any():
+        # Pinned nodes stay where the analyst put them: spread the rest around them, unscaled.
+        scale = min(float(min(frame[0] / span[0], frame[1] / span[1])), MAX_FIT_SCALE)
+        spread = scale
+    else:
+        # A small layout is first spread over the whole frame (free room: a fit would have
+        # enlarged it only up to MAX_FIT_SCALE), then separated in pixels as it will be seen.
+        spread = float(min(frame[0] / span[0], frame[1] / span[1]))
+        scale = min(spread, MAX_FIT_SCALE) if enlarge == 1.0 else spread
+    pixels = (xy - origin) * spread
+    pixels = _free_spots(pixels, size_px, fixed, np.maximum(frame, pixels.max(axis=0)))
     xy = pixels / scale + origin
     result = dict(positions)
     result.update({node: (float(x), float(y)) for node, (x, y) in zip(nodes, xy)})
     return result
 
 
-def _push_apart(xy: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, rounds: int,
-                bounds: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
-    """Separate overlapping boxes (width, height, dy); True when none overlap any more.
+#: Pixels per cell of the occupancy grid used to find each box a free spot.
+ROOM_CELL = 4.0
 
-    With ``bounds`` (width, height) every free node is kept inside ``[0, bounds]``.
+
+def _free_spots(pixels: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, frame: np.ndarray,
+                max_shift: float = 400.0) -> np.ndarray:
+    """Put each box at the free spot nearest its place (pixels), central boxes first.
+
+    Pinned boxes stay and are taken first; then boxes in order of their distance from the
+    chart's centre, so the busy middle keeps its arrangement and the crowding is eased
+    outwards. Each box looks for the nearest spot inside ``frame`` where it overlaps no box
+    already placed, on a grid of :data:`ROOM_CELL` pixels, testing every spot within
+    ``max_shift`` at once with a summed-area table of the grid around it (a greedy,
+    deterministic pass; about a millisecond a box). A box with no free spot stays where it was.
     """
-    xy = xy.copy()
-    count = len(xy)
-    upper = np.triu(np.ones((count, count), dtype=bool), 1)
-    # Ties (two nodes on one spot) are broken by index, so the result is deterministic.
-    tie = np.where(np.arange(count)[:, None] < np.arange(count)[None, :], -1.0, 1.0)
-    for _ in range(rounds):
-        centre_x, centre_y = xy[:, 0], xy[:, 1] + boxes[:, 2]
-        dx = centre_x[:, None] - centre_x[None, :]
-        dy = centre_y[:, None] - centre_y[None, :]
-        over_x = (boxes[:, 0][:, None] + boxes[:, 0][None, :]) / 2 - np.abs(dx)
-        over_y = (boxes[:, 1][:, None] + boxes[:, 1][None, :]) / 2 - np.abs(dy)
-        clash = (over_x > 0) & (over_y > 0) & upper
-        if not clash.any():
-            return xy, True
-        i, j = np.nonzero(clash)
-        ox, oy = over_x[i, j], over_y[i, j]
-        along_x = ox <= oy
-        sign_x = np.where(dx[i, j] != 0, np.sign(dx[i, j]), tie[i, j])
-        sign_y = np.where(dy[i, j] != 0, np.sign(dy[i, j]), tie[i, j])
-        push = np.zeros((len(i), 2))
-        # A little more than the overlap, so that rounding never leaves two boxes touching.
-        push[along_x, 0] = sign_x[along_x] * (ox[along_x] * 0.5 + 0.5)
-        push[~along_x, 1] = sign_y[~along_x] * (oy[~along_x] * 0.5 + 0.5)
-        share_i = np.where(fixed[i], 0.0, np.where(fixed[j], 2.0, 1.0))
-        share_j = np.where(fixed[j], 0.0, np.where(fixed[i], 2.0, 1.0))
-        moves = np.zeros_like(xy)
-        np.add.at(moves, i, push * share_i[:, None])
-        np.add.at(moves, j, -push * share_j[:, None])
-        xy[~fixed] += moves[~fixed] * 0.6  # damped: a node in several clashes is not thrown past its neighbours
-        if bounds is not None:
-            xy[~fixed] = np.clip(xy[~fixed], 0.0, bounds)
-    return xy, False
+    columns, rows = (np.ceil(frame / ROOM_CELL).astype(int) + 1).tolist()
+    grid = np.zeros((rows, columns), dtype=bool)
+    reach = int(max_shift / ROOM_CELL)
+    steps = np.arange(-reach, reach + 1)
+    ring_x, ring_y = np.meshgrid(steps, steps)
+    by_distance = np.argsort((ring_x ** 2 + ring_y ** 2).ravel(), kind="stable")
+    shifts = np.stack([ring_x.ravel()[by_distance], ring_y.ravel()[by_distance]], axis=1)  # in cells
+
+    out = pixels.copy()
+    centre = (pixels.min(axis=0) + pixels.max(axis=0)) / 2
+    order = sorted(range(len(pixels)), key=lambda i: (not fixed[i], float(np.hypot(*(pixels[i] - centre))), i))
+    for i in order:
+        w, h, dy = boxes[i]
+        span_x, span_y = int(np.ceil(w / ROOM_CELL)) + 1, int(np.ceil(h / ROOM_CELL)) + 1
+        x0 = int(np.floor((pixels[i, 0] - w / 2) / ROOM_CELL))
+        y0 = int(np.floor((pixels[i, 1] + dy - h / 2) / ROOM_CELL))
+        if not fixed[i]:
+            inside = 0 <= x0 and 0 <= y0 and x0 + span_x <= columns and y0 + span_y <= rows
+            if not (inside and not grid[y0:y0 + span_y, x0:x0 + span_x].any()):
+                # The grid around the box, as a summed-area table: any spot's overlap in O(1).
+                left, top = max(x0 - reach, 0), max(y0 - reach, 0)
+                right, bottom = min(x0 + reach + span_x, columns), min(y0 + reach + span_y, rows)
+                table = np.zeros((bottom - top + 1, right - left + 1), dtype=np.int32)
+                table[1:, 1:] = grid[top:bottom, left:right].cumsum(axis=0).cumsum(axis=1)
+                for near in (shifts[:2500], shifts):  # most boxes find room close by
+                    cx, cy = x0 + near[:, 0] - left, y0 + near[:, 1] - top
+                    valid = (cx >= 0) & (cy >= 0) & (cx + span_x <= right - left) & (cy + span_y <= bottom - top)
+                    cx, cy = cx[valid], cy[valid]
+                    taken = (table[cy + span_y, cx + span_x] - table[cy, cx + span_x]
+                             - table[cy + span_y, cx] + table[cy, cx])
+                    free = np.flatnonzero(taken == 0)
+                    if len(free):
+                        break
+                if not len(free):
+                    continue  # nowhere near: it stays, and may overlap
+                x0, y0 = int(cx[free[0]] + left), int(cy[free[0]] + top)
+                out[i] = (pixels[i, 0] + (x0 * ROOM_CELL - (pixels[i, 0] - w / 2)) + 0.0,
+                          pixels[i, 1] + (y0 * ROOM_CELL - (pixels[i, 1] + dy - h / 2)))
+        grid[max(y0, 0):max(y0 + span_y, 0), max(x0, 0):max(x0 + span_x, 0)] = True
+    return out
