@@ -6,11 +6,12 @@ import re
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDockWidget
 
 from workbench.ui.app import wait_for_jobs
 from workbench.ui.findings_panel import DETECTOR, FINDING
-from workbench.ui.wrapping import wrapped_lines
+from workbench.ui.wrapping import wrapped_line_count
 
 BRIGHTWAVE = "demo-co-brightwave-components"
 VOSTRALIN = "demo-org-vostralin-institute"
@@ -116,8 +117,8 @@ def test_every_finding_and_detector_can_be_read_at_the_default_width(findings):
         # The detector's name, in words, wrapped whole into its row (not cut off).
         label = findings.detector_labels[finding["detector_id"]]
         assert item.text(DETECTOR) == label and label in item.toolTip(DETECTOR)
-        lines = wrapped_lines(label, tree.font(), tree.columnWidth(DETECTOR) - 10)
-        assert sum(lines) <= tree.visualItemRect(item).height(), label
+        lines = wrapped_line_count(label, tree.font(), tree.columnWidth(DETECTOR) - 10)
+        assert lines * QFontMetrics(tree.font()).lineSpacing() <= tree.visualItemRect(item).height(), label
 
 
 def test_the_selected_finding_is_explained_in_full(findings, qtbot):

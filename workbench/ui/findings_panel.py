@@ -145,7 +145,7 @@ class FindingsPanel(QWidget):
 
         self.case = case
         self.detector_choice.clear()
-        self.detector_choice.addItem("All detectors", None)
+        self.detector_choice.addItem("All detectors", "")  # "", not None: see workbench.ui.wrapping
         found = sorted(detectors(), key=lambda d: d.id)
         self.detector_labels = {d.id: d.label or d.id for d in found}
         self.detector_descriptions = {d.id: d.description or "" for d in found}
@@ -244,7 +244,7 @@ class FindingsPanel(QWidget):
         from workbench.plugin_api import detectors
 
         detector_id = self.detector_choice.currentData()
-        if detector_id is None or self.case is None:
+        if not detector_id or self.case is None:
             self.summary.setText("Choose one detector to see its parameters.")
             return
         detector = next(d for d in detectors() if d.id == detector_id)

@@ -213,8 +213,10 @@ class InspectorPanel(QWidget):
             kind = relationship_label(row)
             heading = headings.get(kind)
             if heading is None:
-                heading = headings[kind] = QTreeWidgetItem(self.relationships, [kind])
+                # Every cell gets a text, "" if empty (see workbench.ui.wrapping).
+                heading = headings[kind] = QTreeWidgetItem(self.relationships, [kind, "", ""])
                 heading.setFirstColumnSpanned(True)
+                heading.setData(0, Qt.UserRole, "")  # no party; and never an unset role (see _activated)
                 font = heading.font(0)
                 font.setBold(True)
                 heading.setFont(0, font)
@@ -246,7 +248,7 @@ class InspectorPanel(QWidget):
         return shown
 
     def _relationship_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        other_id = item.data(0, Qt.UserRole)
+        other_id = item.data(0, Qt.UserRole)  # a party's id, or "" on a heading
         if other_id:
             # Selecting the other party refills this list: let the view finish with the item first.
             QTimer.singleShot(0, lambda: self.relatedEntityActivated.emit(other_id))
@@ -255,6 +257,18 @@ class InspectorPanel(QWidget):
 def _caption_of(case: Case, entity_id: str) -> str:
     row = case.conn.execute("SELECT caption, schema FROM entities WHERE id = ?", (case.resolve(entity_id),)).fetchone()
     return f"{row[0]} [{row[1]}]" if row else entity_id
+
+
+def _browser_item(parent, texts: list[str], *, entity_id: str = "", view: str = "") -> QTreeWidgetItem:
+    """A case-browser row holding an entity id and a view name ("" when it is neither).
+
+    Both are always set: PySide6 hands back an unset role as a None it does not own, and
+    enough of those (a double-click each) crash the interpreter.
+    """
+    item = QTreeWidgetItem(parent, texts)
+    item.setData(0, Qt.UserRole, entity_id)
+    item.setData(0, Qt.UserRole + 1, view)
+    return item
 
 
 class CaseBrowserPanel(QWidget):
@@ -277,28 +291,26 @@ class CaseBrowserPanel(QWidget):
         self.tree.clear()
         if case is None:
             return
-        entities = QTreeWidgetItem(self.tree, ["Entities", str(sum(case.counts_by_schema().values()))])
+        entities = _browser_item(self.tree, ["Entities", str(sum(case.counts_by_schema().values()))])
         rows = case.conn.execute("SELECT id, schema, caption FROM entities ORDER BY schema, caption").fetchall()
         by_type: dict[str, QTreeWidgetItem] = {}
         for entity_id, schema, caption in rows:
             group = by_type.get(schema)
             if group is None:
                 label = ftm_model.get(schema).plural if ftm_model.get(schema) else schema
-                group = by_type[schema] = QTreeWidgetItem(entities, [label, ""])
-            item = QTreeWidgetItem(group, [caption or entity_id, ""])
-            item.setData(0, Qt.UserRole, entity_id)
+                group = by_type[schema] = _browser_item(entities, [label, ""])
+            _browser_item(group, [caption or entity_id, ""], entity_id=entity_id)
         for schema, group in by_type.items():
             group.setText(1, str(group.childCount()))
-        sources = QTreeWidgetItem(self.tree, ["Sources", ""])
+        sources = _browser_item(self.tree, ["Sources", ""])
         for source in case.sources():
             flag = " 🔒" if source["protected"] else ""
-            item = QTreeWidgetItem(sources, [f"{source['file_name']}{flag}", f"{source['reliability']}{source['credibility']}"])
+            item = _browser_item(sources, [f"{source['file_name']}{flag}", f"{source['reliability']}{source['credibility']}"])
             item.setToolTip(0, f"{source['importer_id']} {source['importer_version']}, {source['imported_at']}\n{source['sha256']}")
         sources.setText(1, str(sources.childCount()))
-        views = QTreeWidgetItem(self.tree, ["Saved views", ""])
+        views = _browser_item(self.tree, ["Saved views", ""])
         for name in sorted(case.saved_views()):
-            item = QTreeWidgetItem(views, [name, ""])
-            item.setData(0, Qt.UserRole + 1, name)
+            _browser_item(views, [name, ""], view=name)
         entities.setExpanded(True)
         sources.setExpanded(True)
 

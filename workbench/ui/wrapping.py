@@ -8,40 +8,38 @@ in "…" and the full text belongs in a tooltip).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont, QTextLayout, QTextOption
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate
 
 # Room Qt's item painting keeps on each side of a cell's text.
 _TEXT_MARGINS = 10
+_TALL = 1 << 20
 
 
-def wrapped_lines(text: str, font: QFont, width: int) -> list[float]:
-    """The heights of the lines ``text`` takes at ``width`` pixels, wrapped as item views wrap it."""
-    layout = QTextLayout(text.replace("\n", "\u2028"), font)
-    option = QTextOption()
-    # As item views paint it: at word boundaries, a word too long for the line elided, not split.
-    option.setWrapMode(QTextOption.WordWrap)
-    layout.setTextOption(option)
-    heights = []
-    layout.beginLayout()
-    while True:
-        line = layout.createLine()
-        if not line.isValid():
-            break
-        line.setLineWidth(max(width, 1))
-        heights.append(line.height())
-    layout.endLayout()
-    return heights
+def wrapped_line_count(text: str, font: QFont, width: int) -> int:
+    """How many lines ``text`` takes at ``width`` pixels, wrapped at word boundaries as item views wrap it
+    (a word too long for a line stays whole, and is elided when painted)."""
+    metrics = QFontMetrics(font)
+    height = metrics.boundingRect(QRect(0, 0, max(width, 1), _TALL), Qt.TextWordWrap, text).height()
+    return max(1, round(height / metrics.lineSpacing()))
 
 
 class WrappingDelegate(QStyledItemDelegate):
-    """Sizes each row to its cells' text wrapped at the column width, to at most ``max_lines`` lines."""
+    """Sizes each row to its cells' text wrapped at the column width, to at most ``max_lines`` lines.
+
+    Every cell of a view using it should have its text set ("" when empty), and nothing here
+    calls a method returning nothing: PySide6 6.12 hands back an unset ``index.data()`` role,
+    and the result of every void call, as a None it does not own. ``sizeHint`` runs for every
+    cell at every layout; enough of those lost references crash the interpreter
+    ("deallocating None").
+    """
 
     def __init__(self, view: QAbstractItemView, max_lines: dict[int, int] | int | None = None):
         super().__init__(view)
         self.view = view
         self.max_lines = max_lines
+        self.margin = view.style().pixelMetric(QStyle.PM_FocusFrameVMargin, None, view) * 2
 
     def _limit(self, column: int) -> int | None:
         if isinstance(self.max_lines, dict):
@@ -57,13 +55,11 @@ class WrappingDelegate(QStyledItemDelegate):
         spanned = getattr(self.view, "isFirstColumnSpanned", None)
         if index.column() == 0 and spanned is not None and spanned(index.row(), index.parent()):
             width = self.view.viewport().width() - _TEXT_MARGINS  # a heading row spans every column
-        font = index.data(Qt.FontRole) or option.font
-        heights = wrapped_lines(str(text), font, width)
+        lines = wrapped_line_count(str(text), option.font, width)
         limit = self._limit(index.column())
         if limit:
-            heights = heights[:limit]
-        margin = self.view.style().pixelMetric(QStyle.PM_FocusFrameVMargin, None, self.view) * 2
-        return QSize(size.width(), max(size.height(), int(sum(heights) + 0.999) + margin))
+            lines = min(lines, limit)
+        return QSize(size.width(), max(size.height(), lines * QFontMetrics(option.font).lineSpacing() + self.margin))
 
 
 def wrap_cells(view: QAbstractItemView, max_lines: dict[int, int] | int | None = None) -> WrappingDelegate:
