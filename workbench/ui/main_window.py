@@ -26,12 +26,15 @@ from PySide6.QtWidgets import (
 
 from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.store import SUFFIX, Case, CaseError
+from workbench.ui.chart_hover import attach_tooltips
+from workbench.ui.chart_menus import ChartMenus
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
 from workbench.ui.export_images import export_chart_dialog, export_timeline_dialog, report_dialog
 from workbench.ui.filter_panel import FilterPanel
 from workbench.ui.findings_panel import FindingsPanel
+from workbench.ui.legend_panel import install_legend_dock
 from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, TimelineView
 from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
 from workbench.ui.workers import Cancelled, start_job
@@ -173,6 +176,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self._build_actions()
+        # The chart's key, hover tooltips and right-click menus live in their own modules.
+        self.legend_dock = install_legend_dock(self)
+        self.chart_tooltips, self.timeline_tooltips = attach_tooltips(self)
+        self.chart_menus = ChartMenus(self)
         self.resize(1600, 1000)
         self.setAcceptDrops(True)
 
