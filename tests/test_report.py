@@ -192,11 +192,15 @@ def test_pdf_leaves_out_dismissed_and_open_findings_by_default(demo, pdf_report)
 
 def test_pdf_has_the_chart_and_timeline_pictures_on_their_pages(pdf_report):
     result, pages = pdf_report
-    assert set(result.images) == {"chart.png", "timeline.png"}
+    framed = {f"finding-{number}.png" for number in result.findings}
+    assert set(result.images) == {"chart.png", "timeline.png"} | framed
     assert all(data.startswith(PNG_MAGIC) for data in result.images.values())
     with_images = [(text, images) for text, images in zip(pages.texts, pages.images) if images]
-    assert len(with_images) == 2
-    assert "Chart" in with_images[0][0] and "Timeline" in with_images[1][0]
+    assert sum(len(images) for _, images in with_images) == len(result.images)
+    assert "Chart" in with_images[0][0] and "Timeline" in with_images[-1][0]
+    # Each confirmed finding has its own framed chart on its pages.
+    for number in result.findings:
+        assert any(f"Finding #{number}" in text for text, _ in with_images[1:-1]), number
     assert squeeze("Links that are evidence of the findings below are highlighted") in squeeze(with_images[0][0])
 
 
@@ -206,7 +210,7 @@ def test_pdf_evidence_tables_sources_and_method(demo, pdf_report):
     flat = squeeze(text)
     # Evidence: the parties and the shipment of the CHPL finding, with their source and grade.
     assert squeeze("Atlas Crest General Trading FZE") in flat and squeeze("OOO Tekhsnab-Vostralin") in flat
-    assert squeeze("demo.ftm.json (B2)") in flat
+    assert squeeze("demo.ftm.json line") in flat and squeeze("(B2)") in flat  # the source, where in it, its grade
     assert squeeze("2023-03-19") in flat and squeeze("402,000 USD") in flat
     # Sources with grades, and the method: detectors, versions and parameters used.
     assert squeeze("B2 (usually reliable; probably true)") in flat
@@ -240,7 +244,8 @@ def test_html_report_is_self_contained(demo, tmp_path):
     assert str(escape(demo["dismissed"]["explanation"])) not in html
     assert not any(str(escape(f["explanation"])) in html for f in demo["open"])
     pictures = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(pictures) == 2 and all(base64.b64decode(p).startswith(PNG_MAGIC) for p in pictures)
+    # The case chart, the timeline and one framed chart per confirmed finding, all inline.
+    assert len(pictures) == 2 + len(demo["confirmed"]) and all(base64.b64decode(p).startswith(PNG_MAGIC) for p in pictures)
     assert "demo.ftm.json" in html and "Method" in html and "Summary" in html
 
 
@@ -397,3 +402,18 @@ def test_report_on_a_case_without_chart_or_timeline_says_so(sample, shared_data,
         assert pdf.exit_code == 0, pdf.output
         text = squeeze("\n".join(PdfPages((tmp_path / "x.pdf").read_bytes()).texts))
         assert squeeze("No chart") in text and squeeze("No timeline") in text
+
+
+def test_ownership_evidence_shows_the_share_and_each_finding_is_framed(tmp_path):
+    from workbench.demo import build_demo_case
+    from workbench.detecting import run_detectors
+    from workbench.report.builder import build_report
+
+    case = build_demo_case(tmp_path / "demo.wbcase")
+    run_detectors(case)
+    finding = next(f for f in case.findings() if f["detector_id"] == "ofac-50-percent")
+    result = build_report(case, tmp_path / "report.html", finding_ids=[finding["id"]])
+    case.close()
+    facts = result.html.split(f"Finding #{finding['id']}", 1)[1]
+    assert "26%" in facts and "25%" in facts  # the stakes of the two listed owners
+    assert f"finding-{finding['id']}.png" in result.images

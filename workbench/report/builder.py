@@ -44,6 +44,10 @@ PROTECTED_LABEL = "protected source"
 PAGE_WIDTH_PX = 680
 #: Pictures are drawn at this size (logical pixels) and this resolution, then fitted to the page.
 CHART_SIZE = (900, 720)
+#: A finding's own chart: page width at a scale where 8-point labels still read on A4.
+FINDING_CHART_SIZE = (900, 560)
+#: Framed charts for at most this many findings (each costs about a tenth of a second).
+MAX_FINDING_CHARTS = 40
 PICTURE_DPI = 192
 _CHUNK = 900
 
@@ -312,6 +316,11 @@ class _Describer:
             else:
                 name = statement["file_name"] or f"source #{statement['source_id']}"
             grade = f"{statement['reliability']}{statement['credibility']}"
+            # Where in the source: a row or element an analyst can go back to.
+            locator = statement.get("locator") or ""
+            if locator and statement["source_kind"] != "analyst":
+                # Importers write locators as "file line 12" or "row 12": name the file once.
+                name = locator if locator.startswith(name) else f"{name} {locator}"
             label = f"{name} ({grade}{', protected' if statement['protected'] else ''})"
             if label not in names:
                 names.append(label)
@@ -351,6 +360,11 @@ class _Describer:
             except ValueError:
                 pass
             amount = f"{amount} {proxy.first('currency', quiet=True) or ''}".strip()
+        if not amount and schema.is_a("Ownership"):
+            # The one fact an ownership is there for: the share held.
+            share = proxy.first("percentage", quiet=True)
+            if share:
+                amount = share.strip() if share.strip().endswith("%") else f"{share.strip()}%"
         sources, grade = self.sources(entity_id)
         return {"id": proxy.id, "type": schema.label, "what": what, "date": min(dates) if dates else "",
                 "amount": amount or "", "grade": grade or "", "sources": "; ".join(sources)}
@@ -574,6 +588,18 @@ def _pictures(case: Case, findings: list[dict], include_protected: bool, graph_f
     captions = None if include_protected else {node: attrs["caption"] for node, attrs in graph.nodes(data=True)}
     timeline = timeline_model(case, leave_out=withheld, captions=captions)
     with tempfile.TemporaryDirectory(prefix="workbench-report-") as folder:
+        # One framed chart per finding: its evidence and one hop around it, the rest faded, on a
+        # picture that reads on an A4 page.
+        for finding in findings[:MAX_FINDING_CHARTS]:
+            framed = ChartModel()
+            framed.load(case, graph)
+            if not framed.focus_finding(finding, hops=1):
+                continue
+            name = f"finding-{finding['id']}.png"
+            exported = export_chart(framed, Path(folder) / name, size=FINDING_CHART_SIZE, dpi=PICTURE_DPI,
+                                    title="", subtitle=f"Finding #{finding['id']}: its evidence and one link around it")
+            images[name] = exported.path.read_bytes()
+            pictures[name] = _fitted(exported.width, exported.height) | {"caption": exported.date_line}
         if chart.ids and chart.visible.any():
             exported = export_chart(chart, Path(folder) / "chart.png", size=CHART_SIZE, dpi=PICTURE_DPI, title="",
                                     subtitle="Chart")
