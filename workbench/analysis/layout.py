@@ -662,6 +662,7 @@ def make_room(
     *,
     viewport: tuple[float, float] | None = None,
     pinned: Iterable[Node] = (),
+    keep_rows: bool = False,
 ) -> Positions:
     """Move nodes apart until no two of their boxes (icon plus label) overlap.
 
@@ -673,7 +674,8 @@ def make_room(
     window, the frame is enlarged in proportion: every label then fits at that zoom, and at
     fit-to-window the least important give way. Each box then takes the free spot nearest its
     place, the middle of the chart first (see :func:`_free_spots`), so the layout keeps its shape
-    and order. ``pinned`` nodes do not move. Deterministic.
+    and order; with ``keep_rows`` (a hierarchy's layers) boxes move sideways much sooner than
+    off their row. ``pinned`` nodes do not move. Deterministic.
     """
     nodes = [node for node in positions if node in boxes]
     if len(nodes) < 2 or len(nodes) > MAX_OVERLAP_NODES:
@@ -700,7 +702,8 @@ def make_room(
         spread = float(min(frame[0] / span[0], frame[1] / span[1]))
         scale = min(spread, MAX_FIT_SCALE) if enlarge == 1.0 else spread
     pixels = (xy - origin) * spread
-    pixels = _free_spots(pixels, size_px, fixed, np.maximum(frame, pixels.max(axis=0)))
+    pixels = _free_spots(pixels, size_px, fixed, np.maximum(frame, pixels.max(axis=0)),
+                         vertical_cost=8.0 if keep_rows else 1.0)
     xy = pixels / scale + origin
     result = dict(positions)
     result.update({node: (float(x), float(y)) for node, (x, y) in zip(nodes, xy)})
@@ -712,7 +715,7 @@ ROOM_CELL = 4.0
 
 
 def _free_spots(pixels: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, frame: np.ndarray,
-                max_shift: float = 400.0) -> np.ndarray:
+                max_shift: float = 400.0, vertical_cost: float = 1.0) -> np.ndarray:
     """Put each box at the free spot nearest its place (pixels), central boxes first.
 
     Pinned boxes stay and are taken first; then boxes in order of their distance from the
@@ -727,7 +730,7 @@ def _free_spots(pixels: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, frame:
     reach = int(max_shift / ROOM_CELL)
     steps = np.arange(-reach, reach + 1)
     ring_x, ring_y = np.meshgrid(steps, steps)
-    by_distance = np.argsort((ring_x ** 2 + ring_y ** 2).ravel(), kind="stable")
+    by_distance = np.argsort((ring_x ** 2 + (vertical_cost * ring_y) ** 2).ravel(), kind="stable")
     shifts = np.stack([ring_x.ravel()[by_distance], ring_y.ravel()[by_distance]], axis=1)  # in cells
 
     out = pixels.copy()

@@ -74,7 +74,8 @@ def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "for
         except layout.LayoutCancelled as error:
             raise Cancelled() from error
     if boxes:
-        positions = layout.make_room(positions, boxes, viewport=viewport, pinned=pinned or ())
+        positions = layout.make_room(positions, boxes, viewport=viewport, pinned=pinned or (),
+                                     keep_rows=kind == "hierarchical")
     return positions
 
 
