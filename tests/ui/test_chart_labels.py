@@ -206,3 +206,31 @@ def test_layout_makes_room_for_labels_without_losing_its_shape():
     before = np.array([positions[n] for n in positions])
     agree = np.mean(np.sign(before[:, None, 0] - before[None, :, 0]) == np.sign(xy[:, None, 0] - xy[None, :, 0]))
     assert agree > 0.8
+
+
+def test_report_pages_frame_each_finding_without_overlaps(tmp_path):
+    """The report's per-finding charts: evidence plus one hop, every evidence entity named, no overlap."""
+    from workbench.demo import build_demo_case
+    from workbench.report.builder import finding_chart_size
+    from workbench.ui.chart_model import ChartModel
+    from workbench.ui.export_images import export_chart
+
+    case = build_demo_case(tmp_path / "demo.wbcase")
+    run_detectors(case)
+    findings = case.findings()
+    chart = ChartModel.from_case(case)
+    whole = export_chart(chart, tmp_path / "chart.png", size=(900, 720))  # lays the case out, as the report does
+    assert whole.overlaps == (0, 0)
+    for finding in findings:
+        framed = ChartModel.from_case(case)
+        framed.positions = chart.positions.copy()
+        evidence = framed.focus_finding(finding, hops=1)
+        exported = export_chart(framed, tmp_path / f"finding-{finding['id']}.png",
+                                size=finding_chart_size(len(evidence)), legend=False)  # as the report draws it
+        assert exported.overlaps == (0, 0), f"finding #{finding['id']}"
+        named = set(exported.labels)
+        for i in evidence:
+            caption = framed.captions[i]
+            assert any(caption.startswith(label.rstrip("…")) for label in named), \
+                f"finding #{finding['id']}: {caption} not named"
+    case.close()

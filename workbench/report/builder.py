@@ -44,8 +44,16 @@ PROTECTED_LABEL = "protected source"
 PAGE_WIDTH_PX = 680
 #: Pictures are drawn at this size (logical pixels) and this resolution, then fitted to the page.
 CHART_SIZE = (900, 720)
-#: A finding's own chart: page width at a scale where 8-point labels still read on A4.
+#: A finding's own chart: page width at a scale where 8-point labels still read on A4; taller
+#: for a finding with many parties, so that each of them can be named.
 FINDING_CHART_SIZE = (900, 560)
+FINDING_CHART_SIZE_LARGE = (900, 820)
+
+
+def finding_chart_size(evidence_count: int) -> tuple[int, int]:
+    """The picture size of a finding's framed chart in the report."""
+    return FINDING_CHART_SIZE if evidence_count <= 8 else FINDING_CHART_SIZE_LARGE
+
 #: Framed charts for at most this many findings (each costs about a tenth of a second).
 MAX_FINDING_CHARTS = 40
 PICTURE_DPI = 192
@@ -564,12 +572,20 @@ def _context(case: Case, findings: list[dict], withheld_findings: list[dict], wi
         "sources": sources,
         "protected_source_count": protected_count,
         "runs": runs,
+        "unfinished_run": _unfinished_run(case),
         "reliability_scale": RELIABILITY,
         "credibility_scale": CREDIBILITY,
         "images": {},
         "pictures": {},
         "page_width": PAGE_WIDTH_PX,
     }
+
+
+def _unfinished_run(case: Case) -> str:
+    """Why the findings may be incomplete (a detector run that was cancelled or killed), or ""."""
+    from workbench.detecting import unfinished_run
+
+    return unfinished_run(case) or ""
 
 
 def _pictures(case: Case, findings: list[dict], include_protected: bool, graph_filter: GraphFilter | None,
@@ -587,16 +603,23 @@ def _pictures(case: Case, findings: list[dict], include_protected: bool, graph_f
     chart.highlighted_links = {k for k, link in enumerate(chart.links) if link.via in facts}
     captions = None if include_protected else {node: attrs["caption"] for node, attrs in graph.nodes(data=True)}
     timeline = timeline_model(case, leave_out=withheld, captions=captions)
+    from workbench.ui.export_images import place_unplaced
+
+    # Laid out once (if the case never was), for the whole chart and every finding's chart.
+    place_unplaced(chart, CHART_SIZE)
     with tempfile.TemporaryDirectory(prefix="workbench-report-") as folder:
         # One framed chart per finding: its evidence and one hop around it, the rest faded, on a
         # picture that reads on an A4 page.
         for finding in findings[:MAX_FINDING_CHARTS]:
             framed = ChartModel()
             framed.load(case, graph)
-            if not framed.focus_finding(finding, hops=1):
+            framed.positions = chart.positions.copy()
+            evidence = framed.focus_finding(finding, hops=1)
+            if not evidence:
                 continue
             name = f"finding-{finding['id']}.png"
-            exported = export_chart(framed, Path(folder) / name, size=FINDING_CHART_SIZE, dpi=PICTURE_DPI,
+            exported = export_chart(framed, Path(folder) / name, size=finding_chart_size(len(evidence)),
+                                    dpi=PICTURE_DPI, legend=False,  # the case chart's page has the key
                                     title="", subtitle=f"Finding #{finding['id']}: its evidence and one link around it")
             images[name] = exported.path.read_bytes()
             pictures[name] = _fitted(exported.width, exported.height) | {"caption": exported.date_line}

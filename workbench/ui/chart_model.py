@@ -365,20 +365,28 @@ def _link_label(attrs: dict) -> str:
 
 
 def bundle_caption(links: list[ChartLink]) -> str:
-    """One caption for several links between the same two parties: "3 payments · USD 1.2M"."""
+    """One caption for several links between the same two parties.
+
+    "3 payments · USD 1.2M"; of several kinds, each counted: "2 shipments, 1 payment · USD 1.3M";
+    references (a shipment's forwarder) named once each: "issuer, stated end user".
+    """
     if len(links) == 1:
         return links[0].label
-    if all(link.prop is not None for link in links):
-        # References only (an end-use document's issuer and stated end user): say each role once.
-        return ", ".join(dict.fromkeys(link.label for link in links))
-    kinds = {link.schema for link in links if link.prop is None}
-    if len(kinds) == 1:
-        kind = next(iter(kinds))
+    counts: dict[str, int] = {}
+    for link in links:
+        if link.prop is None:
+            counts[link.schema] = counts.get(link.schema, 0) + 1
+    parts = []
+    for kind, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         found = ftm_model.get(kind)
-        noun = (found.plural if found is not None and getattr(found, "plural", None) else kind + "s").lower()
-    else:
-        noun = "links"
+        if count == 1:
+            noun = (found.label if found is not None else kind).lower()
+        else:
+            noun = (found.plural if found is not None and getattr(found, "plural", None) else kind + "s").lower()
+        parts.append(f"{count} {noun}")
+    references = list(dict.fromkeys(link.label for link in links if link.prop is not None))
     amounts = [link.amount for link in links if link.amount is not None]
     currencies = {link.currency for link in links if link.amount is not None}
     total = money(sum(amounts), next(iter(currencies))) if amounts and len(currencies) == 1 else ""
-    return f"{len(links)} {noun}" + (f" · {total}" if total else "")
+    text = ", ".join(parts + references)
+    return text + (f" · {total}" if total else "")

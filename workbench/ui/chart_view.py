@@ -550,7 +550,7 @@ class ChartView(pg.GraphicsView):
             w = self._text_width(text, "strong" if strong else "entity") + 6
             x, y = pixels[k]
             requests.append(LabelRequest(text, "entity", i, w, line_height,
-                                         entity_spots(float(x), float(y), sizes[i] / 2, w, line_height)))
+                                         entity_spots(float(x), float(y), sizes[i] / 2, w, line_height, far=strong)))
         requests += self._link_label_requests(inside, selected, focus)
         self._placed = place_labels(requests, occupancy)
         self._placement_seconds = time.perf_counter() - started
@@ -698,24 +698,30 @@ class ChartView(pg.GraphicsView):
         self.viewbox.setRange(QRectF(x0 - pad_x, y0 - pad_y, x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y), padding=0)
 
     def label_boxes(self, indices=None) -> dict[str, tuple[float, float, float]]:
-        """Each entity's icon plus its label below, as (width, height, dy) in pixels, for
-        :func:`workbench.analysis.layout.make_room` (dy: the box's centre below the entity)."""
-        model = self.model
-        indices = range(len(model.ids)) if indices is None else indices
-        sizes = self._icon_sizes()
-        line = QFontMetricsF(self._label_layer.fonts["entity"]).height() + 2
-        boxes = {}
-        for i in indices:
-            icon = float(sizes[i])
-            width = max(self._text_width(_short(model.captions[i], 34), "entity") + 6, icon) + 8
-            top, bottom = -icon / 2 - 3, icon / 2 + 2 + line + 3
-            boxes[model.ids[i]] = (width, bottom - top, (top + bottom) / 2)
-        return boxes
+        """Each entity's icon plus its label below, in pixels: see :func:`label_boxes`."""
+        return label_boxes(self.model, indices)
 
     def centre_on(self, index: int) -> None:
         x, y = self.model.positions[index]
         rect = self.viewbox.viewRect()
         self.viewbox.setRange(QRectF(x - rect.width() / 2, y - rect.height() / 2, rect.width(), rect.height()), padding=0)
+
+
+def label_boxes(model: ChartModel, indices=None) -> dict[str, tuple[float, float, float]]:
+    """Each entity's icon plus its label below, as (width, height, dy) in pixels, for
+    :func:`workbench.analysis.layout.make_room` (dy: the box's centre below the entity)."""
+    indices = range(len(model.ids)) if indices is None else indices
+    sizes = (np.full(len(model.ids), float(NODE_SIZE)) if model.node_sizes is None
+             else np.asarray(model.node_sizes, dtype=float)) + ICON_MARGIN
+    metrics = QFontMetricsF(_font(ENTITY_FONT_POINTS))
+    line = metrics.height() + 2
+    boxes = {}
+    for i in indices:
+        icon = float(sizes[i])
+        width = max(metrics.horizontalAdvance(_short(model.captions[i], 34)) + 6, icon) + 8
+        top, bottom = -icon / 2 - 3, icon / 2 + 2 + line + 3
+        boxes[model.ids[i]] = (width, bottom - top, (top + bottom) / 2)
+    return boxes
 
 
 def _faded(pen: QPen) -> QPen:

@@ -60,6 +60,7 @@ from workbench import __version__
 from workbench.analysis.graph import ONGOING_SCHEMATA
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
+from workbench.ui.label_placement import count_overlaps
 from workbench.ui.styles import (
     DEFAULT_LINK_COLOUR,
     HIGHLIGHT_COLOUR,
@@ -125,6 +126,8 @@ class ExportedImage:
     legend: list[LegendSection]
     #: The entity labels (or lane names) drawn on the picture.
     labels: list[str]
+    #: Label-label and label-icon overlaps on a chart picture (both 0 unless placement failed).
+    overlaps: tuple[int, int] = (0, 0)
 
     @property
     def pixel_size(self) -> tuple[int, int]:
@@ -506,19 +509,23 @@ def _render_view(view, painter: QPainter, target: QRect) -> None:
 # ---------------------------------------------------------------------------------- chart
 
 
-def place_unplaced(model: ChartModel) -> int:
+def place_unplaced(model: ChartModel, viewport: tuple[float, float] | None = None) -> int:
     """Give entities without a stored position one (force-directed, around the placed ones).
 
     Only the model changes, never the case: a picture of a case that was never laid out still
-    shows a readable chart. Returns how many entities were placed.
+    shows a readable chart, spaced (as the app's layouts are) so that the labels fit a picture
+    of ``viewport`` pixels. Returns how many entities were placed.
     """
     unplaced = model.unplaced
     if not unplaced.any() or model.graph is None:
         return 0
-    from workbench.analysis.layout import force_directed
+    from workbench.analysis.layout import force_directed, make_room
+    from workbench.ui.chart_view import label_boxes
 
     initial = {model.ids[i]: tuple(model.positions[i]) for i in np.flatnonzero(~unplaced)}
     positions = force_directed(model.graph, initial=initial or None, pinned=initial or None)
+    ensure_application()  # labels are measured with Qt's fonts
+    positions = make_room(positions, label_boxes(model), viewport=viewport, pinned=list(initial))
     for entity_id, (x, y) in positions.items():
         index = model.index_of(entity_id)
         if index is not None and unplaced[index]:
@@ -602,7 +609,6 @@ def export_chart(
         model, view_rect = chart.model, chart.viewbox.viewRect()
     else:
         model, view_rect = chart, None
-        place_unplaced(model)
     shown = int(model.visible.sum()) if len(model.visible) else 0
     mask = model.link_mask() if len(model.links) else np.zeros(0, dtype=bool)
     links = sum(1 for k, link in enumerate(model.links)
@@ -613,12 +619,15 @@ def export_chart(
         counts += f" dated {start} to {end}"
     frame = _Frame(int(size[0]), int(size[1]), title, _date_line([subtitle, counts]),
                    chart_legend(model, show_selection=show_selection) if legend else [])
+    if view_rect is None:
+        place_unplaced(model, (frame.body.width(), frame.body.height()))
     with offscreen_chart(model, (frame.body.width(), frame.body.height()), view_rect, show_selection) as view:
         labels = [label.text for label in view.placed_labels() if label.kind == "entity"]
+        overlaps = tuple(int(n) for n in count_overlaps(view.placed_labels(), view.icon_rects()))
         _write(path, fmt, frame, lambda painter, rect: _render_view(view, painter, rect), dpi, [view])
     _settle(app, 1)
     return ExportedImage(path, fmt, frame.width, frame.height, dpi, _rect_tuple(frame.body), title,
-                         frame.date_line, frame.legend, labels)
+                         frame.date_line, frame.legend, labels, overlaps)
 
 
 def _rect_tuple(rect: QRect) -> tuple[int, int, int, int]:

@@ -90,10 +90,15 @@ class Occupancy:
         self.grid |= marks.cumsum(axis=0).cumsum(axis=1)[:rows, :columns] > 0
 
 
-def entity_spots(x: float, y: float, radius: float, w: float, h: float) -> list[tuple[float, float]]:
-    """Top-left corners to try for a ``w`` x ``h`` label of an icon of ``radius`` at (x, y)."""
+def entity_spots(x: float, y: float, radius: float, w: float, h: float,
+                 far: bool = False) -> list[tuple[float, float]]:
+    """Top-left corners to try for a ``w`` x ``h`` label of an icon of ``radius`` at (x, y).
+
+    ``far`` adds spots up to a few lines further out, for labels that must be read (the
+    selection, a finding's evidence) when the icons around leave no room close by.
+    """
     r = radius + GAP
-    return [
+    spots = [
         (x - w / 2, y + r),              # below, centred (i2's place)
         (x - w / 2, y - r - h),          # above
         (x + r, y - h / 2),              # right
@@ -112,6 +117,13 @@ def entity_spots(x: float, y: float, radius: float, w: float, h: float) -> list[
         (x + r + 6, y - h / 2),
         (x - r - 6 - w, y - h / 2),
     ]
+    if far:
+        for lines in (1.0, 2.0, 3.0, 4.0):
+            below, above = y + r + h * lines, y - r - h * (lines + 1)
+            for left in (x - w / 2, x - r, x + r - w, x + r, x - r - w):
+                spots += [(left, below), (left, above)]
+            spots += [(x + r + h * lines, y - h / 2), (x - r - h * lines - w, y - h / 2)]
+    return spots
 
 
 def link_spots(ax: float, ay: float, bx: float, by: float, w: float, h: float) -> list[tuple[float, float]]:
