@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 
 from workbench.detecting import run_detectors
 from workbench.ui.app import wait_for_jobs
@@ -234,3 +234,29 @@ def test_report_pages_frame_each_finding_without_overlaps(tmp_path):
             assert any(caption.startswith(label.rstrip("…")) for label in named), \
                 f"finding #{finding['id']}: {caption} not named"
     case.close()
+
+
+def test_clicking_a_bundled_link_label_opens_it_into_its_links(qtbot, demo_at_full_size):
+    chart = demo_at_full_size.chart
+    bundles = [label for label in chart.placed_labels()
+               if label.kind == "link" and re.match(r"\d+ (payments|shipments|ownerships)", label.text)]
+    assert bundles, "the demo shows no bundled link label"
+    bundle = bundles[0]
+    link = demo_at_full_size.model.links[bundle.index]
+    ends = {link.source, link.target}
+    count = sum(1 for other in demo_at_full_size.model.links if {other.source, other.target} == ends)
+    x, y, w, h = bundle.rect
+    corner = chart.viewbox.sceneBoundingRect().topLeft()
+    click = QPointF(corner.x() + x + w / 2, corner.y() + y + h / 2)
+    assert chart.toggle_bundle_at(click)
+
+    def labels_between():
+        return [label for label in chart.placed_labels() if label.kind == "link"
+                and {demo_at_full_size.model.links[label.index].source,
+                     demo_at_full_size.model.links[label.index].target} == ends]
+
+    opened = labels_between()
+    assert len(opened) > 1 and not any(label.text == bundle.text for label in opened)
+    assert len(opened) <= count and overlaps(chart) == (0, 0)
+    settle(qtbot, demo_at_full_size)
+    assert len(labels_between()) == len(opened)  # stays open when the view settles again

@@ -231,6 +231,8 @@ class ChartViewBox(pg.ViewBox):
         hit = self.chart.node_at(event.scenePos())
         additive = bool(event.modifiers() & (Qt.ControlModifier | Qt.ShiftModifier))
         model = self.chart.model
+        if hit is None and self.chart.toggle_bundle_at(event.scenePos()):
+            return  # a click on "3 payments · USD 1.2M" opens the bundle into its links (and closes it)
         if hit is None:
             if not additive:
                 model.select([])
@@ -307,6 +309,8 @@ class ChartView(pg.GraphicsView):
         self._placement_seconds = 0.0
         self._text_widths: dict[tuple[str, str], float] = {}
         self._degree = np.zeros(0)
+        #: Pairs of entities whose links are labelled one by one (a bundle the analyst opened).
+        self._opened_bundles: set[tuple[int, int]] = set()
         self._drag_start: np.ndarray | None = None
         for item in (self._link_layer, self._highlight_item, self._arrow_item, self._selection_item,
                      self._listed_item, self._label_layer):
@@ -339,6 +343,8 @@ class ChartView(pg.GraphicsView):
             self._label_timer.start()
 
     def _rebuild(self, fit: bool = True) -> None:
+        if fit:  # a new case or a reload: bundles opened on the old chart mean nothing here
+            self._opened_bundles = set()
         for item in self._node_items.values():
             self.viewbox.removeItem(item)
         self._node_items.clear()
@@ -586,7 +592,7 @@ class ChartView(pg.GraphicsView):
         height = QFontMetricsF(self._label_layer.fonts["link"]).height() + 1
         first, rest = [], []
         for (a, b), members in bundles.items():
-            split = selected[a] and selected[b] and len(members) > 1
+            split = len(members) > 1 and ((selected[a] and selected[b]) or (a, b) in self._opened_bundles)
             groups = [[k] for k in members] if split else [members]
             (ax, ay), (bx, by) = pixels[a], pixels[b]
             for n, group in enumerate(groups):
@@ -622,6 +628,30 @@ class ChartView(pg.GraphicsView):
             items.append((ax, ay, x - px, y - py, w, h, label.text, label.kind, colour, strong))
         margin_x, margin_y = rect.width(), rect.height()
         self._label_layer.set_items(items, rect.adjusted(-margin_x, -margin_y, margin_x, margin_y))
+
+    def link_label_at(self, scene_pos: QPointF) -> PlacedLabel | None:
+        """The link label drawn under a scene position, if any."""
+        corner = self.viewbox.sceneBoundingRect().topLeft()
+        x, y = scene_pos.x() - corner.x(), scene_pos.y() - corner.y()
+        for label in self._placed:
+            left, top, w, h = label.rect
+            if label.kind == "link" and left <= x <= left + w and top <= y <= top + h:
+                return label
+        return None
+
+    def toggle_bundle_at(self, scene_pos: QPointF) -> bool:
+        """Open (or close again) the bundle of links whose label is under ``scene_pos``."""
+        label = self.link_label_at(scene_pos)
+        if label is None:
+            return False
+        link = self.model.links[label.index]
+        pair = (min(link.source, link.target), max(link.source, link.target))
+        together = sum(1 for a, b in self._link_ends.tolist() if (min(a, b), max(a, b)) == pair)
+        if together < 2 and pair not in self._opened_bundles:
+            return False
+        self._opened_bundles ^= {pair}
+        self._update_labels()
+        return True
 
     def placed_labels(self) -> list[PlacedLabel]:
         """The labels drawn in the current frame, with their rectangles in viewport pixels."""
