@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Audit entries name the analyst; keep them stable across machines.
 os.environ.setdefault("WORKBENCH_ANALYST", "test-analyst")
+# Audit keys, remembered checks and user plugins go to a folder of the test run's own, never the
+# user's data folder.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="workbench-test-data-")
 
 REPO = Path(__file__).resolve().parent.parent
 # The workplace's shared samples when checked out beside the repository, else the copy kept in

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import html
 import json
 import os
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 
 from workbench.cli import _CaseErrors
 from workbench.demo import build_demo_case
+from workbench.paths import user_data_dir
 from workbench.model import Record, SourceInfo, model, parse_grade
 from workbench.plugin_api import find_plugin
 from workbench.sharing import (
@@ -472,7 +474,7 @@ def test_audit_verify_names_the_first_broken_entry(worked_case, sql, broken):
 def test_audit_export_carries_the_chain(worked_case, tmp_path, suffix):
     target = tmp_path / f"audit{suffix}"
     before = len(worked_case.audit_log())
-    path = worked_case.path
+    path, case_id = worked_case.path, worked_case.meta("case_id")
     worked_case.close()
     result = run_cli("audit", path, "--export", target)
     assert result.exit_code == 0 and f"{before} audit entries" in result.output
@@ -483,10 +485,14 @@ def test_audit_export_carries_the_chain(worked_case, tmp_path, suffix):
         rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
         bodies = [json.dumps(row["details"], sort_keys=True) for row in rows]
     assert len(rows) == before
-    # Anyone can check the chain from the file alone (the formula in docs/sharing.md).
+    # Anyone holding the file and the case's audit key can check the chain (the formula in
+    # docs/sharing.md); the key's id is in the first entry, the key in the user's data folder.
+    key_id = json.loads(bodies[0])["audit_key"]
+    key = bytes.fromhex((user_data_dir() / "keys" / case_id / f"{key_id}.key").read_text().strip())
     previous = ""
     for row, body in zip(rows, bodies):
-        digest = hashlib.sha256("\x1f".join([previous, row["at"], row["actor"], row["action"], body]).encode())
+        message = "\x1f".join([str(row["seq"]), previous, row["at"], row["actor"], row["action"], body])
+        digest = hmac.new(key, message.encode(), hashlib.sha256)
         assert row["prev_hash"] in (previous, None) and row["hash"] == digest.hexdigest()
         previous = row["hash"]
     # Taking the log out of the case is itself recorded.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import click
 
 from workbench import __version__
-from workbench.store import SUFFIX, Case, CaseError
+from workbench.store import SUFFIX, Case, CaseCorrupt, CaseError
 
 DEFAULT_DEMO_CASE = "demo" + SUFFIX
 
@@ -20,14 +22,31 @@ def _fail(error: Exception, code: int = 1) -> None:
     sys.exit(code)
 
 
+class _Notices(logging.Handler):
+    """The store's notices (a case opened read-only, say) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.secho(f"note: {record.getMessage()}", fg="yellow", err=True)
+
+
 class _CaseErrors(click.Group):
     """Turn every CaseError into one readable line and its exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        notices = logging.getLogger("workbench.store")
+        handler = _Notices()
+        notices.addHandler(handler)
+        notices.propagate = False
         try:
             return super().invoke(ctx)
         except CaseError as error:
             _fail(error, error.exit_code)
+        except sqlite3.DatabaseError as error:
+            # Damage the check on opening could not see (a page read only now): one line, exit 6.
+            _fail(CaseCorrupt(f"the case file is damaged or unreadable ({error}); restore it from a backup"),
+                  CaseCorrupt.exit_code)
+        finally:
+            notices.removeHandler(handler)
 
 
 @click.group(cls=_CaseErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -632,7 +651,7 @@ def export(case, output, format_name, include_protected, option_pairs, deidentif
         exporter = find_exporter(format_name)(**_parse_options(option_pairs))
     except (LookupError, ParameterError) as error:
         raise CaseError(str(error)) from error
-    with Case.open(case) as opened:
+    with Case.open_to_record(case) as opened:
         report = exporter.write(opened, output, include_protected=include_protected)
         opened._audit_export(format_name, output, include_protected, report)
     click.echo(f"wrote {output}: {report.get('entities', 0):,} entities, {report.get('links', 0):,} links ({format_name})")

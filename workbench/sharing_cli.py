@@ -17,7 +17,6 @@ from workbench.sharing import (
     AuditLogBroken,
     SharingKeyError,
     audit_rows,
-    check_audit_log,
     default_key_path,
     describe_audit_entry,
     key_beside_export,
@@ -25,7 +24,7 @@ from workbench.sharing import (
     write_audit_log,
     write_deidentified,
 )
-from workbench.store import Case
+from workbench.store import Case, CaseTampered
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
@@ -124,34 +123,37 @@ def reidentify_command(file: Path, key_path: Path, output: Path | None) -> None:
                    "entity.merge …")
 def audit(case, verify, as_json, export_path, actions) -> None:
     """Who did what when in CASE: imports, edits, merges, detector runs, exports."""
-    # Reading needs no write access; an export of the log is itself recorded, so it does.
-    with Case.open(case, readonly=export_path is None) as opened:
+    # Reading needs no write access, and shows the log even of a case whose schema was changed
+    # outside Workbench; an export of the log is itself recorded, so it does.
+    if export_path is None:
+        opening = Case.open(case, readonly=True, inspect=True)
+    else:
+        opening = Case.open_to_record(case)
+    with opening as opened:
         rows = audit_rows(opened, actions)
-        check = check_audit_log(opened)
+        check = opened.check_audit_chain()
+        schema_problems = opened.schema_problems
         if export_path is not None:
             count = write_audit_log(rows, export_path)
-            with opened._write():
-                opened._audit("export", {"format": f"audit log ({export_path.suffix.lstrip('.').lower()})",
-                                         "file": str(export_path), "include_protected": False, "entries": count})
+            if not opened.readonly:
+                with opened._write():
+                    opened._audit("export", {"format": f"audit log ({export_path.suffix.lstrip('.').lower()})",
+                                             "file": str(export_path), "include_protected": False, "entries": count})
             if not as_json:
                 click.echo(f"wrote {export_path}: {count:,} audit entries with their hashes")
+    by_seq = {row["seq"]: row for row in rows}
+    for problem in schema_problems:
+        click.secho(f"warning: {case}: {problem} (changed outside Workbench)", fg="red", err=True)
     if verify:
         if as_json:
-            click.echo(json.dumps(check, indent=2))
-        if not check["intact"]:
-            first = check["first_broken"]
-            missing = first.get("missing") or []
-            raise AuditLogBroken(
-                f"{case}: the audit log is broken at entry #{first['seq']}"
-                + (f" ({first['at']}, {first['actor']}: {first['action']} - {first['what']})" if "at" in first else "")
-                + "; its hash does not follow from the entries before it, so it or an earlier entry was changed "
-                "or removed outside Workbench"
-                + (f" (entr{'y' if len(missing) == 1 else 'ies'} {', '.join(f'#{n}' for n in missing)} "
-                   f"{'is' if len(missing) == 1 else 'are'} missing)" if missing else "")
-                + ". Entries from there on cannot be trusted.")
+            click.echo(json.dumps({**check, "schema_problems": schema_problems}, indent=2))
+        failure = _audit_failure(case, check, by_seq)
+        if failure:
+            raise AuditLogBroken(failure)
         if not as_json:
-            click.echo(f"audit log intact: {check['entries']:,} entries, hash chain verified; "
-                       f"latest hash {check['last_hash']}")
+            click.echo(_audit_summary(check))
+        if schema_problems:
+            raise CaseTampered(f"{case}: the case's schema was changed outside Workbench: {'; '.join(schema_problems)}")
         return
     if export_path is not None:
         return
@@ -160,15 +162,63 @@ def audit(case, verify, as_json, export_path, actions) -> None:
                                | {"details": row["data"], "what": describe_audit_entry(row)} for row in rows],
                               indent=2))
         return
-    broken = check["first_broken"]["seq"] if check["first_broken"] else None
+    broken = check["first_broken"]
     _table([[("! " if broken is not None and row["seq"] >= broken else "") + str(row["seq"]), row["at"], row["actor"],
              row["action"], describe_audit_entry(row)] for row in rows],
            ["#", "at", "who", "action", "what"])
-    if broken is None:
-        click.echo(f"\nhash chain intact ({check['entries']:,} entries); latest hash {check['last_hash']}")
-    else:
+    failure = _audit_failure(case, check, by_seq)
+    if broken is not None:
         click.secho(f"\nhash chain BROKEN at entry #{broken}: entries marked ! cannot be trusted "
                     "(workbench audit CASE --verify)", fg="red")
+    elif failure:
+        click.secho(f"\n{failure}", fg="red")
+    else:
+        click.echo(f"\n{_audit_summary(check, table=True)}")
+
+
+def _runs(runs: list[list[int]]) -> str:
+    return ", ".join(f"#{a}" if a == b else f"#{a}-#{b}" for a, b in runs)
+
+
+def _audit_failure(case: Path, check: dict, by_seq: dict) -> str | None:
+    """Why the log cannot be trusted, in one line, or ``None``."""
+    first = check["first_broken"]
+    if first is not None:
+        entry = by_seq.get(first)
+        missing = [run for run in check["missing"] if run[1] < first]
+        gap = sum(b - a + 1 for a, b in missing)
+        return (f"{case}: the audit log is broken at entry #{first}"
+                + (f" ({entry['at']}, {entry['actor']}: {entry['action']} - {describe_audit_entry(entry)})"
+                   if entry else "")
+                + "; its hash does not follow from the entries before it, so it or an earlier entry was changed "
+                "or removed outside Workbench"
+                + (f" (entr{'y' if gap == 1 else 'ies'} {_runs(missing)} {'is' if gap == 1 else 'are'} missing)"
+                   if missing else "")
+                + ". Entries from there on cannot be trusted.")
+    if check["unused_keys"]:
+        return (f"{case}: the audit log no longer uses the audit key{'s' if len(check['unused_keys']) > 1 else ''} "
+                f"{', '.join(check['unused_keys'])} this machine made for it: the log was rewritten or cut back "
+                "outside Workbench. It cannot be trusted.")
+    if check["unchecked"]:
+        spans = ", ".join(f"#{u['first']}-#{u['last']} (key {u['key']})" for u in check["unchecked"])
+        return (f"{case}: the audit log cannot be verified here: entries {spans} were signed with an audit key "
+                f"that is not on this machine; copy the key file from the machine that signed them into "
+                f"{check['keys_folder']} and check again")
+    return None
+
+
+def _audit_summary(check: dict, *, table: bool = False) -> str:
+    if check["unkeyed"] and not check["keyed"]:
+        return (f"audit log chain consistent but UNKEYED: {check['entries']:,} entries made by an earlier "
+                f"Workbench, without an audit key; this shows no entry was changed or removed by someone who did not "
+                f"also recompute the chain, which anyone holding the file can do; latest hash {check['last_hash']}")
+    unkeyed = (f"; entries #1-#{check['unkeyed']} predate the case's audit key and are only checked for "
+               "consistency (anyone holding the file could have rewritten them)") if check["unkeyed"] else ""
+    if table:
+        return (f"hash chain intact ({check['entries']:,} entries, verified with the case's audit key){unkeyed}; "
+                f"latest hash {check['last_hash']}")
+    return (f"audit log intact: {check['entries']:,} entries, hash chain verified with the case's audit key"
+            f"{unkeyed}; latest hash {check['last_hash']}")
 
 
 def register(main: click.Group) -> None:

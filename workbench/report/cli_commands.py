@@ -44,7 +44,7 @@ def report(case: Path, output: Path, all_findings: bool, finding_ids: tuple[int,
     report_format(output)  # a wrong suffix is reported before anything is opened or drawn
     if all_findings and finding_ids:
         raise click.UsageError("use --all-findings or --finding N, not both")
-    with Case.open(case) as opened:
+    with Case.open_to_record(case) as opened:
         result = build_report(opened, output, statuses=None if all_findings else ("confirmed",),
                               finding_ids=list(finding_ids) or None, include_protected=include_protected,
                               title=title)
@@ -107,7 +107,7 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
     from workbench.ui.chart_model import ChartModel
     from workbench.ui.export_images import ExportError, export_chart, export_timeline, timeline_model
 
-    with Case.open(case) as opened:
+    with Case.open_to_record(case) as opened:
         heading = title if title is not None else (opened.meta("title") or opened.path.stem)
         graph = shareable_graph(opened, include_protected=include_protected)
         try:

@@ -2,12 +2,14 @@
 
 from workbench.store.case import SUFFIX, Case, IngestReport
 from workbench.store.errors import (
+    AuditKeyError,
     CaseCorrupt,
     CaseError,
     CaseExists,
     CaseLocked,
     CaseNotFound,
     CaseReadOnly,
+    CaseTampered,
     CaseTooNew,
     IngestError,
     MergeError,
@@ -15,6 +17,7 @@ from workbench.store.errors import (
 )
 
 __all__ = [
+    "AuditKeyError",
     "SUFFIX",
     "Case",
     "CaseCorrupt",
@@ -23,6 +26,7 @@ __all__ = [
     "CaseLocked",
     "CaseNotFound",
     "CaseReadOnly",
+    "CaseTampered",
     "CaseTooNew",
     "IngestError",
     "IngestReport",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import stat
@@ -34,18 +35,21 @@ from workbench.model import model
 from workbench.model.grading import Grade
 from workbench.model.provenance import Record, SourceInfo
 from workbench.store.errors import (
+    AuditKeyError,
     CaseCorrupt,
     CaseError,
     CaseExists,
     CaseLocked,
     CaseNotFound,
     CaseReadOnly,
+    CaseTampered,
     CaseTooNew,
     IngestError,
     MergeError,
     NotACase,
 )
-from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS
+from workbench.store import integrity
+from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS, create_migration_record
 from workbench.store.snapshot import FactsSnapshot
 
 SUFFIX = ".wbcase"
@@ -172,9 +176,40 @@ def _derive(
     return entity_row, edges
 
 
-def _chain_hash(prev_hash: str, at: str, actor: str, action: str, body: str) -> str:
-    """One audit entry's hash, covering the previous entry's: editing history breaks the chain."""
-    return hashlib.sha256("\x1f".join([prev_hash, at, actor, action, body]).encode()).hexdigest()
+# What the user should know but is no error (a case opened read-only, say); the command line
+# prints these as one line each.
+notices = logging.getLogger("workbench.store")
+
+
+def _why_not_writable(path: Path) -> str | None:
+    """Why the case cannot be written, in a few words, or ``None``.
+
+    Permission bits count even where the user could override them (root): a file or folder
+    marked read-only is treated as read-only media.
+    """
+    if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
+        return "the file is read-only"
+    folder = path.resolve().parent
+    if not os.access(folder, os.W_OK | os.X_OK) or not folder.stat().st_mode & 0o222:
+        return "its folder is read-only"
+    return None
+
+
+def _connect_read_only(path: Path, cannot_write: str | None, timeout: float) -> sqlite3.Connection:
+    """A read-only connection; on read-only media an immutable one (no locks, no -wal or -shm files).
+
+    Immutable only when no write-ahead log holds changes: SQLite would not read them.
+    """
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    wal = Path(str(path) + "-wal")
+    if cannot_write and not (wal.exists() and wal.stat().st_size > 0):
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _special_file_kind(path: Path) -> str:
@@ -224,6 +259,12 @@ class Case:
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         self._snapshot: FactsSnapshot | None = None
+        # What in the schema is not Workbench's (only a case opened with ``inspect=True`` has any).
+        self.schema_problems: list[str] = []
+        # Why what is done with this case cannot be recorded in its audit log (read-only media).
+        self.unrecorded: str | None = None
+        self._keys: dict[str, bytes] = {}
+        self._fresh_keys: list[Path] = []
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -247,7 +288,7 @@ class Case:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             case = cls(path, conn, readonly=False)
-            with case.db.atomic():
+            with case._write():
                 case._migrate()
                 case.db["meta"].insert_all(
                     [
@@ -263,12 +304,23 @@ class Case:
         return case
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False, lock_timeout: float = 2.0) -> "Case":
+    def open(cls, path: str | Path, *, readonly: bool = False, lock_timeout: float = 2.0,
+             inspect: bool = False) -> "Case":
         """Open an existing case, checking it before anything is written to it.
 
         Raises a :class:`CaseError` subclass naming the file and the problem for a missing,
-        locked, damaged or too-new case file, or for a file that is not a case at all.
+        locked, damaged or too-new case file, for a case whose schema was changed outside
+        Workbench (:class:`CaseTampered`), or for a file that is not a case at all. A case that
+        fails SQLite's ``quick_check`` is refused (:class:`CaseCorrupt`) and never written to.
+
+        A case whose file or folder cannot be written opens only with ``readonly=True``, then
+        without locks or side files (SQLite's immutable mode).
+
+        ``inspect=True`` (read-only) opens a case whose schema is not Workbench's anyway, listing
+        the differences in ``schema_problems``: for `workbench audit`, which must still show the log.
         """
+        if inspect and not readonly:
+            raise ValueError("inspect=True opens read-only only")
         path = Path(path)
         if not path.exists():
             raise CaseNotFound(f"{path}: no such case file")
@@ -289,35 +341,65 @@ class Case:
                 "(create one with `workbench new`, or import data into a case instead)"
             )
 
+        cannot_write = _why_not_writable(path)
+        if cannot_write and not readonly:
+            raise CaseReadOnly(f"{path}: the case cannot be written ({cannot_write}); "
+                               "commands that only read it (info, findings, report, export) still work")
+
         # Inspect through a read-only connection first so that a case we refuse is never touched.
+        conn = None
         try:
-            conn = sqlite3.connect(
-                f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None, timeout=lock_timeout
-            )
+            conn = _connect_read_only(path, cannot_write, lock_timeout)
             applied = [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):
-                raise CaseCorrupt(f"{path}: the case file has no migration record; it is damaged") from error
-            raise _translate(path, error) from error
-        except sqlite3.DatabaseError as error:
-            raise _translate(path, error) from error
-        unknown = [name for name in applied if name not in KNOWN_NAMES]
-        if unknown:
-            conn.close()
-            raise CaseTooNew(
-                f"{path}: written by a newer Workbench (it has {', '.join(unknown)}); "
-                f"this is Workbench {__version__}: upgrade to open it"
-            )
-        pending = [name for name in KNOWN_NAMES if name not in applied]
-        if readonly:
-            if pending:
-                conn.close()
+            unknown = [name for name in applied if name not in KNOWN_NAMES]
+            if unknown:
+                raise CaseTooNew(
+                    f"{path}: written by a newer Workbench (it has {', '.join(unknown)}); "
+                    f"this is Workbench {__version__}: upgrade to open it"
+                )
+            problems = integrity.schema_problems(conn, applied)
+            if problems and not inspect:
+                raise CaseTampered(
+                    f"{path}: the case file was changed outside Workbench: {'; '.join(problems)}. "
+                    "Its contents cannot be trusted and Workbench will not open it; restore it from a backup "
+                    "(`workbench audit CASE` still shows its log)"
+                )
+            # A damaged case is never written to. Reading commands skip the check when the file is
+            # exactly as it was when it last passed (size and time of the file and its log).
+            if not readonly or not integrity.passed_before(path):
+                damage = integrity.quick_check(conn)
+                if damage:
+                    raise CaseCorrupt(f"{path}: the case file is damaged ({_shorten(damage)}); nothing was "
+                                      "written to it; restore it from a backup")
+                integrity.remember_passed(path)
+            pending = [name for name in KNOWN_NAMES if name not in applied]
+            if readonly and pending:
                 raise CaseReadOnly(
                     f"{path}: written by an older Workbench and needs upgrading "
                     f"({', '.join(pending)}); open it once for writing"
                 )
+        except CaseError:
+            if conn is not None:
+                conn.close()
+            raise
+        except sqlite3.DatabaseError as error:
+            if conn is not None:
+                conn.close()
+            if "no such table" in str(error):
+                raise CaseCorrupt(f"{path}: the case file has no migration record; it is damaged") from error
+            if cannot_write and "unable to open" in str(error):
+                raise CaseReadOnly(
+                    f"{path}: {cannot_write}, and changes not yet merged into the case wait in "
+                    f"{path.name}-wal; copy the case and that file to a folder you can write to"
+                ) from error
+            raise _translate(path, error) from error
+        if readonly:
             conn.execute("PRAGMA query_only = ON")
-            return cls(path, conn, readonly=True)
+            case = cls(path, conn, readonly=True)
+            case.schema_problems = problems
+            if cannot_write:
+                case.unrecorded = cannot_write
+            return case
         conn.close()
 
         try:
@@ -329,15 +411,37 @@ class Case:
             conn.execute("ROLLBACK")
             case = cls(path, conn, readonly=False)
             if pending:
-                with case.db.atomic():
+                with case._write():
                     case._migrate()
                     case._audit("case.migrate", {"applied": pending})
         except sqlite3.Error as error:
             raise _translate(path, error) from error
         return case
 
+    @classmethod
+    def open_to_record(cls, path: str | Path, **kwargs: Any) -> "Case":
+        """Open a case to read it and record in its audit log what was taken from it.
+
+        For exports, reports and pictures: they only read the case, and note in its log what left
+        it. Where the file or its folder cannot be written (read-only media, ``chmod 444``), the
+        case is opened read-only instead, and a notice says so before the work starts: the output
+        is written, the case's audit log does not record it.
+        """
+        path = Path(path)
+        cannot_write = _why_not_writable(path) if path.is_file() else None
+        if cannot_write is None:
+            return cls.open(path, **kwargs)
+        case = cls.open(path, readonly=True, **kwargs)
+        notices.warning("%s: %s: opened read-only; what this command writes is not recorded in the case's "
+                        "audit log", path, cannot_write)
+        return case
+
     def close(self) -> None:
         self.conn.close()
+        if not self.readonly:
+            # Checked when opened for writing, and changed only by SQLite since: the next
+            # read-only open need not read it all again.
+            integrity.remember_passed(self.path)
 
     def __enter__(self) -> "Case":
         return self
@@ -347,7 +451,7 @@ class Case:
 
     def _migrate(self) -> None:
         if "_migrations" not in self.db.table_names():
-            self.db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+            create_migration_record(self.db)
         applied = {row["name"] for row in self.db["_migrations"].rows}
         for name, migration in MIGRATIONS:
             if name not in applied:
@@ -1119,14 +1223,27 @@ class Case:
                 cursor.execute("DELETE FROM finding_entities WHERE finding_id = ?", (finding_id,))
                 cursor.executemany("INSERT INTO finding_entities (finding_id, entity_id) VALUES (?, ?)",
                                    [(finding_id, e) for e in sorted(set(entities) | set(evidence))])
-            stale = cursor.execute(
-                "UPDATE findings SET current = 0 WHERE detector_id = ? AND (run_id IS NULL OR run_id != ?) AND current = 1",
-                (detector_id, run_id),
-            )
-            counts["no_longer_found"] = stale.rowcount
+            if error is None:  # a detector that failed has not shown that its earlier findings are gone
+                stale = cursor.execute(
+                    "UPDATE findings SET current = 0 WHERE detector_id = ? AND (run_id IS NULL OR run_id != ?)"
+                    " AND current = 1",
+                    (detector_id, run_id),
+                )
+                counts["no_longer_found"] = stale.rowcount
             self._audit("detector.run", {"detector": detector_id, "version": version, "parameters": parameters,
                                          "findings": len(seen), "error": error})
         return counts
+
+    def detection_progress(self) -> dict[str, Any] | None:
+        """How far the latest detector run got, as ``workbench.detecting`` recorded it."""
+        value = self.meta("detection_run")
+        return json.loads(value) if value else None
+
+    def set_detection_progress(self, progress: dict[str, Any]) -> None:
+        """Record how far a detector run got, so a run that is cancelled or killed shows as partial."""
+        self._require_writable()
+        with self._write():
+            self.db["meta"].upsert({"key": "detection_run", "value": json.dumps(progress, sort_keys=True)}, pk="key")
 
     def findings(self, *, status: str | None = None, detector_id: str | None = None,
                  current_only: bool = True) -> list[dict[str, Any]]:
@@ -1356,19 +1473,79 @@ class Case:
     # ------------------------------------------------------------------ audit log
 
     def _audit(self, action: str, details: dict[str, Any]) -> None:
-        """Append to the audit log; each entry's hash covers the previous one's (a hash chain)."""
-        row = self.conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-        prev_hash = row[0] if row else ""
+        """Append to the audit log; each entry's hash covers the previous one's (a hash chain),
+        keyed with the case's audit key (an HMAC), which is kept outside the case file.
+
+        Where this machine has no key for the case (a case made before keys, or made on another
+        machine), a new key is made and an ``audit.key`` entry starts the stretch it signs.
+        """
+        key_id, key, previous = self._current_key()
+        if key is None:
+            key_id, key = self._make_key()
+            if action == "case.create":
+                details = {**details, "audit_key": key_id}
+            else:
+                reason = (f"audit key {previous} is not on this machine" if previous
+                          else "the case had no audit key (made by an earlier Workbench)")
+                self._append_audit("audit.key", {"audit_key": key_id, "reason": reason}, key)
+        self._append_audit(action, details, key)
+
+    def _append_audit(self, action: str, details: dict[str, Any], key: bytes) -> None:
+        row = self.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev_hash = (row[0] + 1, row[1]) if row else (1, "")
         at, actor = _now(), _analyst()
         body = json.dumps(details, sort_keys=True, default=str)
-        digest = _chain_hash(prev_hash, at, actor, action, body)
+        digest = integrity.keyed_hash(key, seq, prev_hash, at, actor, action, body)
         self.conn.execute(
-            "INSERT INTO audit_log (at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-            (at, actor, action, body, prev_hash, digest),
+            "INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, actor, action, body, prev_hash, digest),
         )
 
+    def _current_key(self) -> tuple[str | None, bytes | None, str | None]:
+        """The key signing the log's latest stretch: its id, the key if this machine has it, and
+        the id of the stretch's key when this machine does not have it."""
+        row = self.conn.execute(
+            "SELECT json_extract(details, '$.audit_key') FROM audit_log WHERE action IN ('case.create', 'audit.key')"
+            " AND json_valid(details) AND json_extract(details, '$.audit_key') IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None, None, None
+        key_id = str(row[0])
+        key = self._keys.get(key_id) or integrity.load_key(self.meta("case_id") or "", key_id)
+        if key is None:
+            return None, None, key_id
+        self._keys[key_id] = key
+        return key_id, key, None
+
+    def _make_key(self) -> tuple[str, bytes]:
+        case_id = self.meta("case_id")
+        if not case_id:
+            raise AuditKeyError(f"{self.path}: the case has no case id, so its audit log cannot be keyed")
+        try:
+            key_id, key, key_path = integrity.new_key(case_id)
+        except OSError as error:
+            raise AuditKeyError(f"{self.path}: cannot keep the case's audit key in "
+                                f"{integrity.keys_dir(case_id)} ({error.strerror or error}); nothing was written") from error
+        # Deleted again if the transaction that uses it is rolled back (see _Transaction).
+        self._fresh_keys.append(key_path)
+        self._keys[key_id] = key
+        return key_id, key
+
+    def _forget_fresh_keys(self, *, delete: bool) -> None:
+        for key_path in self._fresh_keys:
+            if delete:
+                key_path.unlink(missing_ok=True)
+                self._keys.pop(key_path.stem, None)
+        self._fresh_keys.clear()
+
     def _audit_export(self, format_name: str, path: Path, include_protected: bool, report: dict[str, Any]) -> None:
-        """Exports are recorded: what left the case, where to, and whether protected sources went too."""
+        """Exports are recorded: what left the case, where to, and whether protected sources went too.
+
+        Not on a case opened read-only by :meth:`open_to_record` (read-only media): that was said
+        when it was opened.
+        """
+        if self.readonly and self.unrecorded:
+            return
         with self._write():
             self._audit("export", {"format": format_name, "file": str(path), "include_protected": include_protected,
                                    "entities": report.get("entities"), "links": report.get("links")})
@@ -1381,13 +1558,72 @@ class Case:
 
     def verify_audit_log(self) -> int | None:
         """Check the hash chain; returns the first broken entry's ``seq``, or ``None`` if intact."""
-        prev_hash = ""
-        for row in self.db.query("SELECT * FROM audit_log ORDER BY seq"):
-            expected = _chain_hash(prev_hash, row["at"], row["actor"], row["action"], row["details"])
-            if row["prev_hash"] != prev_hash or row["hash"] != expected:
-                return row["seq"]
-            prev_hash = row["hash"]
-        return None
+        return self.check_audit_chain()["first_broken"]
+
+    def check_audit_chain(self) -> dict[str, Any]:
+        """What the audit log's chain shows, entry by entry.
+
+        Returns ``intact`` (no entry broken, none missing, every entry checked), ``entries``,
+        ``last_hash``, ``first_broken`` (a seq or ``None``), ``missing`` (runs of entry numbers
+        not in the log, ``[first, last]``), ``unkeyed`` (how many entries carry the plain chain of
+        cases made before keys), ``keyed`` (entries checked with a key on this machine),
+        ``unchecked`` (stretches signed with a key this machine does not hold: ``{key, first,
+        last}``) and ``unused_keys`` (keys this machine made for the case that the log no longer
+        uses: the log was rewritten or cut back).
+        """
+        case_id = self.meta("case_id") or ""
+        expected_seq, prev = 1, ""
+        mode, key = "plain", None
+        first_broken = None
+        missing: list[list[int]] = []
+        unchecked: list[dict[str, Any]] = []
+        used: set[str] = set()
+        counts = {"unkeyed": 0, "keyed": 0, "entries": 0}
+        for seq, at, actor, action, body, prev_hash, digest in self.conn.execute(
+            "SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq"
+        ):
+            counts["entries"] += 1
+            if seq != expected_seq:
+                missing.append([expected_seq, seq - 1])
+                if first_broken is None:
+                    first_broken = seq
+            if action in ("case.create", "audit.key"):
+                try:
+                    key_id = json.loads(body).get("audit_key")
+                except (ValueError, AttributeError):
+                    key_id = None
+                if key_id:
+                    key_id = str(key_id)
+                    used.add(key_id)
+                    key = integrity.load_key(case_id, key_id)
+                    mode = "keyed" if key is not None else "unchecked"
+                    if key is None:
+                        unchecked.append({"key": key_id, "first": seq, "last": seq})
+            if mode == "plain":
+                counts["unkeyed"] += 1
+                ok = digest == integrity.plain_hash(prev_hash or "", at, actor, action, body)
+            elif mode == "keyed":
+                counts["keyed"] += 1
+                ok = digest == integrity.keyed_hash(key, seq, prev_hash or "", at, actor, action, body)
+            else:
+                unchecked[-1]["last"] = seq
+                ok = True
+            if (not ok or (prev_hash or "") != prev) and first_broken is None:
+                first_broken = seq
+            prev, expected_seq = digest, seq + 1
+        unused = [key_id for key_id in integrity.local_key_ids(case_id) if key_id not in used]
+        return {
+            "intact": first_broken is None and not missing and not unchecked and not unused,
+            "entries": counts["entries"],
+            "last_hash": prev or None,
+            "first_broken": first_broken,
+            "missing": missing,
+            "unkeyed": counts["unkeyed"],
+            "keyed": counts["keyed"],
+            "unchecked": unchecked,
+            "unused_keys": unused,
+            "keys_folder": str(integrity.keys_dir(case_id)),
+        }
 
 
 class _Transaction:
@@ -1407,7 +1643,9 @@ class _Transaction:
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
             self._atomic.__exit__(exc_type, exc, tb)
+            self.case._forget_fresh_keys(delete=exc is not None)
         except sqlite3.Error as error:
+            self.case._forget_fresh_keys(delete=True)
             if exc is None or exc is error:
                 raise _translate(self.case.path, error) from error
             raise

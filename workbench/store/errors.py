@@ -27,6 +27,18 @@ class CaseCorrupt(CaseError):
     exit_code = 6
 
 
+class CaseTampered(CaseError):
+    """The case's schema is not what Workbench made: triggers, views or tables were added or changed."""
+
+    exit_code = 15
+
+
+class AuditKeyError(CaseError):
+    """The case's audit key cannot be made or read, so its log cannot be written."""
+
+    exit_code = 16
+
+
 class CaseTooNew(CaseError):
     """Written by a newer Workbench with migrations this version does not know."""
 

@@ -214,6 +214,11 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def create_migration_record(db: sqlite_utils.Database) -> None:
+    """The table listing the migrations a case has had."""
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 # Append only; never rename or reorder: the names are what case files record.
