@@ -136,7 +136,7 @@ def main() -> None:
     for rect in close[:1]:
         small_chart.viewbox.setRange(rect, padding=0)
         application().processEvents()
-        small_chart._update_labels()
+        small_chart.settle()
     labelled = sum(label.kind == "entity" for label in small_chart.placed_labels())
     report(f"1,000 entities with icons + {labelled} labels", frame_times(small_chart, small_chart.viewbox, close))
 
@@ -148,7 +148,7 @@ def main() -> None:
         seconds, worst = [], (0, 0)
         for rect in rects_to_place:
             view.viewbox.setRange(rect, padding=0)
-            view._update_labels()
+            view.settle()
             seconds.append(view.placement_seconds)
             found = count_overlaps(view.placed_labels(), view.icon_rects()) if len(view.placed_labels()) < 800 else (0, 0)
             worst = max(worst, tuple(int(x) for x in found))

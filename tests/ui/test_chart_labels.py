@@ -18,7 +18,7 @@ from workbench.ui.label_placement import count_overlaps
 
 def settle(qtbot, window) -> None:
     qtbot.wait(60)
-    window.chart._update_labels()  # the screen places labels on a timer once the view settles
+    window.chart.settle()  # the screen places labels on a timer once the view settles
 
 
 def overlaps(chart) -> tuple[int, int]:

@@ -77,7 +77,7 @@ def show_chart(qtbot, model: ChartModel, width: int, height: int) -> ChartView:
     view.show()
     qtbot.waitExposed(view)
     view.fit()
-    view._update_labels()  # the screen does this on a timer once the view settles
+    view.settle()  # the screen does this on a timer once the view settles
     return view
 
 
@@ -147,7 +147,7 @@ def test_export_keeps_what_the_screen_shows_of_a_zoomed_chart(qtbot, chart_model
     atlas = chart_model.index_of("demo-co-atlas-crest-trading")
     x0, y0 = chart_model.positions[atlas]
     screen.viewbox.setRange(QRectF(x0 - 60, y0 - 45, 120, 90), padding=0)
-    screen._update_labels()
+    screen.settle()
     shown = {label.text for label in screen.placed_labels() if label.kind == "entity"}
     exported = export_chart(screen, artifacts / "chart_zoomed.png", size=(900, 700 + 200))
     assert "Atlas Crest General Trading FZE" in exported.labels

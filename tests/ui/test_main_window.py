@@ -86,7 +86,7 @@ def test_search_finds_and_selects(window):
 
 def test_screenshot_of_the_demo_case(window, artifacts):
     window.model.select([node(window, "demo-co-atlas-crest-trading")])
-    window.chart._update_labels()
+    window.chart.settle()
     image = window.grab()
     path = artifacts / "main_window_demo.png"
     assert image.save(str(path))

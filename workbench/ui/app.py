@@ -61,7 +61,7 @@ def run(case: Path | None = None, *, screenshot: Path | None = None, size: tuple
         window.show_finding(row)
     for _ in range(10):
         app.processEvents()
-    window.chart._update_labels()
+    window.chart.settle()
     app.processEvents()
     image = window.grab()
     ok = image.save(str(screenshot))

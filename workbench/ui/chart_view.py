@@ -124,6 +124,11 @@ class LinkLayer(pg.GraphicsObject):
         self._image, self._image_rect = image, rect
         self.update()
 
+    def drop_cache(self) -> None:
+        """Draw the paths themselves until the view settles again."""
+        self._settle.stop()
+        self._image = None
+
     def _draw(self, painter: QPainter) -> None:
         for pen, path in self.paths:
             painter.setPen(pen)
@@ -652,6 +657,23 @@ class ChartView(pg.GraphicsView):
         self._opened_bundles ^= {pair}
         self._update_labels()
         return True
+
+    def settle(self) -> None:
+        """Do now what the view does on a timer once it settles: place labels and arrows."""
+        self._label_timer.stop()
+        self._update_labels()
+
+    def prepare_picture(self, *, show_selection: bool = False) -> None:
+        """Make this frame ready to be rendered into a picture (PNG, SVG, PDF).
+
+        Labels are placed now; the selection rings are left out unless asked for; and the links
+        are drawn as paths, not from the bitmap big charts cache while panning (a picture needs
+        them vector in SVG and PDF, and exact in PNG).
+        """
+        self.settle()
+        if not show_selection:
+            self._selection_item.setData(pos=np.zeros((0, 2)))
+        self._link_layer.drop_cache()
 
     def placed_labels(self) -> list[PlacedLabel]:
         """The labels drawn in the current frame, with their rectangles in viewport pixels."""

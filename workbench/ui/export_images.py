@@ -555,14 +555,7 @@ def offscreen_chart(model: ChartModel, size: tuple[int, int], view_rect: QRectF 
         else:
             view.fit()
         _settle(app)
-        # The screen fills in labels and arrows on a timer once the view settles; do it now.
-        view._update_labels()
-        if not show_selection:
-            view._selection_item.setData(pos=np.zeros((0, 2)))
-        # Big charts keep their links as a cached bitmap while panning; a picture needs the
-        # paths themselves (vector in SVG/PDF, exact in PNG), so drop the cache: paint() then
-        # draws the paths live.
-        view._link_layer._image = None
+        view.prepare_picture(show_selection=show_selection)
         yield view
     finally:
         _dispose_chart(view)
