@@ -32,7 +32,7 @@ from followthemoney.types import registry
 from workbench import reference
 from workbench.analysis.graph import case_graph
 from workbench.analysis.ownership import listed_share, parse_percentage
-from workbench.analysis.resolution import LIST_TOPICS, list_matches
+from workbench.analysis.resolution import LIST_TOPICS, list_matches, matching_text
 from workbench.model import model
 from workbench.plugin_api import Detector, Parameter, ParameterError, mention, own_caption
 from workbench.plugin_api.wording import quoted
@@ -196,7 +196,7 @@ def _ownership_vias(graph: nx.MultiDiGraph, owner: str, asset: str) -> list[str]
 
 def normalise_address(text: str) -> str:
     """Case, punctuation and spacing removed: "Unit 1502, 15/F" and "unit 1502 15 f" agree."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", matching_text(text)).casefold()
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 

@@ -157,6 +157,11 @@ MIN_DELETION_TOKEN_LENGTH = 4
 PHONETIC_KEY_WEIGHT = 0.5
 DELETION_KEY_WEIGHT = 0.3
 IDENTIFIER_KEY_WEIGHT = 3.0
+#: Longest stretch of a name (or address) used for matching, in characters. Real names of parties,
+#: with their legal forms, stay far below it; a value past it is junk or an attack (a 400,000
+#: character "name" took the resolver 22 s, a 30 MB one 11 min). Only matching is cut: the case
+#: keeps the whole value.
+MAX_MATCH_TEXT_LENGTH = 300
 
 
 @dataclass
@@ -345,8 +350,9 @@ def profile_entity(entity: EntityProxy) -> EntityProfile:
         if name_prop not in schema.properties:
             continue
         for text in entity.get(name_prop, quiet=True):
+            shown = matching_text(text)  # what an explanation quotes
             for variant in _name_variants(text):
-                name = _comparable_name(variant, text, name_prop, is_person)
+                name = _comparable_name(variant, shown, name_prop, is_person)
                 if name is not None and name.core not in seen:
                     seen.add(name.core)
                     names.append(name)
@@ -373,8 +379,23 @@ def profile_entity(entity: EntityProxy) -> EntityProfile:
     )
 
 
+def matching_text(text: str, limit: int = MAX_MATCH_TEXT_LENGTH) -> str:
+    """The part of ``text`` that matching looks at: all of it up to ``limit`` characters, else its
+    start cut at the last word boundary before the limit (or at the limit, if none is near).
+
+    The one place where names and addresses are shortened for comparison, so that a huge value
+    costs no more to match than a long real name.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 def _name_variants(text: str) -> list[str]:
     """The name, and without its bracketed parts: "... OF IRAN (AEOI)" is also "... OF IRAN"."""
+    text = matching_text(text)
     plain = remove_bracketed_text(text).strip()
     return [text, plain] if plain and plain != text else [text]
 
