@@ -106,7 +106,7 @@ class ChartMenus:
         menu.addSeparator()
         self._add(menu, "Select both ends", lambda: model.select(ends))
         self._add(menu, "Show its sources in the inspector", lambda: self._inspect(link.via))
-        self._add(menu, "Show on the timeline", lambda: window.timeline.select_vias({other.via for other in parallel}))
+        self._add(menu, "Show on the timeline", lambda: _show_on_timeline(window, {other.via for other in parallel}))
         # Hiding a link's two ends would take every other link of both away with it; hiding
         # is for entities, chosen one by one (Select both ends, then Hide).
         menu.addSeparator()
@@ -176,3 +176,9 @@ def _copy(text: str) -> None:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _show_on_timeline(window, vias: set[str]) -> None:
+    """Ring the link's events on the timeline and scroll their lanes and dates into view."""
+    window.timeline.select_vias(vias)
+    window.timeline.reveal_vias(vias)

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.analysis.layout import FIT_MARGIN_X, FIT_MARGIN_Y, fit_scale
+from workbench.palette import LISTED_COLOUR
 from workbench.ui.chart_model import ChartModel, bundle_caption
 from workbench.ui.label_placement import (
     LabelRequest,
@@ -307,7 +308,7 @@ class ChartView(pg.GraphicsView):
                                                   pen=pg.mkPen(SELECTION_COLOUR, width=3), brush=pg.mkBrush(250, 204, 21, 70))
         # Listed parties (sanctions, export control) wear a red ring whatever else is shown.
         self._listed_item = _PassiveScatter(pxMode=True, size=NODE_SIZE + 8, symbol="o",
-                                            pen=pg.mkPen("#dc2626", width=2.5), brush=None)
+                                            pen=pg.mkPen(LISTED_COLOUR, width=2.5), brush=None)
         self._label_layer = LabelLayer()
         self._label_layer.setZValue(20)
         self._placed: list[PlacedLabel] = []

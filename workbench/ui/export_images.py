@@ -58,6 +58,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from workbench import __version__
 from workbench.analysis.graph import ONGOING_SCHEMATA
+from workbench.palette import LISTED_COLOUR
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.label_placement import count_overlaps
@@ -76,7 +77,6 @@ from workbench.ui.timeline import TimelineModel, TimelineView, _same_time_offset
 #: label of 8 points is the same number of pixels on screen, in a PNG, an SVG and a PDF.
 SCREEN_DPI = 96.0
 IMAGE_FORMATS = ("png", "svg", "pdf")
-LISTED_COLOUR = "#dc2626"
 _INK = QColor("#0f172a")
 _MUTED = QColor("#475569")
 _PAD = 16
