@@ -2,6 +2,18 @@
 
     python tests/benchmarks/bench_detectors.py [--part speed|quality|both] [--accounts 20000]
                                                [--payments 120000] [--seed 1]
+    python tests/benchmarks/bench_detectors.py --amlsim DIR [DIR ...] [--detectors id,id]
+
+AMLSim (``--amlsim``): each DIR is an AMLSim output folder, as IBM published them
+(``nodes.csv``: nodeid,isFraud,...; ``transactions.csv``: sourceNodeId,targetNodeId,value,time)
+or as newer AMLSim versions write them (``accounts.csv`` with an SAR/fraud flag per account;
+``transactions.csv`` or ``tx.csv`` with payer, payee, amount and step). The transfers are
+imported into a temporary case through the mapped-table importer (accounts as LegalEntity named
+after their number, each row one Payment, step N = 2024-01-01 plus N days); then all detectors
+run with their default settings in one run (as ``workbench detect`` does), timed, and each
+detector alone, timed, with a baseline measured in the same run (one pass reading every payment).
+Accounts named in a detector's findings are scored against the accounts AMLSim labelled:
+precision and recall by account per detector and for the whole run. Nothing is tuned here.
 
 Speed (issue 6 goal: all built-in detectors in under 30 s on 20,000 accounts and 120,000
 payments). The case is the demo network plus ``--accounts`` generated parties (companies and
@@ -28,6 +40,7 @@ Figures only: nothing here asserts a time or a score.
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import os
 import random
@@ -35,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -42,6 +56,7 @@ import phonenumbers
 from workbench.analysis.graph import case_graph
 from workbench.demo import build_demo_case
 from workbench.detecting import available_detectors, run_detectors
+from workbench.importing import import_file
 from workbench.model import Record, SourceInfo, parse_grade
 from workbench.reference import chpl_tiers
 from workbench.store import Case
@@ -49,6 +64,7 @@ from workbench.store import Case
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 # The generator and the scoring the tests use.
 from test_detectors_amlsim import (
+    DATED_TX_MAPPING,
     INTENDED,
     PAYMENT_PATTERN_DETECTORS,
     account_names,
@@ -444,15 +460,159 @@ def false_positives(case: Case, data, detectors: list[str]) -> None:
               + ("; ".join(f"{n} {kind}" for kind, n in kinds.most_common()) or "none"))
 
 
+# ------------------------------------------------------------------------------------ AMLSim
+
+AMLSIM_BASE_DATE = date(2024, 1, 1)
+# Column names of the AMLSim versions seen: IBM's published 2019 samples, then the later layout.
+_ACCOUNT_FILES = ("nodes.csv", "accounts.csv")
+_ACCOUNT_ID = ("nodeid", "ACCOUNT_ID", "acct_id", "ACCT_ID")
+_ACCOUNT_LABEL = ("isFraud", "IS_SAR", "is_sar", "prior_sar_count", "IS_FRAUD")
+_TX_FILES = ("transactions.csv", "tx.csv")
+_TX_PAYER = ("sourceNodeId", "orig_acct", "ACCOUNT_ID", "nameOrig")
+_TX_PAYEE = ("targetNodeId", "bene_acct", "COUNTER_PARTY_ACCOUNT_NUM", "nameDest")
+_TX_AMOUNT = ("value", "base_amt", "TXN_AMOUNT_ORIG", "amount")
+_TX_STEP = ("time", "tran_timestamp", "start", "step")
+_TYPOLOGY_DETECTORS = {"cycle": "circular-payments", "fan-in": "fan-in", "fanin": "fan-in",
+                       "fan-out": "fan-out", "fanout": "fan-out"}
+
+
+def _column(fieldnames, choices, what: str, path: Path) -> str:
+    for name in choices:
+        if name in fieldnames:
+            return name
+    raise SystemExit(f"{path}: no {what} column (looked for {', '.join(choices)}; found {', '.join(fieldnames)})")
+
+
+def _first_file(folder: Path, names) -> Path:
+    for name in names:
+        if (folder / name).exists():
+            return folder / name
+    raise SystemExit(f"{folder}: none of {', '.join(names)} found")
+
+
+def _truthy(value: str) -> bool:
+    value = (value or "").strip().lower()
+    if value in ("true", "yes", "t", "y"):
+        return True
+    try:
+        return float(value) > 0
+    except ValueError:
+        return False
+
+
+def amlsim_labels(folder: Path) -> tuple[set[str], int]:
+    """The accounts AMLSim labelled as members of a planted pattern, and how many accounts it has."""
+    path = _first_file(folder, _ACCOUNT_FILES)
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        key = _column(reader.fieldnames, _ACCOUNT_ID, "account", path)
+        label = _column(reader.fieldnames, _ACCOUNT_LABEL, "label", path)
+        rows = list(reader)
+    return {row[key] for row in rows if _truthy(row[label])}, len(rows)
+
+
+def amlsim_as_dated_csv(folder: Path, target: Path) -> tuple[Path, int]:
+    """AMLSim's transfers in the mapped-table layout of ``DATED_TX_MAPPING`` (a row id, a date)."""
+    path = _first_file(folder, _TX_FILES)
+    rows = 0
+    with path.open(newline="") as handle, target.open("w", newline="") as out:
+        reader = csv.DictReader(handle)
+        payer, payee = _column(reader.fieldnames, _TX_PAYER, "payer", path), _column(reader.fieldnames, _TX_PAYEE, "payee", path)
+        amount, step = _column(reader.fieldnames, _TX_AMOUNT, "amount", path), _column(reader.fieldnames, _TX_STEP, "step", path)
+        writer = csv.writer(out)
+        writer.writerow(["TXN_ID", "ACCOUNT_ID", "COUNTER_PARTY_ACCOUNT_NUM", "TXN_SOURCE_TYPE_CODE",
+                         "TXN_AMOUNT_ORIG", "DATE"])
+        for rows, row in enumerate(reader, start=1):
+            day = AMLSIM_BASE_DATE + timedelta(days=int(float(row[step])))
+            writer.writerow([rows, row[payer], row[payee], "TRANSFER", row[amount], day.isoformat()])
+    return target, rows
+
+
+def amlsim_typology(folder: Path) -> str | None:
+    """Which typology a sample plants, from its metadata.txt ("patterns: 200 cycles") or its name."""
+    text = folder.name.lower()
+    if (folder / "metadata.txt").exists():
+        text = (folder / "metadata.txt").read_text().lower() + " " + text
+    for word in ("fan-in", "fanin", "fan-out", "fanout", "cycle"):
+        if word in text:
+            return word
+    return None
+
+
+def score_accounts(flagged: set[str], labelled: set[str]) -> tuple[float, float]:
+    precision = len(flagged & labelled) / len(flagged) if flagged else 1.0
+    recall = len(flagged & labelled) / len(labelled) if labelled else 1.0
+    return precision, recall
+
+
+def amlsim_part(args, folder: Path) -> None:
+    for sample in args.amlsim:
+        sample = Path(sample)
+        labelled, accounts = amlsim_labels(sample)
+        typology = amlsim_typology(sample)
+        own = _TYPOLOGY_DETECTORS.get(typology or "")
+        print(f"\n== AMLSim {sample.name}: {accounts:,} accounts, {len(labelled):,} labelled"
+              f" (typology: {typology or 'unknown'}; its own detector: {own or 'none'})", flush=True)
+        work = folder / sample.name
+        work.mkdir()
+        dated, rows = amlsim_as_dated_csv(sample, work / "tx_dated.csv")
+        case = Case.create(work / "amlsim.wbcase")
+        timed(f"import {rows:,} transfers (mapped-table)", lambda: import_file(
+            case, dated, importer_id="mapped-table", options={"mapping": DATED_TX_MAPPING}))
+        names = account_names(case)
+        _, read_seconds, _ = timed("baseline: read every payment once", lambda: sum(1 for _ in case.entities("Payment")))
+        ids = [d.id for d in available_detectors()] if not args.detectors else args.detectors.split(",")
+        outcomes, total, total_cpu = timed(f"all {len(ids)} detectors in one run (default settings)",
+                                           lambda: run_detectors(case, ids))
+        errors = {o.detector_id: o.error for o in outcomes if o.error}
+        flagged = {detector_id: {names.get(e, e) for f in case.findings(detector_id=detector_id)
+                                 for e in f["evidence"]["entities"]} for detector_id in ids}
+        findings_count = {o.detector_id: o.findings for o in outcomes}
+        alone = {}
+        if not args.no_alone:
+            for detector_id in ids:
+                _, seconds, _ = timed(f"  {detector_id} alone", lambda i=detector_id: run_detectors(case, [i]))
+                alone[detector_id] = seconds
+        print(f"\n  {'detector':<28} {'findings':>8} {'accounts':>8} {'precision':>9} {'recall':>7} {'seconds':>8}")
+        for detector_id in ids:
+            accounts_flagged = flagged[detector_id]
+            if not accounts_flagged and detector_id not in errors and detector_id != own:
+                continue
+            precision, recall = score_accounts(accounts_flagged, labelled)
+            seconds = f"{alone[detector_id]:8.2f}" if detector_id in alone else f"{'':8}"
+            mark = "  <- typology's own" if detector_id == own else ""
+            note = f"  ERROR {errors[detector_id]}" if detector_id in errors else ""
+            print(f"  {detector_id:<28} {findings_count.get(detector_id, 0):8,} {len(accounts_flagged):8,}"
+                  f" {precision:9.2f} {recall:7.2f} {seconds}{mark}{note}")
+        everyone = set().union(*flagged.values()) if flagged else set()
+        precision, recall = score_accounts(everyone, labelled)
+        print(f"  {'whole run':<28} {sum(findings_count.values()):8,} {len(everyone):8,} {precision:9.2f}"
+              f" {recall:7.2f} {total:8.2f}   ({len(everyone) / max(len(labelled), 1):.2f} x the labelled"
+              f" accounts; goal <= 2; time {total / read_seconds:.0f} x the baseline read; goal < 30 s)")
+        if own:
+            precision, recall = score_accounts(flagged.get(own, set()), labelled)
+            print(f"  goal for {own}: precision {precision:.2f} (>= 0.8), recall {recall:.2f} (>= 0.9)")
+        silent = sorted(i for i in ids if not flagged[i] and i not in errors)
+        print(f"  detectors without findings: {', '.join(silent) or 'none'}")
+        case.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--part", choices=["speed", "quality", "both"], default="both")
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--payments", type=int, default=120_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--amlsim", nargs="+", metavar="DIR",
+                        help="AMLSim output folders to score the detectors on (instead of --part)")
+    parser.add_argument("--detectors", help="with --amlsim: comma-separated detector ids (default: all)")
+    parser.add_argument("--no-alone", action="store_true", help="with --amlsim: skip timing each detector alone")
     args = parser.parse_args()
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
+        if args.amlsim:
+            amlsim_part(args, Path(folder))
+            return
         if args.part in ("speed", "both"):
             speed(args, Path(folder))
         if args.part in ("quality", "both"):
