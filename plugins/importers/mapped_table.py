@@ -25,6 +25,7 @@ from followthemoney.exc import InvalidMapping
 from followthemoney.types import registry
 from price_parser import Price
 
+from workbench.archives import check_archive
 from workbench.model import model
 from workbench.model.provenance import Record
 from workbench.plugin_api import Importer, Parameter, SourceFormatError
@@ -165,6 +166,7 @@ def read_xlsx(path: Path, sheet: str | None = None):
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    check_archive(path)  # openpyxl unpacks whatever the zip holds: a few MB can be gigabytes
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several types for a damaged or foreign file

@@ -30,6 +30,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -47,6 +48,7 @@ from followthemoney.statement.util import BASE_ID
 from followthemoney.types import registry
 
 from workbench import __version__
+from workbench.archives import check_archive, read_member
 from workbench.model import model
 from workbench.model.grading import Grade, parse_grade
 from workbench.model.provenance import Record
@@ -960,6 +962,7 @@ class XlsxImporter(Importer):
 
         self.skipped = []
         path = Path(path)
+        check_archive(path)  # openpyxl unpacks whatever the zip holds: a few MB can be gigabytes
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises several types for a damaged or foreign file
@@ -1143,8 +1146,8 @@ def _sheet_names(path: Path) -> list[str] | None:
     """Sheet names from the workbook's index (``xl/workbook.xml``), or ``None`` if not a workbook."""
     try:
         with zipfile.ZipFile(path) as archive:
-            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+            root = ElementTree.fromstring(read_member(archive, "xl/workbook.xml", path))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, SourceFormatError, zlib.error, EOFError):
         return None
     return [element.get("name", "") for element in root.iter() if element.tag.endswith("}sheet")]
 

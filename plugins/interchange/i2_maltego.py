@@ -58,6 +58,7 @@ from followthemoney.schema import Schema
 from followthemoney.types import registry
 
 from workbench import __version__
+from workbench.archives import check_archive, open_member
 from workbench.model import model
 from workbench.model.grading import CREDIBILITY, RELIABILITY, Grade, parse_grade
 from workbench.model.provenance import Record
@@ -1685,6 +1686,7 @@ class MtgxImporter(ChartImporter):
     def parse(self, path: Path) -> tuple[list[NodeDraft], list[LinkDraft]]:
         nodes: list[NodeDraft] = []
         links: list[LinkDraft] = []
+        check_archive(path)  # a few MB of whitespace or of one value can unpack to gigabytes
         try:
             with zipfile.ZipFile(path) as archive:
                 graphs = sorted(name for name in archive.namelist() if _is_graph(name))
@@ -1694,12 +1696,12 @@ class MtgxImporter(ChartImporter):
                         f"{path.name}: a zip archive, but not a Maltego graph: expected {MTGX_GRAPH} (GraphML "
                         f"under Graphs/) inside; found {found}")
                 for graph_name in graphs:
-                    with archive.open(graph_name) as handle:
+                    with open_member(archive, graph_name, path) as handle:
                         root = root_element(handle.read(4096))
                     if root is not None and root != "graphml":
                         raise SourceFormatError(f"{path.name}: {graph_name}: the root element is <{root}>, "
                                                 "expected <graphml>")
-                    with archive.open(graph_name) as handle:
+                    with open_member(archive, graph_name, path) as handle:
                         self.parse_graph(path, graph_name, handle, nodes, links)
         except zipfile.BadZipFile as error:
             raise SourceFormatError(
