@@ -893,97 +893,202 @@ class FanInFanOutDetector(_FamilyDetector):
 # ---------------------------------------------------------------------------------------- #18
 
 
+def _everyday_amounts(transfers: list[_Transfer], match: float) -> set[int]:
+    """Indexes of transfers whose payer paid some *other* party about the same sum (within ``match``).
+
+    Relative to each account's own history: an account that pays everyone the same sum (wages, a
+    standing amount, what it always pays) is not passing on one particular sum. Payments of one
+    payer to one beneficiary (repeats, instalments) do not count against each other.
+    """
+    if match <= 0:
+        return set()
+    by_payer: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, transfer in enumerate(transfers):
+        by_payer[(transfer.payer, transfer.currency)].append(index)
+    everyday: set[int] = set()
+    for indexes in by_payer.values():
+        if len(indexes) < 2:
+            continue
+        indexes.sort(key=lambda i: transfers[i].amount)
+        amounts = [transfers[i].amount for i in indexes]
+        for position, index in enumerate(indexes):
+            amount, beneficiary = amounts[position], transfers[index].beneficiary
+            low = bisect_left(amounts, amount * (1 - match))
+            high = bisect_right(amounts, amount * (1 + match))
+            if any(transfers[other].beneficiary != beneficiary for other in indexes[low:high]):
+                everyday.add(index)
+    return everyday
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One link of a circle: the payments from ``payer`` to ``beneficiary`` that carry the sum
+    (``matched``), or, where the sum's own payment is missing, the other payments on that link."""
+
+    payer: str
+    beneficiary: str
+    payments: tuple[_Transfer, ...]
+    matched: bool
+
+    @property
+    def amount(self) -> float:
+        return self.payments[0].amount
+
+    @property
+    def day(self) -> date:
+        return min(t.day for t in self.payments)
+
+
 class CircularPaymentsDetector(_FamilyDetector):
-    """Money that goes round a circle of parties and comes back, in time order, about intact."""
+    """Money that goes round a circle of parties and comes back, a margin lost at each hop."""
 
     id = "circular-payments"
     label = "Circular payments"
-    version = "1.1"
+    version = "2.0"
     description = (
-        "A directed cycle of 2 to 6 parties in the payment graph, with one payment per step in date order "
-        "(a time-respecting search), all in one currency, each within the tolerance of the step before it "
-        "(layering takes a cut at each hop), closed within the window by a payment no larger than the opening "
-        "one (more back is a loan repaid with interest). The earliest such circle is reported for each set "
-        "of links."
+        "A directed circle of parties in the payment graph along which one sum travels: each link carries a "
+        "payment no larger than the one before it and at most the tolerance smaller (layering takes a cut at "
+        "each hop; the circle's largest payment opens it), all in one currency, within the window from the "
+        "first payment to the last. In time order or not (a parameter; simulated and real layering need not "
+        "pay in order). Payments whose payer paid other parties about the same sum are its everyday payments "
+        "and carry no particular sum. Where a link's own payment is missing, a link the parties paid over for "
+        "other sums may close the circle (at most the given number of such links). The closest circle is "
+        "reported for each set of parties."
     )
     severity = "medium"
     reference = "AMLSim cycle typology; FATF trade-based money laundering (inferred); redflags.md #18"
     parameters = {
-        # 2 as the published rule (#18) and AMLSim's own alerts have it; raise to 3 on bank-statement
-        # data, where two parties paying each other back is mostly a loan and its repayment.
+        # 2 as the published rule (#18) has it; raise to 3 on bank-statement data, where two parties
+        # paying each other back is mostly a loan and its repayment.
         "min_length": Parameter(default=2, minimum=2, maximum=10, help="fewest parties in the circle"),
-        "max_length": Parameter(default=6, minimum=2, maximum=10, help="most parties in the circle"),
-        "window_days": Parameter(default=90, minimum=0, maximum=3650,
-                                 help="days from the first payment to the one that closes the circle"),
+        "max_length": Parameter(default=8, minimum=2, maximum=12, help="most parties in the circle"),
+        "time_ordered": Parameter(default=False,
+                                  help="each payment of the circle on or after the one before it (money must "
+                                       "have arrived before it moves on); off: in any order, as AMLSim pays"),
+        "window_days": Parameter(default=365, minimum=0, maximum=3650,
+                                 help="days from the circle's first payment to its last"),
         # 0.3: each account in AMLSim's sample passes on its own balance, up to 25% less per hop.
         "amount_tolerance": Parameter(default=0.3, minimum=0.0, maximum=1.0,
-                                      help="each amount within this share of the step before it"),
+                                      help="each payment at most this share smaller than the one before it"),
         # Layering loses a cut at each hop; money that comes back with more than went out is, far more
-        # often, a loan repaid with interest (on AMLSim-shaped data, all the two-party false alarms).
+        # often, a loan repaid with interest. Half a percent is left for rounding.
         "max_return_gain": Parameter(default=0.0, minimum=0.0, maximum=1.0,
-                                     help="the closing payment may exceed the opening one by at most this share"),
+                                     help="a payment may exceed the one before it by at most this share "
+                                          "(besides half a percent of rounding)"),
+        "everyday_match": Parameter(default=0.02, minimum=0.0, maximum=0.5,
+                                    help="a payment whose payer paid another party within this share of the "
+                                         "same sum is an everyday payment and carries no particular sum "
+                                         "(0: every payment may)"),
+        "min_matched": Parameter(default=2, minimum=1, maximum=12,
+                                 help="fewest links of the circle that carry the sum itself"),
+        "max_other_links": Parameter(default=2, minimum=0, maximum=4,
+                                     help="links of the circle carried only by other payments (where the sum's "
+                                          "own payment is missing: not yet made, or capped by a balance)"),
     }
 
     def findings(self, case: Any) -> Iterator[dict[str, Any]]:
         transfers = _transfers(case)
-        outgoing: dict[str, list[_Transfer]] = defaultdict(list)
-        for transfer in transfers:
-            outgoing[transfer.payer].append(transfer)
-        out_days = {party: [t.day for t in items] for party, items in outgoing.items()}
+        everyday = _everyday_amounts(transfers, self.options["everyday_match"])
+        # One step per payer, beneficiary, currency and sum: repeats of a payment travel together.
+        grouped: dict[tuple, list[_Transfer]] = defaultdict(list)
+        links: dict[str, dict[str, list[_Transfer]]] = defaultdict(lambda: defaultdict(list))
+        for index, transfer in enumerate(transfers):
+            links[transfer.payer][transfer.beneficiary].append(transfer)
+            if index not in everyday:
+                grouped[(transfer.payer, transfer.beneficiary, transfer.currency, transfer.amount)].append(transfer)
+        steps: dict[str, list[_Step]] = defaultdict(list)
+        for (payer, beneficiary, _, _), items in grouped.items():
+            steps[payer].append(_Step(payer, beneficiary, tuple(items), True))
+        for items in steps.values():
+            items.sort(key=lambda s: (s.amount, s.beneficiary, s.day))
+        amounts = {party: [s.amount for s in items] for party, items in steps.items()}
         receivers = {t.beneficiary for t in transfers}
-        best: dict[frozenset, tuple[tuple, list[_Transfer]]] = {}
+        best: dict[frozenset, tuple[tuple, list[_Step]]] = {}
         budget = [_MAX_STEPS]
-        for opening in transfers:
+        openings = sorted((s for items in steps.values() for s in items), key=lambda s: (s.day, s.payer, s.beneficiary, s.amount))
+        for opening in openings:
             if opening.payer not in receivers:
                 continue  # money that never comes back to its payer cannot close a circle
-            for chain in self._circles_from(opening, outgoing, out_days, budget):
-                key = frozenset((t.payer, t.beneficiary) for t in chain)
-                rank = (chain[0].day, chain[-1].day - chain[0].day, tuple(t.payment.id for t in chain))
+            for circle in self._circles_from(opening, steps, amounts, links, budget):
+                if self._repaid(circle):
+                    continue
+                key = frozenset(s.payer for s in circle)
+                days = [s.day for s in circle if s.matched]
+                rank = (sum(not s.matched for s in circle), max(days) - min(days), min(days),
+                        tuple(sorted(t.payment.id for s in circle for t in s.payments)))
                 if key not in best or rank < best[key][0]:
-                    best[key] = (rank, chain)
+                    best[key] = (rank, circle)
             if budget[0] <= 0:
                 break
         parties = _Parties(case)
-        for _, chain in sorted(best.values(), key=lambda item: item[0]):
-            yield self._finding(chain, parties)
+        for _, circle in sorted(best.values(), key=lambda item: item[0][1:] + item[0][:1]):
+            yield self._finding(circle, parties)
 
-    def _circles_from(self, opening: _Transfer, outgoing, out_days, budget) -> Iterator[list[_Transfer]]:
-        """Time-respecting circles that start with ``opening``: each step paid on or after the step
-        before it, in the same currency, within the tolerance of the step before and the window.
+    def _repaid(self, circle: list[_Step]) -> bool:
+        """Whether the circle, read from its earliest payment, was paid in time order and came back
+        with more than went out: a loan repaid with interest, not layering."""
+        if not all(s.matched for s in circle):
+            return False
+        start = min(range(len(circle)), key=lambda i: (circle[i].day, i))
+        rotation = circle[start:] + circle[:start]
+        if any(a.day > b.day for a, b in zip(rotation, rotation[1:])):
+            return False
+        return rotation[-1].amount > rotation[0].amount * (1 + self.options["max_return_gain"])
 
-        Comparing each hop with the one before (not with the first) follows money that loses a
-        margin at every hop, as AMLSim's cycles and real layering do."""
-        window_end = opening.day + timedelta(days=self.options["window_days"])
-        ratio = self.options["amount_tolerance"]
-        closing_limit = opening.amount * (1 + self.options["max_return_gain"])
-        home = opening.payer
-        stack = [[opening]]
+    def _circles_from(self, opening: _Step, steps, amounts, links, budget) -> Iterator[list[_Step]]:
+        """Circles that start with ``opening``, its largest payment: each next payment at most the
+        tolerance smaller than the one before (not larger), or a link carried by other payments."""
+        options = self.options
+        ordered, window = options["time_ordered"], timedelta(days=options["window_days"])
+        shrink, grow = 1 - options["amount_tolerance"], 1 + options["max_return_gain"] + 0.005
+        home, currency = opening.payer, opening.payments[0].currency
+        # (circle so far, its parties, the sum as it stands, links without it, first and last day)
+        stack = [([opening], {home, opening.beneficiary}, opening.amount, 0, opening.day, opening.day)]
+        ceiling = opening.amount * grow / max(shrink, 0.01)  # sums the circle itself might carry
         while stack and budget[0] > 0:
-            chain = stack.pop()
-            if len(chain) >= self.options["max_length"]:
-                continue
-            last = chain[-1]
-            node = last.beneficiary
-            visited = {t.payer for t in chain}
-            items = outgoing.get(node, ())
+            circle, members, amount, gaps, first, last = stack.pop()
+            node = circle[-1].beneficiary
+            matched = sum(s.matched for s in circle)
             extensions = []
-            for index in range(bisect_left(out_days.get(node, ()), last.day), len(items)):
+            candidates = steps.get(node, ())
+            low = bisect_left(amounts.get(node, ()), amount * shrink)
+            high = bisect_right(amounts.get(node, ()), amount * grow)
+            for step in candidates[low:high]:
                 budget[0] -= 1
-                step = items[index]
-                if step.day > window_end:
-                    break
-                if step.currency != opening.currency or abs(step.amount - last.amount) > ratio * last.amount:
+                if step.payments[0].currency != currency:
+                    continue
+                day = step.day if not ordered else min((t.day for t in step.payments if t.day >= last), default=None)
+                if day is None or max(last, day) - min(first, day) > window:
                     continue
                 if step.beneficiary == home:
-                    if len(chain) + 1 >= self.options["min_length"] and step.amount <= closing_limit:
-                        yield chain + [step]
-                    continue
-                if step.beneficiary not in visited:
-                    extensions.append(chain + [step])
+                    if len(circle) + 1 >= options["min_length"] and matched + 1 >= options["min_matched"]:
+                        yield circle + [step]
+                elif step.beneficiary not in members and len(circle) + 1 < options["max_length"]:
+                    extensions.append((circle + [step], members | {step.beneficiary}, step.amount, gaps,
+                                       min(first, day), max(last, day)))
+            if gaps < options["max_other_links"]:
+                for beneficiary, paid in links.get(node, {}).items():
+                    budget[0] -= 1
+                    # Other sums only: a payment of the sum itself left out (by the window, the
+                    # order or the currency) does not come back as an "other payment".
+                    paid = [t for t in paid if not amount * shrink <= t.amount <= ceiling]
+                    if not paid:
+                        continue
+                    if ordered:
+                        paid = [t for t in paid if t.day >= last]
+                        if not paid:
+                            continue
+                    other = _Step(node, beneficiary, tuple(paid), False)
+                    if beneficiary == home:
+                        if len(circle) + 1 >= options["min_length"] and matched >= options["min_matched"]:
+                            yield circle + [other]
+                    elif beneficiary not in members and len(circle) + 1 < options["max_length"]:
+                        extensions.append((circle + [other], members | {beneficiary}, amount, gaps + 1,
+                                           first, max(last, other.day) if ordered else last))
             stack.extend(reversed(extensions))
 
-    def _finding(self, chain: list[_Transfer], parties: _Parties):
-        members = [t.payer for t in chain]
+    def _finding(self, circle: list[_Step], parties: _Parties):
+        members = [s.payer for s in circle]
         named: set[str] = set()
 
         def who(party: str) -> str:
@@ -993,20 +1098,235 @@ class CircularPaymentsDetector(_FamilyDetector):
             countries = parties.countries(party)
             return parties.name(party) + (f" ({_countries(countries)})" if countries else "")
 
-        hops = [f"{who(t.payer)} paid {who(t.beneficiary)} {_money(t.amount, t.currency)} on {t.day.isoformat()}"
-                for t in chain]
-        span = (chain[-1].day - chain[0].day).days
-        amounts = [t.amount for t in chain]
-        spread = (max(amounts) - min(amounts)) / max(amounts)
-        text = (f"Money went round a circle of {len(members)} parties in {_days(span)}: {_listing(hops)}; "
-                f"the amounts differ by at most {spread:.0%}.")
+        hops = []
+        for step in circle:
+            first = step.payments[0]
+            if step.matched:
+                times = f" ({len(step.payments)} times)" if len(step.payments) > 1 else ""
+                days = sorted({t.day for t in step.payments})
+                hops.append(f"{who(step.payer)} paid {who(step.beneficiary)} {_money(first.amount, first.currency)}"
+                             f"{times} on {_listing([d.isoformat() for d in days])}")
+            else:
+                shown = sorted(step.payments, key=lambda t: t.order)[:3]
+                more = f" and {len(step.payments) - 3} more" if len(step.payments) > 3 else ""
+                hops.append(f"{who(step.payer)} paid {who(step.beneficiary)} only other sums ("
+                            + ", ".join(t.payment.describe() for t in shown) + more + ")")
+        sums = [s.amount for s in circle if s.matched]
+        days = sorted(t.day for s in circle if s.matched for t in s.payments)
+        span = (days[-1] - days[0]).days
+        spread = (max(sums) - min(sums)) / max(sums)
+        in_order = all(a.day <= b.day for a, b in zip(circle, circle[1:]) if a.matched and b.matched)
+        gaps = sum(not s.matched for s in circle)
+        text = (f"Money went round a circle of {len(members)} parties within {_days(span)}: {_listing(hops)}. "
+                f"The sum lost at most {spread:.0%} on the way")
+        text += ", and was paid on in time order." if in_order else "; its payments were not made in time order."
+        text += (" None of these payers paid anyone else about the same sum." if self.options["everyday_match"] > 0
+                 else "")
+        if gaps:
+            text += (f" {gaps} of the {len(circle)} links carried no payment of the sum itself, only the "
+                     f"other payments named, which close the circle.")
+        evidence = [t.payment.id for s in circle for t in sorted(s.payments, key=lambda t: t.order)
+                    if s.matched] + [t.payment.id for s in circle if not s.matched
+                                     for t in sorted(s.payments, key=lambda t: t.order)[:3]]
+        score = 0.6 + 0.2 * (1 - spread) + 0.05 * (len(members) - 2) - 0.15 * gaps
         return {
             "entities": sorted(set(members)),
-            "evidence": [t.payment.id for t in chain],
-            "score": round(min(0.9, 0.6 + 0.2 * (1 - spread) + 0.05 * (len(members) - 2)), 3),
+            "evidence": list(dict.fromkeys(evidence)),
+            "score": round(max(0.3, min(0.9, score)), 3),
             "explanation": text,
-            "details": {"parties": members, "days": span, "amounts": amounts, "currency": chain[0].currency},
+            "details": {"parties": members, "days": span, "amounts": sums, "currency": circle[0].payments[0].currency,
+                        "links_without_the_sum": gaps, "in_time_order": in_order},
         }
+
+
+# ---------------------------------------------------------------------------------------- fan-in, fan-out
+
+
+class _FanDetector(_FamilyDetector):
+    """Shared by fan-in and fan-out: one hub, many counterparties, sums alike and out of the hub's way.
+
+    ``incoming`` says which side the hub is on: fan-in's hub receives, fan-out's hub pays.
+    """
+
+    incoming = True
+    parameters = {
+        "min_counterparties": Parameter(default=3, minimum=2, maximum=1000,
+                                        help="fewest distinct counterparties paying (or paid by) the hub"),
+        "amount_spread": Parameter(default=0.5, minimum=0.0, maximum=10.0,
+                                   help="the largest of the sums at most this share above the smallest"),
+        "stand_out": Parameter(default=3.0, minimum=1.0, maximum=1000.0,
+                               help="the hub's other payments in (or out) are typically at least this many "
+                                    "times larger or smaller (when it has at least 3; 1: no comparison)"),
+        "everyday_match": Parameter(default=0.02, minimum=0.0, maximum=0.5,
+                                    help="a payment whose payer paid another party within this share of the same "
+                                         "sum is an everyday payment, not one sent for this (0: every payment counts)"),
+        "window_days": Parameter(default=365, minimum=0, maximum=3650,
+                                 help="days from the first payment of the fan to the last"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        options = self.options
+        transfers = _transfers(case)
+        everyday = _everyday_amounts(transfers, options["everyday_match"]) if self.incoming else set()
+        if not self.incoming and options["everyday_match"] > 0:
+            everyday = self._everyday_received(transfers, options["everyday_match"])
+        by_hub: dict[tuple[str, str], list[_Transfer]] = defaultdict(list)
+        everything: dict[tuple[str, str], list[_Transfer]] = defaultdict(list)
+        for index, transfer in enumerate(transfers):
+            hub = transfer.beneficiary if self.incoming else transfer.payer
+            everything[(hub, transfer.currency)].append(transfer)
+            if index not in everyday:
+                by_hub[(hub, transfer.currency)].append(transfer)
+        parties = _Parties(case)
+        window = timedelta(days=options["window_days"])
+        found = []
+        for (hub, currency), items in sorted(by_hub.items()):
+            other = self._other_side
+            if len({other(t) for t in items}) < options["min_counterparties"]:
+                continue
+            best = self._best_group(items, window, lambda group, key=(hub, currency): self._stands_out(
+                group, everything[key]))
+            if best is None:
+                continue
+            group, rest, usual = best
+            found.append(self._finding(hub, currency, group, rest, usual, parties))
+        found.sort(key=lambda f: (f["details"]["first"], f["evidence"]))
+        yield from found
+
+    def _stands_out(self, group: list[_Transfer], everything: list[_Transfer]):
+        """``(rest, usual)`` if the group's sums stand out from the hub's other payments, else ``None``."""
+        stand_out = self.options["stand_out"]
+        members = {self._other_side(t) for t in group}
+        rest = sorted(t.amount for t in everything if self._other_side(t) not in members)
+        usual = rest[len(rest) // 2] if rest else None
+        middle = sorted(t.amount for t in group)[len(group) // 2]
+        if stand_out > 1:
+            if usual is not None and len(rest) >= 3:
+                if middle * stand_out > usual > middle / stand_out:
+                    return None
+            elif not self.incoming:
+                # A payer with no other payments to compare with may simply pay everyone the same
+                # (AMLSim's background accounts do): a fan-out needs the hub's usual way to differ.
+                return None
+        return rest, usual
+
+    def _other_side(self, transfer: _Transfer) -> str:
+        return transfer.payer if self.incoming else transfer.beneficiary
+
+    @staticmethod
+    def _everyday_received(transfers: list[_Transfer], match: float) -> set[int]:
+        """For fan-out: payments whose beneficiary received about the same sum from other payers too."""
+        flipped = [_Transfer(t.payment, t.beneficiary, t.payer) for t in transfers]
+        return _everyday_amounts(flipped, match)
+
+    def _best_group(self, items: list[_Transfer], window: timedelta, stands_out):
+        """The payments of alike sums (within the spread) from the most counterparties, within the window."""
+        items = sorted(items, key=lambda t: (t.amount, t.order))
+        spread, minimum = self.options["amount_spread"], self.options["min_counterparties"]
+        best, best_key = None, None
+        low = 0
+        for high in range(len(items)):
+            while items[low].amount * (1 + spread) < items[high].amount:
+                low += 1
+            group = items[low:high + 1]
+            days = sorted(t.day for t in group)
+            if days[-1] - days[0] > window:
+                group = self._within(group, window)
+            counterparties = {self._other_side(t) for t in group}
+            if len(counterparties) < minimum:
+                continue
+            key = (-len(counterparties), -len(group), group[0].order)
+            if best_key is not None and key >= best_key:
+                continue
+            compared = stands_out(group)
+            if compared is not None:
+                best, best_key = (group, *compared), key
+        return best
+
+    def _within(self, group: list[_Transfer], window: timedelta) -> list[_Transfer]:
+        """The largest run of ``group`` (by counterparties) that fits in the window."""
+        by_day = sorted(group, key=lambda t: t.order)
+        best: list[_Transfer] = []
+        start = 0
+        for end in range(len(by_day)):
+            while by_day[end].day - by_day[start].day > window:
+                start += 1
+            run = by_day[start:end + 1]
+            if len({self._other_side(t) for t in run}) > len({self._other_side(t) for t in best}):
+                best = run
+        return best
+
+    def _finding(self, hub, currency, group, rest, usual, parties: _Parties):
+        group = sorted(group, key=lambda t: t.order)
+        counterparties = sorted({self._other_side(t) for t in group})
+        amounts = sorted(t.amount for t in group)
+        total = sum(amounts)
+        shown = [parties.name(p) for p in counterparties[:6]] + (
+            [f"{len(counterparties) - 6} more"] if len(counterparties) > 6 else [])
+        sums = (_money(amounts[0], currency) if amounts[0] == amounts[-1]
+                else f"{_money(amounts[0], currency)} to {amounts[-1]:,.2f}")
+        span = f"between {group[0].day.isoformat()} and {group[-1].day.isoformat()}"
+        if self.incoming:
+            text = (f"{parties.name(hub)} received {len(group)} payments of {sums} from {len(counterparties)} payers "
+                    f"({_listing(shown)}) {span}, {_money(total, currency)} in all.")
+        else:
+            text = (f"{parties.name(hub)} paid {len(counterparties)} beneficiaries ({_listing(shown)}) "
+                    f"{len(group)} payments of {sums} {span}, {_money(total, currency)} in all.")
+        side = "received" if self.incoming else "paid"
+        if usual is not None and len(rest) >= 3:
+            text += (f" Its {len(rest)} other payments {side} are typically {_money(usual, currency)}, "
+                     f"{max(usual, amounts[len(amounts) // 2]) / max(min(usual, amounts[len(amounts) // 2]), 0.01):.0f} "
+                     f"times {'more' if usual > amounts[len(amounts) // 2] else 'less'}.")
+        else:
+            text += f" The case holds {len(rest) or 'no'} other payment{'s' if len(rest) != 1 else ''} {side} by it to compare."
+        if self.options["everyday_match"] > 0:
+            text += (" None of these payers paid anyone else about the same sum." if self.incoming else
+                     " None of these beneficiaries received about the same sum from anyone else.")
+        return {
+            "entities": sorted({hub, *counterparties}),
+            "evidence": [t.payment.id for t in group],
+            "score": round(min(0.9, 0.5 + 0.05 * len(counterparties)), 3),
+            "explanation": text,
+            "details": {"party": hub, "role": "receiver" if self.incoming else "payer",
+                        "counterparties": counterparties, "currency": currency, "amounts": amounts,
+                        "total": total, "usual_other_amount": usual, "other_payments": len(rest),
+                        "first": group[0].day.isoformat(), "last": group[-1].day.isoformat()},
+        }
+
+
+class FanInDetector(_FanDetector):
+    """Many payers sending one party alike sums that are out of its way."""
+
+    id = "fan-in"
+    label = "Fan-in: many payers, one receiver"
+    version = "1.0"
+    description = (
+        "One party (the hub) receives payments of alike sums (within the spread) from at least the minimum "
+        "number of distinct payers, within the window, where each of those payers paid no one else about the "
+        "same sum and the sums stand out from the hub's other receipts (its typical receipt is at least the "
+        "given factor larger or smaller). No onward payment is needed (the funnel detector, fan-in-fan-out, "
+        "looks for that). Names the hub and its payers."
+    )
+    severity = "medium"
+    reference = "AMLSim fan-in typology; FATF smurfing / structured deposits; redflags.md #17"
+    incoming = True
+
+
+class FanOutDetector(_FanDetector):
+    """One payer sending many parties alike sums that are out of its way."""
+
+    id = "fan-out"
+    label = "Fan-out: one payer, many beneficiaries"
+    version = "1.0"
+    description = (
+        "One party (the hub) pays alike sums (within the spread) to at least the minimum number of distinct "
+        "beneficiaries, within the window, where none of them received about the same sum from anyone else "
+        "and the sums stand out from the hub's other payments (its typical payment is at least the given "
+        "factor larger or smaller). Names the hub and its beneficiaries."
+    )
+    severity = "medium"
+    reference = "AMLSim fan-out typology; FATF layering through many accounts; redflags.md #17"
+    incoming = False
 
 
 # ---------------------------------------------------------------------------------------- #19

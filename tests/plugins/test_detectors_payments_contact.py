@@ -13,6 +13,8 @@ from workbench.store import Case
 from workbench_plugins.detectors.payments_contact import (
     CashForGoodsDetector,
     CircularPaymentsDetector,
+    FanInDetector,
+    FanOutDetector,
     FanInFanOutDetector,
     PaymentShipmentMismatchDetector,
     PhoneCountryMismatchDetector,
@@ -325,6 +327,36 @@ def test_fan_in_fan_out_sees_the_onward_payment_behind_a_larger_unrelated_one(tm
     case.close()
 
 
+def test_fan_in_names_the_hub_and_its_payers_without_an_onward_payment(tmp_path):
+    # Four new payers each send the hub about 400 (nobody else gets that sum from them); the hub's
+    # usual receipts, from its customers, are 5,000 to 60,000 (typically 20,000), fifty times more.
+    # No money leaves the hub.
+    usual = [payment(f"sale-{n}", f"customer-{n}", "hub", amount, _day(10 * n))
+             for n, amount in enumerate([5000, 12000, 20000, 35000, 60000])]
+    fan = [payment(f"in-{n}", f"sender-{n}", "hub", 380 + 10 * n, _day(60 + 12 * n)) for n in range(4)]
+    everyday = [payment("x-1", "sender-9", "hub", 400, _day(70)), payment("x-2", "sender-9", "other", 401, _day(71))]
+    case = make_case(tmp_path, CLEAN + usual + fan + everyday)
+    found = findings(FanInDetector(), case)
+    assert len(found) == 1
+    assert found[0]["details"]["party"] == "hub"
+    assert found[0]["details"]["counterparties"] == [f"sender-{n}" for n in range(4)]  # not sender-9
+    assert found[0]["evidence"] == [f"in-{n}" for n in range(4)]
+    assert "typically USD 20,000" in found[0]["explanation"]
+    assert findings(FanInDetector(min_counterparties=5), case) == []
+    assert findings(FanOutDetector(), case) == []
+    case.close()
+
+
+def test_fan_out_names_the_hub_and_its_beneficiaries(tmp_path):
+    usual = [payment(f"rent-{n}", "hub", f"landlord-{n}", 9000, _day(30 * n)) for n in range(4)]
+    fan = [payment(f"out-{n}", "hub", f"mule-{n}", 950 + 5 * n, _day(100 + n)) for n in range(5)]
+    case = make_case(tmp_path, CLEAN + usual + fan)
+    found = findings(FanOutDetector(), case)
+    assert [f["details"]["counterparties"] for f in found] == [[f"mule-{n}" for n in range(5)]]
+    assert found[0]["details"]["role"] == "payer" and "paid 5 beneficiaries" in found[0]["explanation"]
+    case.close()
+
+
 # ------------------------------------------------------------------------------- #18 circular
 
 
@@ -344,18 +376,47 @@ def test_circular_payments_fires_on_the_demo_cycle(demo):
 
 
 def test_circular_payments_parameters(demo):
-    assert findings(CircularPaymentsDetector(amount_tolerance=0.01), demo) == []
+    # The last hop (USD 147,000 after 148,500) lost just over 1%: with a 1% tolerance that link no
+    # longer carries the sum; it still closes the circle as a link of "other payments", scored lower.
+    loose = findings(CircularPaymentsDetector(amount_tolerance=0.01), demo)
+    assert [f["details"]["links_without_the_sum"] for f in loose] == [1]
+    assert loose[0]["score"] < findings(CircularPaymentsDetector(), demo)[0]["score"]
+    assert findings(CircularPaymentsDetector(amount_tolerance=0.01, max_other_links=0), demo) == []
     assert findings(CircularPaymentsDetector(window_days=5), demo) == []
     assert findings(CircularPaymentsDetector(min_length=4), demo) == []
 
 
-def test_circular_payments_need_time_order(tmp_path):
-    # Each step is paid before the money could have arrived: no money went round.
+def test_circular_payments_in_time_order_or_not(tmp_path):
+    # Each step is paid before the money could have arrived. By default the order does not matter
+    # (AMLSim's cycles, and layering through accounts that hold a float, pay in any order) and the
+    # finding says the payments were not in time order; with time_ordered no money went round.
     case = make_case(tmp_path, CLEAN + [
         payment("p1", "a", "b", 50000, "2023-05-10"), payment("p2", "b", "c", 50000, "2023-05-05"),
         payment("p3", "c", "a", 50000, "2023-05-01"),
     ])
-    assert findings(CircularPaymentsDetector(), case) == []
+    found = findings(CircularPaymentsDetector(), case)
+    assert [f["evidence"] for f in found] == [["p3", "p1", "p2"]]  # from the earliest payment round
+    assert "not made in time order" in found[0]["explanation"] and not found[0]["details"]["in_time_order"]
+    assert findings(CircularPaymentsDetector(time_ordered=True), case) == []
+    case.close()
+
+
+def test_circular_payments_ignore_everyday_sums_and_close_over_other_links(tmp_path):
+    # x pays everyone 7,000 (its everyday sum): the circle x -> y -> z -> x is no circle of one sum.
+    # u -> v -> w carry 9,000 and 8,600; w never paid u the sum, but pays u its rent: one link of
+    # other payments closes the circle.
+    everyday = [payment(f"x-{n}", "x", f"shop-{n}", 7000, f"2023-04-0{n + 1}") for n in range(3)] + [
+        payment("x-y", "x", "y", 7000, "2023-05-01"), payment("y-z", "y", "z", 7000, "2023-05-02"),
+        payment("z-x", "z", "x", 7000, "2023-05-03")]
+    gap = [payment("u-v", "u", "v", 9000, "2023-06-01"), payment("v-w", "v", "w", 8600, "2023-07-15"),
+           payment("w-u", "w", "u", 1200, "2023-02-01")]
+    case = make_case(tmp_path, CLEAN + everyday + gap)
+    found = findings(CircularPaymentsDetector(), case)
+    assert [f["evidence"] for f in found] == [["u-v", "v-w", "w-u"]]
+    assert found[0]["details"]["links_without_the_sum"] == 1
+    assert "only other sums" in found[0]["explanation"]
+    assert findings(CircularPaymentsDetector(max_other_links=0), case) == []
+    assert len(findings(CircularPaymentsDetector(everyday_match=0), case)) == 2
     case.close()
 
 
@@ -512,6 +573,6 @@ def test_the_family_runs_through_the_runner_and_findings_are_stored(tmp_path):
             assert len(stored) == counts[detector_id] > 0
         stored = case.findings(detector_id="circular-payments")[0]
         assert stored["evidence"]["facts"] == sorted(CYCLE)
-        assert stored["parameters"]["window_days"] == 90
+        assert stored["parameters"]["window_days"] == 365
         third = case.findings(detector_id="third-party-payer")
         assert third[0]["severity"] == "high" and "demo-pay-02-karadeniz-rheinfeld" in third[0]["evidence"]["facts"]
