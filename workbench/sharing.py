@@ -20,7 +20,11 @@ the people in it. :func:`deidentify` turns the case's entities into pseudonymise
   names, addresses, phones, e-mails, accounts and ids above, and each is replaced by the same
   pseudonym it has elsewhere; names of persons known only from protected sources are scrubbed
   from text too, although those persons never leave the case;
-* dates can be coarsened to the month or the year (in text as well, for ISO dates);
+* dates and places inside free text (remarks, notes, descriptions, summaries) are found too:
+  a date of birth or death ("DOB 12 Oct 1972", "born 17/04/1961", or any date equal to a full
+  life date in the case, found by dateparser in any common writing) keeps its year, and a birth
+  place after "POB", "place of birth" or "born in" becomes the same pseudonym as the birth place;
+* dates can be coarsened to the month or the year, in text as well (written in words or as ISO);
 * what a partner never needs is dropped: special categories of personal data (ethnicity,
   religion, political views, appearance), passwords and private keys, IP addresses, raw JSON.
 
@@ -431,6 +435,18 @@ _COMPACTABLE = re.compile(r"[A-Za-z0-9 ]+")
 _IBAN_START = re.compile(r"[A-Za-z]{2}\d{2}")
 _EDGE = "\"'`“”‘’()[]{}<>,.;:!?«»"
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")
+#: What introduces a date of birth or death in free text, as sanctions lists and notes write it.
+_BIRTH_MARK = re.compile(r"(?:\bDOB|\bD\.O\.B\.?|\bdate of (?:birth|death)|\bbirth ?date|\bborn(?: on)?|\bdied(?: on)?"
+                         r"|\bb\.|\bd\.|\bDOD)\s*[:\-]?\s*(?:circa\s+|c\.\s*|about\s+)?$", re.IGNORECASE)
+_BIRTH_PLACE_HINT = re.compile(r"\bPOB\b|\bplace of birth\b|\bbirth ?place\b|\bborn in\b", re.IGNORECASE)
+#: "POB Corozal, Belize;" "Place of birth: Minsk, Belarus." "born in Toledo District" up to the next
+#: clause (a semicolon, a full stop, a bracket or the end).
+_BIRTH_PLACE = re.compile(r"(?P<mark>\b(?:POB|place of birth|birth ?place|born in)\b\s*:?\s*)"
+                          r"(?P<place>[^;.\n()\[\]]*[^;.\n()\[\]\s])", re.IGNORECASE)
+#: Text that may hold a date with a year: a four-digit year, or a numeric date such as 12/10/72.
+_YEARISH = re.compile(r"\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
+#: Languages the date finder reads month names in (more make its search miss English dates).
+DATE_LANGUAGES = ("en",)
 #: Longest run of words tried as one name or address inside text.
 MAX_PHRASE_WORDS = 16
 
@@ -459,6 +475,53 @@ def _looks_like_id(word: str) -> bool:
     return len(word) >= 16 or (len(word) >= 6 and any(ch in "-_:." for ch in word))
 
 
+@lru_cache(maxsize=1)
+def _date_parser():
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=list(DATE_LANGUAGES), settings=_DATE_SETTINGS)
+
+
+_DATE_SETTINGS = {"REQUIRE_PARTS": ["year"], "PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False,
+                  "DATE_ORDER": "DMY"}
+
+
+def find_dates(text: str) -> list[tuple[int, int, Any, str]]:
+    """Dates written in ``text`` with a year: ``(start, end, date, period)`` with period ``day``,
+    ``month`` or ``year``, found by dateparser's search and trimmed to the date itself."""
+    from dateparser.search import search_dates
+
+    try:
+        found = search_dates(text, languages=list(DATE_LANGUAGES), settings=_DATE_SETTINGS) or []
+    except (ValueError, OverflowError, RecursionError):
+        return []
+    parser = _date_parser()
+    dates = []
+    position = 0
+    for span, _ in found:
+        start = text.find(span, position)
+        if start < 0:
+            continue
+        position = start + len(span)
+        data = parser.get_date_data(span)
+        if data.date_obj is None or not any(ch.isdigit() for ch in span):
+            continue
+        words = span.split(" ")
+        # search_dates takes in words around a date ("on 3 March 2023 and"): leave them out.
+        trimmed = True
+        while trimmed and len(words) > 1:
+            trimmed = False
+            for candidate, lead in ((words[1:], True), (words[:-1], False)):
+                other = parser.get_date_data(" ".join(candidate))
+                if other.date_obj == data.date_obj and other.period == data.period:
+                    if lead:
+                        start += len(words[0]) + 1
+                    words, trimmed = candidate, True
+                    break
+        dates.append((start, start + len(" ".join(words)), data.date_obj.date(), data.period))
+    return dates
+
+
 def coarsen_date(value: str, coarsen: str | None) -> str:
     """``2023-03-10`` as ``2023-03`` (month) or ``2023`` (year); shorter dates stay as they are."""
     if coarsen == "month":
@@ -482,6 +545,7 @@ class _Vocabulary:
     person_addresses: set[str] = field(default_factory=set)  # ids of Address entities of persons
     originals: set[str] = field(default_factory=set)  # real values a pseudonym must never equal
     entity_ids: set[str] = field(default_factory=set)  # every id in the case, shared or not
+    life_dates: set[str] = field(default_factory=set)  # full birth and death dates (YYYY-MM-DD) of anyone
 
     def add_phrase(self, kind: str, value: str) -> None:
         normal = _norm_text(value)
@@ -490,7 +554,8 @@ class _Vocabulary:
         self.phrases.setdefault(normal, kind)
         words = normal.split(" ")
         if len(words) > 1:
-            self.first_words.add(words[0])
+            # As text is read: "Corozal, Belize" begins with "corozal", not "corozal,".
+            self.first_words.add(words[0].strip(_EDGE))
             self.longest_phrase = min(MAX_PHRASE_WORDS, max(self.longest_phrase, len(words)))
 
     def add_name(self, kind: str, value: str) -> None:
@@ -572,9 +637,46 @@ class _Scrubber:
             index += taken
         pieces.append(text[position:])
         result = "".join(pieces)
-        if self.coarsen and coarsen:
-            result = _ISO_DATE.sub(lambda m: coarsen_date(m.group(0)[:10], self.coarsen), result)
+        if coarsen:
+            result = self._birth_places(result)
+            result = self._dates(result)
         return result
+
+    def _birth_places(self, text: str) -> str:
+        """``POB Corozal, Belize`` (and "place of birth: …", "born in …") with the place as a pseudonym."""
+        def replace(match: re.Match) -> str:
+            place = match.group("place")
+            if PSEUDONYM_PATTERN.fullmatch(place):
+                return match.group(0)
+            return match.group("mark") + self.pseudonym("place", place)
+
+        return _BIRTH_PLACE.sub(replace, text) if _BIRTH_PLACE_HINT.search(text) else text
+
+    def _dates(self, text: str) -> str:
+        """Dates written anywhere in ``text``, as a date parser finds them ("12 Oct 1972", "1972-10-12",
+        "12/10/1972"): a date of birth or death (after "DOB", "born" ..., or equal to a full life
+        date in the case) keeps its year only; with coarsening, every other date its month or year."""
+        if not _YEARISH.search(text):
+            return text
+        found = find_dates(text)
+        if not found:
+            return text
+        pieces: list[str] = []
+        position = 0
+        for start, end, day, period in found:
+            if start < position:
+                continue
+            life = day.isoformat() in self.vocabulary.life_dates or bool(_BIRTH_MARK.search(text[max(0, start - 24):start]))
+            if life and period in ("day", "month"):
+                replacement = str(day.year)
+            elif self.coarsen and (period == "day" or (period == "month" and self.coarsen == "year")):
+                replacement = coarsen_date(day.isoformat(), self.coarsen)
+            else:
+                continue
+            pieces += [text[position:start], replacement]
+            position = end
+        pieces.append(text[position:])
+        return "".join(pieces)
 
     def _phrase(self, span: str) -> str | None:
         """A pseudonym for several words that are one name, address, phone or account, if so."""
@@ -733,6 +835,8 @@ class Deidentifier:
                     if policy in ("pseudo:person", "pseudo:party"):
                         vocabulary.add_name(policy.partition(":")[2], value)
                         vocabulary.originals.add(value)
+                    elif policy == "life-date" and len(value) >= 10:
+                        vocabulary.life_dates.add(value[:10])
                     elif policy == "pseudo:address" or policy == "pseudo:place":
                         vocabulary.add_phrase(policy.partition(":")[2], value)
                     elif policy == "pseudo:phone":
