@@ -540,10 +540,17 @@ def match(case, duplicates, threshold, limit, decide, reason, as_json) -> None:
 @click.option("--only", "--detector", "ids", multiple=True, help="Run only this detector (repeatable); all by default.")
 @click.option("--param", "params", multiple=True, metavar="DETECTOR.NAME=VALUE",
               help="Change a threshold for this run and keep it in the case (repeatable).")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Stop a detector that runs longer than this and record it as failed "
+                   "[default: 600; 0: no limit].")
 @click.option("--json", "as_json", is_flag=True)
-def detect(case, ids, params, as_json) -> None:
-    """Run red-flag detectors on CASE and store their findings (marks from earlier runs are kept)."""
-    from workbench.detecting import run_detectors
+def detect(case, ids, params, time_limit, as_json) -> None:
+    """Run red-flag detectors on CASE and store their findings (marks from earlier runs are kept).
+
+    Each detector runs in a worker that can read the case but not change it; one that fails,
+    exits or runs past --time-limit is reported and the others still run (exit code 13).
+    """
+    from workbench.detecting import DEFAULT_TIME_LIMIT, run_detectors, unfinished_run
 
     overrides: dict[str, dict[str, str]] = {}
     for pair in params:
@@ -558,16 +565,22 @@ def detect(case, ids, params, as_json) -> None:
         try:
             with click.progressbar(length=100, label="Running detectors", file=sys.stderr) as bar:
                 outcomes = run_detectors(opened, list(ids) or None,
-                                         progress=lambda f, _name: bar.update(int(f * 100) - bar.pos))
+                                         progress=lambda f, _name: bar.update(int(f * 100) - bar.pos),
+                                         time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
         except LookupError as error:
             raise CaseError(str(error)) from error
+        except KeyboardInterrupt:
+            click.secho(f"\ninterrupted: {unfinished_run(opened) or 'no detector ran'}", fg="yellow", err=True)
+            sys.exit(130)
+        unfinished = unfinished_run(opened)
         ran = {o.detector_id for o in outcomes}
         found = [f for f in opened.findings() if f["detector_id"] in ran]
         if as_json:
             for finding in found:
                 entities = finding["evidence"].get("entities", [])
                 finding["entity_names"] = {e: _caption(opened, e) for e in entities}
-            click.echo(json.dumps({"detectors": [o.__dict__ for o in outcomes], "findings": found}, indent=2))
+            click.echo(json.dumps({"detectors": [o.__dict__ for o in outcomes], "findings": found,
+                                   "unfinished": unfinished}, indent=2))
             return
         _table([[o.detector_id, o.findings, o.counts.get("new", ""), o.counts.get("no_longer_found", ""),
                  ("ERROR " + o.error) if o.error else ""] for o in outcomes],
@@ -577,6 +590,8 @@ def detect(case, ids, params, as_json) -> None:
             _table([[f"#{f['id']}", f["severity"].upper(), f"{f['score']:.2f}", f["detector_id"], f["status"],
                      _shorten(f["explanation"], 110)] for f in found],
                    ["finding", "severity", "score", "detector", "status", "explanation (workbench findings CASE for all)"])
+        if unfinished:
+            click.secho(f"\n{unfinished}", fg="yellow")
     if any(o.error for o in outcomes):
         sys.exit(13)
 
@@ -588,11 +603,18 @@ def detect(case, ids, params, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def findings(case, status, detector_id, as_json) -> None:
     """List stored findings, most severe first, with their explanations."""
+    from workbench.detecting import unfinished_run
+
     with Case.open(case, readonly=True) as opened:
         rows = opened.findings(status=status, detector_id=detector_id)
+        unfinished = unfinished_run(opened)
         if as_json:
+            if unfinished:
+                click.secho(f"note: {unfinished}", fg="yellow", err=True)
             click.echo(json.dumps(rows, indent=2))
             return
+        if unfinished:
+            click.secho(f"{unfinished}\n", fg="yellow")
         if not rows:
             click.echo("no findings (run `workbench detect` first)")
             return

@@ -7,14 +7,21 @@ Two places, one mechanism for built-ins and third parties alike:
 * a user plugin folder of ``*.py`` files (``$WORKBENCH_PLUGIN_DIR``, else
   ``$XDG_DATA_HOME/workbench/plugins``, else ``~/.local/share/workbench/plugins``): every
   :class:`Plugin` subclass with an ``id`` defined in such a file is loaded.
+
+Importing a plugin runs its code, so each import is guarded: whatever it raises (``sys.exit()``
+included) and an import that does not finish within a time limit (an endless loop) become that
+plugin's reported failure, and the program goes on without it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import sys
+import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,6 +31,11 @@ from workbench.plugin_api.base import Detector, Exporter, Importer, Plugin
 
 ENTRY_POINT_GROUP = "workbench.plugins"
 _BASES = (Plugin, Importer, Detector, Exporter)
+#: Seconds a plugin's import may take before it is given up as hanging
+#: (``$WORKBENCH_PLUGIN_IMPORT_TIME_LIMIT`` overrides).
+IMPORT_TIME_LIMIT = 20.0
+# Imports given up as hanging, by file and version, so a program does not wait for them again.
+_hung: dict[tuple, str] = {}
 
 
 @dataclass
@@ -51,7 +63,51 @@ def user_plugin_dir() -> Path:
 def _describe(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
     where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    if isinstance(error, SystemExit):
+        return f"SystemExit: the plugin called sys.exit({error.code!r}) while being imported{where}"
     return f"{type(error).__name__}: {error}{where}"
+
+
+def import_time_limit() -> float:
+    try:
+        return float(os.environ.get("WORKBENCH_PLUGIN_IMPORT_TIME_LIMIT", IMPORT_TIME_LIMIT))
+    except ValueError:
+        return IMPORT_TIME_LIMIT
+
+
+class _ImportStopped(BaseException):
+    """Raised inside a plugin's import that ran past the time limit, to end it."""
+
+
+def _guarded_load(load: Callable[[], object], key: tuple) -> tuple[object, str | None]:
+    """``load()``'s value, or ``None`` and why it failed: raised anything, or hung.
+
+    The import runs in a thread so that an endless loop can be given up on; it is then stopped
+    with an exception (which a loop that swallows every exception survives: it is left behind,
+    a daemon thread that ends with the program).
+    """
+    if key in _hung:
+        return None, _hung[key]
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = load()
+        except BaseException as error:  # noqa: BLE001 - plugin code: anything it raises is its failure
+            outcome["error"] = error
+
+    limit = import_time_limit()
+    thread = threading.Thread(target=target, name="workbench-plugin-import", daemon=True)
+    thread.start()
+    thread.join(limit if limit > 0 else None)
+    if thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_ImportStopped))
+        thread.join(0.2)
+        _hung[key] = f"did not finish importing within {limit:g} s (an endless loop?); skipped"
+        return None, _hung[key]
+    if "error" in outcome:
+        return None, _describe(outcome["error"])  # type: ignore[arg-type]
+    return outcome.get("value"), None
 
 
 def _check(plugin: object, what: str) -> type[Plugin]:
@@ -71,10 +127,9 @@ def _from_entry_points() -> list[PluginInfo]:
         origin = f"package {distribution.name} {distribution.version}" if distribution else f"package {entry.value}"
         if distribution is not None and distribution.name == "workbench":
             origin = "built-in"
-        try:
-            loaded = entry.load()
-        except Exception as error:  # a broken plugin is reported, never fatal
-            found.append(PluginInfo(entry.name, origin, error=_describe(error)))
+        loaded, error = _guarded_load(entry.load, ("entry point", entry.value))
+        if error is not None:  # a broken plugin is reported, never fatal
+            found.append(PluginInfo(entry.name, origin, error=error))
             continue
         if isinstance(loaded, ModuleType):
             # A module entry point offers every plugin class it defines (a family of detectors).
@@ -115,14 +170,23 @@ def _from_folder(folder: Path) -> list[PluginInfo]:
             continue
         module_name = f"workbench_user_plugins.{path.stem}"
         origin = f"user folder {path}"
-        try:
+
+        def load(path: Path = path, module_name: str = module_name) -> ModuleType:
             spec = importlib.util.spec_from_file_location(module_name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
             spec.loader.exec_module(module)
-        except Exception as error:
+            return module
+
+        try:
+            stat = path.stat()
+            key: tuple = ("file", str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = ("file", str(path))
+        module, error = _guarded_load(load, key)
+        if error is not None:
             sys.modules.pop(module_name, None)
-            found.append(PluginInfo(path.stem, origin, error=_describe(error)))
+            found.append(PluginInfo(path.stem, origin, error=error))
             continue
         classes = _plugin_classes(module, module_name)
         if not classes:
@@ -179,7 +243,7 @@ def choose_importer(path: Path) -> type[Importer]:
     for importer in importers():
         try:
             score = importer.sniff(path)
-        except Exception:  # a sniffer that crashes simply does not claim the file
+        except (Exception, SystemExit):  # a sniffer that crashes or exits simply does not claim the file
             score = 0.0
         if score > 0:
             scored.append((score, importer.id, importer))
