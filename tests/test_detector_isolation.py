@@ -268,3 +268,17 @@ def test_an_endless_loop_at_a_plugins_import_is_that_plugins_failure(case_path, 
     assert f"detector  {GOOD}" in listed.output
     detected = cli("detect", case_path, "--only", GOOD)
     assert detected.exit_code == 0
+
+
+def test_without_fork_detectors_still_run_read_only_and_guarded(case, plugins, monkeypatch):
+    monkeypatch.delattr(os, "fork")  # as on Windows
+    write_plugin(plugins, "vandal", detector("vandal", """\
+        case.conn.execute("DELETE FROM findings")
+        yield {}
+    """))
+    write_plugin(plugins, "exits", detector("exits", "import sys\nsys.exit(2)\nyield {}\n"))
+    run_detectors(case, [GOOD])
+    outcomes = {o.detector_id: o for o in run_detectors(case, ["vandal", "exits", GOOD])}
+    assert outcomes["vandal"].error.startswith("OperationalError: attempt to write a readonly database")
+    assert outcomes["exits"].error.startswith("SystemExit: the detector called sys.exit(2)")
+    assert good_findings(case) == ["p0", "p1"]

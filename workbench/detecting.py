@@ -90,7 +90,7 @@ def run_detectors(
     chosen = available_detectors(ids)
     run = _RunProgress(case, [detector.id for detector in chosen])
     outcomes: list[DetectorOutcome] = []
-    worker: _Worker | None = None
+    worker: _Worker | _InlineWorker | None = None
     ending = "interrupted"
     try:
         for number, detector in enumerate(chosen):
@@ -102,7 +102,7 @@ def run_detectors(
             parameters = {**case.detector_parameters(detector.id), **((overrides or {}).get(detector.id, {}))}
             started = _now()
             if worker is None:
-                worker = _Worker(case, chosen)
+                worker = _Worker(case, chosen) if hasattr(os, "fork") else _InlineWorker(case, chosen)
             try:
                 reply = worker.run(number, parameters, time_limit, cancelled)
             except DetectionCancelled:
@@ -111,7 +111,7 @@ def run_detectors(
             if reply[0] in ("timeout", "died"):
                 worker = None  # stopped or gone; the next detector gets a fresh one
             outcomes.append(_store(case, detector, parameters, started, reply))
-            run.done(detector.id)
+            run.done.add(detector.id)
         ending = "finished"
     except BaseException as error:
         if ending == "interrupted" and not isinstance(error, KeyboardInterrupt):
@@ -154,7 +154,12 @@ def _rejections(problems: list[str], total: int) -> str:
 
 
 class _Worker:
-    """A forked process that runs the chosen detectors, one per request, on a read-only case."""
+    """A forked process that runs the chosen detectors, one per request, on a read-only case.
+
+    The worker opens its own connection and never touches the host's, which it inherits; the
+    host keeps its connection open until the worker has ended, so SQLite's shared-memory index
+    stays in place for both.
+    """
 
     def __init__(self, case: Case, chosen: list[type[Detector]]):
         self._pipe, child_end = Pipe()
@@ -230,6 +235,21 @@ class _Worker:
             pass
         self._reap(block=True)
         self._pipe.close()
+
+
+class _InlineWorker:
+    """Where there is no fork (Windows): detectors run in the host, still on a read-only view
+    and still guarded against anything they raise, but without a time limit."""
+
+    def __init__(self, case: Case, chosen: list[type[Detector]]):
+        self._case, self._chosen = _read_only_case(case.path), chosen
+
+    def run(self, number: int, parameters: dict[str, Any], time_limit: float | None,
+            cancelled: Callable[[], bool] | None) -> tuple:
+        return _run_one(self._case, self._chosen[number], parameters)
+
+    def stop(self) -> None:
+        self._case.close()
 
 
 def _serve(pipe, path, chosen: list[type[Detector]]) -> None:
@@ -409,33 +429,36 @@ def _host() -> str:
 class _RunProgress:
     """Keeps in the case which chosen detectors have not yet run, so an unfinished run shows.
 
-    Detectors an earlier unfinished run left out stay listed until a later run has run them.
+    Written when a run starts and when it ends; while it runs (or after it was killed) the
+    detectors still to run are those without a run record since it started. Detectors an
+    earlier unfinished run left out stay listed until a later run has run them.
     """
 
     def __init__(self, case: Case, detector_ids: list[str]):
         self.case = case
+        self.done: set[str] = set()
         earlier = case.detection_progress() or {}
-        pending = set(earlier.get("pending") or [])
+        carried = sorted(set(earlier.get("pending") or []) - set(detector_ids))
+        last_run = case.conn.execute("SELECT max(id) FROM detector_runs").fetchone()[0]
         self.state = {
             "started_at": _now(),
             "pid": os.getpid(),
             "host": _host(),
             "detectors": detector_ids,
-            "pending": sorted(pending | set(detector_ids)),
+            "after_run_id": last_run or 0,
+            "carried": carried,
+            "pending": sorted(set(carried) | set(detector_ids)),
             "state": "running",
             "ended_at": None,
-            # The unfinished run the still-pending detectors come from, if any.
-            "unfinished": earlier.get("unfinished") if pending - set(detector_ids) else None,
+            # The unfinished run the carried detectors come from, if any.
+            "unfinished": earlier.get("unfinished") if carried else None,
         }
         case.set_detection_progress(self.state)
-
-    def done(self, detector_id: str) -> None:
-        self.state["pending"] = [i for i in self.state["pending"] if i != detector_id]
-        self.case.set_detection_progress(self.state)
 
     def end(self, how: str) -> None:
         self.state["state"] = "finished" if how == "finished" else "unfinished"
         self.state["ended_at"] = _now()
+        self.state["pending"] = sorted(set(self.state["carried"]) | (set(self.state["detectors"]) - self.done))
         if how != "finished":
             self.state["unfinished"] = {"started_at": self.state["started_at"], "how": how}
         try:
@@ -458,6 +481,11 @@ def unfinished_run(case: Case) -> str | None:
     (a run recorded as running whose process is gone), and one still running elsewhere.
     """
     progress = case.detection_progress()
+    if progress and progress.get("state") == "running":
+        ran = {row[0] for row in case.conn.execute("SELECT detector_id FROM detector_runs WHERE id > ?",
+                                                   (progress.get("after_run_id") or 0,))}
+        progress["pending"] = sorted(set(progress.get("carried") or [])
+                                     | (set(progress.get("detectors") or []) - ran))
     if not progress or not progress.get("pending"):
         return None
     pending = progress["pending"]
