@@ -10,11 +10,10 @@ from workbench.detecting import run_detectors
 from workbench.model import SourceInfo
 from workbench.plugin_api import ParameterError
 from workbench.store import Case
+from workbench_plugins.detectors.payment_fans import FanInDetector, FanOutDetector
 from workbench_plugins.detectors.payments_contact import (
     CashForGoodsDetector,
     CircularPaymentsDetector,
-    FanInDetector,
-    FanOutDetector,
     FanInFanOutDetector,
     PaymentShipmentMismatchDetector,
     PhoneCountryMismatchDetector,
@@ -349,7 +348,7 @@ def test_fan_in_names_the_hub_and_its_payers_without_an_onward_payment(tmp_path)
 
 def test_fan_out_names_the_hub_and_its_beneficiaries(tmp_path):
     usual = [payment(f"rent-{n}", "hub", f"landlord-{n}", 9000, _day(30 * n)) for n in range(4)]
-    fan = [payment(f"out-{n}", "hub", f"mule-{n}", 950 + 5 * n, _day(100 + n)) for n in range(5)]
+    fan = [payment(f"out-{n}", "hub", f"mule-{n}", 450 + 5 * n, _day(100 + n)) for n in range(5)]
     case = make_case(tmp_path, CLEAN + usual + fan)
     found = findings(FanOutDetector(), case)
     assert [f["details"]["counterparties"] for f in found] == [[f"mule-{n}" for n in range(5)]]
