@@ -181,6 +181,7 @@ class _Worker:
                     os._exit(code)
         child_end.close()
         self.pid = pid
+        self._ended = False
 
     def run(self, number: int, parameters: dict[str, Any], time_limit: float | None,
             cancelled: Callable[[], bool] | None) -> tuple:
@@ -209,6 +210,7 @@ class _Worker:
 
     def _died(self) -> str:
         status = self._reap(block=True)
+        self._ended = True
         self._pipe.close()
         if status is not None and os.WIFSIGNALED(status):
             number = os.WTERMSIG(status)
@@ -229,6 +231,9 @@ class _Worker:
 
     def stop(self) -> None:
         """End the worker (at once: a detector that is stuck gets no say) and collect it."""
+        if self._ended:  # its process id may belong to another process by now
+            return
+        self._ended = True
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:

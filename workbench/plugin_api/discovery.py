@@ -79,15 +79,23 @@ class _ImportStopped(BaseException):
     """Raised inside a plugin's import that ran past the time limit, to end it."""
 
 
-def _guarded_load(load: Callable[[], object], key: tuple) -> tuple[object, str | None]:
+def _guarded_load(load: Callable[[], object], key: tuple, *, timed: bool = True) -> tuple[object, str | None]:
     """``load()``'s value, or ``None`` and why it failed: raised anything, or hung.
 
     The import runs in a thread so that an endless loop can be given up on; it is then stopped
     with an exception (which a loop that swallows every exception survives: it is left behind,
-    a daemon thread that ends with the program).
+    a daemon thread that ends with the program). Workbench's own plugins (``timed=False``) are
+    trusted not to loop, and never stopped half-way on a slow, busy machine.
     """
     if key in _hung:
         return None, _hung[key]
+    if not timed:
+        try:
+            return load(), None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: BLE001
+            return None, _describe(error)
     outcome: dict[str, object] = {}
 
     def target() -> None:
@@ -127,7 +135,7 @@ def _from_entry_points() -> list[PluginInfo]:
         origin = f"package {distribution.name} {distribution.version}" if distribution else f"package {entry.value}"
         if distribution is not None and distribution.name == "workbench":
             origin = "built-in"
-        loaded, error = _guarded_load(entry.load, ("entry point", entry.value))
+        loaded, error = _guarded_load(entry.load, ("entry point", entry.value), timed=origin != "built-in")
         if error is not None:  # a broken plugin is reported, never fatal
             found.append(PluginInfo(entry.name, origin, error=error))
             continue
