@@ -241,6 +241,10 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                 f"{path}: imported with {outcome.importer_id} as source #{report.source_id} [{source_grade}]: "
                 f"{report.entities:,} entities ({kinds}), {report.statements:,} values, {report.edges:,} links"
             )
+            if outcome.notes:
+                click.secho(f"  read but not imported ({len(outcome.notes)}):", fg="yellow")
+                for item in outcome.notes[:50]:
+                    click.echo(f"    - {item}")
             if outcome.left_out:
                 click.secho(f"  skipped or brought in differently ({len(outcome.left_out)}), as asked with "
                             "on_error=skip:", fg="yellow")

@@ -26,6 +26,8 @@ class ImportOutcome:
     skipped: str | None = None
     #: Elements the importer left out when asked to skip bad input (``on_error=skip``).
     left_out: list = None
+    #: What the importer read but could not carry (an FtM property the model does not know).
+    notes: list = None
 
 
 def resolve_importer(path: Path, importer_id: str | None) -> type[Importer]:
@@ -85,7 +87,8 @@ def import_file(
                 f"same importer and options); use --again to import it once more",
             )
     report = case.ingest(_named_failures(importer.read(path), path, importer_class), source, progress=progress)
-    return ImportOutcome(path, importer_class.id, report=report, left_out=list(getattr(importer, "skipped", []) or []))
+    return ImportOutcome(path, importer_class.id, report=report, left_out=list(getattr(importer, "skipped", []) or []),
+                         notes=list(getattr(importer, "notes", []) or []))
 
 
 def _named_failures(records: Iterable[Record], path: Path, importer_class: type[Importer]) -> Iterator[Record]:

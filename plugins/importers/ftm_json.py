@@ -35,6 +35,10 @@ class FtmJsonImporter(Importer):
 
     def read(self, path: Path) -> Iterator[Record]:
         path = Path(path)
+        # Properties FtM's model does not know are dropped by FtM itself; say which (the import
+        # summary lists these notes), with how many entities carried them and where the first was.
+        unknown: dict[tuple[str, str], list] = {}
+        self.notes: list[str] = []
         # Lines are decoded one by one so that a byte that is not UTF-8 is named by its line.
         with path.open("rb") as handle:
             for line_number, raw in enumerate(handle, start=1):
@@ -67,5 +71,15 @@ class FtmJsonImporter(Importer):
                     raise SourceFormatError(f"{where}: {error}") from error
                 if not proxy.id:
                     raise SourceFormatError(f"{where}: the entity has no id")
+                properties = data.get("properties") if isinstance(data.get("properties"), dict) else {}
+                for name in properties:
+                    if proxy.schema.get(name) is None:
+                        seen = unknown.setdefault((proxy.schema.name, name), [0, where])
+                        seen[0] += 1
                 extra = {key: data[key] for key in ("datasets", "referents", "first_seen", "last_seen") if key in data}
                 yield Record(proxy.to_dict(), locator=where, extra=extra)
+        self.notes = [
+            f"property '{prop}' is not one of FtM's {schema} properties: its values in "
+            f"{count:,} entit{'y' if count == 1 else 'ies'} were not imported (first at {first})"
+            for (schema, prop), (count, first) in sorted(unknown.items())
+        ]

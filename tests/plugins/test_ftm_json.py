@@ -132,3 +132,22 @@ def test_an_importer_reading_text_that_is_not_utf8_gets_the_line_named(case, dam
     assert str(raised.value) == (f"latin1.ftm.json line {latin1_line} (byte 0xe9 at column 58): not utf-8 text "
                                  "(invalid continuation byte); the ftm-json importer expects utf-8")
     assert list(sqlite3.connect(case.path).iterdump()) == before
+
+
+def test_properties_ftm_does_not_know_are_named_in_the_import_summary(tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    source = tmp_path / "people.ftm.json"
+    source.write_text(
+        '{"id": "p1", "schema": "Person", "properties": {"name": ["Ann Example"], "favouriteColour": ["blue"]}}\n'
+        '{"id": "p2", "schema": "Person", "properties": {"name": ["Bob Example"], "favouriteColour": ["red"]}}\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", str(tmp_path / "case")]).exit_code == 0
+    result = runner.invoke(main, ["import", str(tmp_path / "case.wbcase"), str(source)])
+    assert result.exit_code == 0, result.output
+    assert "favouriteColour" in result.output and "2 entities were not imported" in result.output
+    assert "people.ftm.json line 1" in result.output
