@@ -38,3 +38,22 @@ def test_run_in_a_worker_then_select_and_mark(window):
     window.run_detectors(["example-round-amounts"])
     wait_for_jobs(window)
     assert any(f["status"] == "dismissed" for f in window.case.findings())
+
+
+def test_panel_says_when_the_last_run_did_not_finish(window):
+    from workbench.detecting import DetectionCancelled, run_detectors
+
+    panel = window.findings
+    assert not panel.unfinished.isVisibleTo(panel)
+
+    def cancelled():  # Cancel pressed once the first detector has finished
+        return window.case.conn.execute("SELECT count(*) FROM detector_runs").fetchone()[0] > 0
+
+    with pytest.raises(DetectionCancelled):
+        run_detectors(window.case, cancelled=cancelled)
+    panel.refresh()
+    assert panel.unfinished.isVisibleTo(panel)
+    assert "cancelled before it finished" in panel.unfinished.text() and "not run:" in panel.unfinished.text()
+    run_detectors(window.case)
+    panel.refresh()
+    assert not panel.unfinished.isVisibleTo(panel)

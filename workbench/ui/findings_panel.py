@@ -129,6 +129,12 @@ class FindingsPanel(QWidget):
             button.clicked.connect(lambda _=False, s=status: self.mark_current(s))
             marks.addWidget(button)
         self.summary = QLabel("")
+        # Said plainly when the last detector run did not run to its end (cancelled, killed,
+        # stopped by an error): the findings shown may be missing some or be from earlier runs.
+        self.unfinished = QLabel("")
+        self.unfinished.setWordWrap(True)
+        self.unfinished.setStyleSheet("color: #b45309;")
+        self.unfinished.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
@@ -137,6 +143,7 @@ class FindingsPanel(QWidget):
         progress_row.addWidget(self.cancel_button)
         layout.addLayout(progress_row)
         layout.addWidget(self.summary)
+        layout.addWidget(self.unfinished)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(marks)
 
@@ -158,6 +165,11 @@ class FindingsPanel(QWidget):
         self.tree.clear()
         if self.case is None:
             return
+        from workbench.detecting import unfinished_run
+
+        note = unfinished_run(self.case)
+        self.unfinished.setText(note or "")
+        self.unfinished.setVisible(bool(note))
         rows = self.case.findings()
         counts: dict[str, int] = {}
         for row in rows:
