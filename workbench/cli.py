@@ -600,6 +600,32 @@ def detect(case, ids, params, time_limit, as_json) -> None:
         sys.exit(13)
 
 
+def _fact_name(case: Case, fact_id: str) -> str:
+    """A fact as the analyst knows it: "Ownership: A → B 26%", "Shipment: DDR4 memory ICs"; else its id."""
+    proxy = case.entity(fact_id)
+    if proxy is None:
+        return fact_id
+    schema = proxy.schema
+    if schema.edge and schema.source_prop and schema.target_prop:
+        ends = []
+        for prop in (schema.source_prop, schema.target_prop):
+            other = next(iter(proxy.get(prop)), None)
+            found = case.entity(other) if other else None
+            ends.append(found.caption if found is not None and found.caption else (other or "?"))
+        detail = proxy.first("percentage", quiet=True)
+        detail = f" {detail.rstrip('%')}%" if detail else ""
+        amount = proxy.first("amount", quiet=True)
+        if amount:
+            detail = f" {proxy.first('currency', quiet=True) or ''} {amount}".rstrip()
+        date = next(iter(v for p in schema.temporal_start_props for v in proxy.get(p)), "")
+        words = proxy.caption if proxy.caption and proxy.caption not in (proxy.id, schema.label) else ""
+        return f"{schema.label}: {ends[0]} → {ends[1]}{detail}{' ' + date if date else ''}" + \
+            (f" ({words})" if words and schema.name == "Shipment" else "")
+    if not proxy.caption or proxy.caption == proxy.id:
+        return fact_id
+    return f"{schema.label}: {proxy.caption}"
+
+
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--status", type=click.Choice(["open", "confirmed", "dismissed"]))
@@ -630,7 +656,10 @@ def findings(case, status, detector_id, as_json) -> None:
             click.echo(f"    {row['explanation']}")
             facts = row["evidence"].get("facts") or []
             if facts:
-                click.echo(f"    evidence: {', '.join(facts[:8])}{' …' if len(facts) > 8 else ''}")
+                # Named as the analyst knows them (a shipment's goods, a payment's amount and date);
+                # the ids are in --json.
+                named = [_fact_name(opened, fact) for fact in facts[:8]]
+                click.echo(f"    evidence: {'; '.join(named)}{' …' if len(facts) > 8 else ''}")
 
 
 @main.command()

@@ -288,3 +288,13 @@ def test_import_refuses_a_named_pipe_without_reading_it(run, tmp_path):
         os.close(reader)
     assert result.exit_code == 12
     assert f"{fifo}: not a regular file (a named pipe?); import a saved copy of it" in result.output
+
+
+def test_findings_name_their_evidence_not_its_ids(run, demo):
+    assert run("detect", demo).exit_code == 0
+    result = run("findings", demo)
+    assert result.exit_code == 0, result.output
+    evidence = [line for line in result.output.splitlines() if line.strip().startswith("evidence:")]
+    assert evidence and not any("demo-" in line for line in evidence), evidence[:3]
+    assert any("Ownership: Arkady Vasilyevich Veltsin → Brightwave Components Limited 26%" in line for line in evidence)
+    assert "demo-" in run("findings", demo, "--json").output  # the ids stay available
