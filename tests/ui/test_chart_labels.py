@@ -25,23 +25,28 @@ def overlaps(chart) -> tuple[int, int]:
     return count_overlaps(chart.placed_labels(), chart.icon_rects())
 
 
-@pytest.fixture
-def demo_at_full_size(qtbot, tmp_path):
-    """The demo case opened as a new user opens it: 1600x1000, the first layout computed."""
-    from workbench.demo import build_demo_case
+def open_at_full_size(qtbot, path):
+    """A case opened as a new user opens it: 1600x1000, the first layout computed, fitted."""
     from workbench.ui.main_window import MainWindow
 
-    build_demo_case(tmp_path / "demo.wbcase").close()
     window = MainWindow()
     qtbot.addWidget(window)
     window.resize(1600, 1000)
     window.show()
     qtbot.waitExposed(window)
-    assert window.open_case(tmp_path / "demo.wbcase")
+    assert window.open_case(path)
     wait_for_jobs(window)
     window.chart.fit()
     settle(qtbot, window)
     return window
+
+
+@pytest.fixture
+def demo_at_full_size(qtbot, tmp_path):
+    from workbench.demo import build_demo_case
+
+    build_demo_case(tmp_path / "demo.wbcase").close()
+    return open_at_full_size(qtbot, tmp_path / "demo.wbcase")
 
 
 def test_demo_opens_with_every_entity_labelled_and_no_overlap(demo_at_full_size):
@@ -110,18 +115,9 @@ def test_highlights_never_point_at_hidden_entities(qtbot, demo_at_full_size):
 
 def test_labels_that_gave_way_come_back_when_zoomed_in(qtbot, tmp_path):
     from workbench.training.generator import generate, write_case
-    from workbench.ui.main_window import MainWindow
 
     write_case(generate("through-the-hub", seed=1), tmp_path / "hub.wbcase")
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1600, 1000)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_case(tmp_path / "hub.wbcase")
-    wait_for_jobs(window)
-    window.chart.fit()
-    settle(qtbot, window)
+    window = open_at_full_size(qtbot, tmp_path / "hub.wbcase")
     in_view = len(window.chart.icon_rects())
     assert in_view > 100
     at_fit = {label.index for label in window.chart.placed_labels() if label.kind == "entity"}
