@@ -121,13 +121,7 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
         "SELECT r.entity_id, s.value FROM statements s JOIN records r ON r.id = s.record_id WHERE s.prop = 'topics'"
     ):
         topics_of.setdefault(entity_id, set()).add(topic)
-    # What a chart writes on a stake or a post: the share held and the role.
-    details: dict[str, dict[str, str]] = {}
-    for entity_id, prop, value in case.conn.execute(
-        "SELECT r.entity_id, s.prop, s.value FROM statements s JOIN records r ON r.id = s.record_id"
-        " WHERE s.prop IN ('percentage', 'role')"
-    ):
-        details.setdefault(entity_id, {}).setdefault("share" if prop == "percentage" else "role", value)
+    details = case.link_details()  # the share held and the role, for the chart to write on a link
     graph = nx.MultiDiGraph()
     for entity_id, schema, caption, grade, start in case.conn.execute(
         "SELECT id, schema, caption, grade, start_date FROM entities"
@@ -188,7 +182,7 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
             extra = details.get(via, {}) if prop is None else {}
             graph.add_edge(
                 origin, target, key=edge_id, via=via, schema=schema, prop=prop, start=start, end=end,
-                amount=amount, currency=currency, grade=grade, share=extra.get("share"), role=extra.get("role"),
+                amount=amount, currency=currency, grade=grade, share=extra.get("percentage"), role=extra.get("role"),
             )
     return graph
 

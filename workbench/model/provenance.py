@@ -58,3 +58,14 @@ class Record:
     locator: str | None = None
     grade: Grade | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def place_in_source(name: str, locator: str | None) -> str:
+    """Where a value came from, in one phrase: the source's name and the row or element in it.
+
+    Importers mostly write locators that name their file already ("demo.ftm.json line 11"); the
+    file is then not named twice.
+    """
+    if not locator:
+        return name
+    return locator if locator.startswith(name) else f"{name} {locator}"

@@ -32,6 +32,7 @@ from followthemoney.types import registry
 from workbench import __version__
 from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.model import model as ftm_model
+from workbench.model.provenance import place_in_source
 from workbench.model.grading import CREDIBILITY, RELIABILITY, parse_grade
 from workbench.resources import resources_dir
 from workbench.store import Case, CaseError
@@ -325,10 +326,8 @@ class _Describer:
                 name = statement["file_name"] or f"source #{statement['source_id']}"
             grade = f"{statement['reliability']}{statement['credibility']}"
             # Where in the source: a row or element an analyst can go back to.
-            locator = statement.get("locator") or ""
-            if locator and statement["source_kind"] != "analyst":
-                # Importers write locators as "file line 12" or "row 12": name the file once.
-                name = locator if locator.startswith(name) else f"{name} {locator}"
+            if statement["source_kind"] != "analyst":
+                name = place_in_source(name, statement.get("locator"))
             label = f"{name} ({grade}{', protected' if statement['protected'] else ''})"
             if label not in names:
                 names.append(label)

@@ -965,14 +965,7 @@ class Case:
             row[0]: (row[1], row[2])
             for row in self.conn.execute(f"SELECT id, caption, schema FROM entities WHERE id IN ({marks})", wanted)
         }
-        # A link's share and role are values of the link entity, not columns of the edge.
-        extra: dict[str, dict[str, str]] = {}
-        for via_id, prop, value in self.conn.execute(
-            "SELECT r.entity_id, s.prop, s.value FROM records r JOIN statements s ON s.record_id = r.id"
-            f" WHERE r.entity_id IN ({marks}) AND s.prop IN ('percentage', 'role') ORDER BY s.id",
-            wanted,
-        ):
-            extra.setdefault(via_id, {}).setdefault(prop, value)
+        extra = self.link_details(wanted)
         for row in rows:
             caption, schema = described.get(row["other_id"], (None, None))
             row["other_caption"], row["other_schema"] = caption, schema
@@ -980,6 +973,49 @@ class Case:
             row["percentage"], row["role"] = values.get("percentage"), values.get("role")
         rows.sort(key=lambda r: (r["start_date"] or "", r["schema"], r["other_caption"] or r["other_id"]))
         return rows
+
+    def link_details(self, via_ids: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
+        """What a chart writes on a stake or a post: ``{link entity id: {"percentage": .., "role": ..}}``.
+
+        A link's share and role are values of the link entity, not columns of the edge; the
+        first recorded value of each is given. All links of the case when ``via_ids`` is None.
+        """
+        query = ("SELECT r.entity_id, s.prop, s.value FROM records r JOIN statements s ON s.record_id = r.id"
+                 " WHERE s.prop IN ('percentage', 'role')")
+        args: list[str] = []
+        if via_ids is not None:
+            args = list(via_ids)
+            if not args:
+                return {}
+            query += f" AND r.entity_id IN ({','.join('?' * len(args))})"
+        details: dict[str, dict[str, str]] = {}
+        for via_id, prop, value in self.conn.execute(query + " ORDER BY s.id", args):
+            details.setdefault(via_id, {}).setdefault(prop, value)
+        return details
+
+    def places_in_sources(self, entity_id: str) -> list[tuple[str, str | None]]:
+        """(source name, locator) of each record of an entity, oldest first, without repeats."""
+        return self.conn.execute(
+            "SELECT DISTINCT coalesce(src.file_name, src.kind), r.locator FROM records r"
+            " JOIN sources src ON src.id = r.source_id WHERE r.entity_id = ? ORDER BY r.id",
+            (self.resolve(entity_id),),
+        ).fetchall()
+
+    def grade_of(self, entity_id: str) -> str | None:
+        """An entity's grade (the best of its sources'), or None."""
+        row = self.conn.execute("SELECT grade FROM entities WHERE id = ?", (self.resolve(entity_id),)).fetchone()
+        return row[0] if row else None
+
+    def own_link(self, via_id: str) -> dict[str, Any] | None:
+        """The link a relationship entity forms (not its references): dates, amount, grade, target's caption."""
+        row = self.conn.execute(
+            "SELECT e.start_date, e.end_date, e.amount, e.currency, en.grade, tg.caption FROM edges e"
+            " LEFT JOIN entities en ON en.id = e.via_id LEFT JOIN entities tg ON tg.id = e.target_id"
+            " WHERE e.via_id = ? AND e.prop IS NULL LIMIT 1", (via_id,)).fetchone()
+        if row is None:
+            return None
+        return {"start": row[0], "end": row[1], "amount": row[2], "currency": row[3], "grade": row[4],
+                "target_caption": row[5]}
 
     def neighbours(self, entity_id: str) -> list[str]:
         """Ids of the entities linked to an entity, by edge entities or entity references."""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from workbench.analysis.graph import ONGOING_SCHEMATA
 from workbench.model import model as ftm_model
 from workbench.model.grading import parse_grade
+from workbench.model.provenance import place_in_source
 from workbench.store import Case
 from workbench.ui.chart_model import ChartModel, money
 from workbench.ui.chart_view import ChartView
@@ -90,8 +91,7 @@ def relationship_tooltip(case: Case | None, via: str, schema: str, source: str, 
         facts += [f for f in key_facts(proxy, dates=False)]
     lines += [html.escape(f) for f in facts[:MAX_FACTS]]
     if grade is None and proxy is not None and case is not None:
-        row = case.conn.execute("SELECT grade FROM entities WHERE id = ?", (proxy.id,)).fetchone()
-        grade = row[0] if row else None
+        grade = case.grade_of(proxy.id)
     lines.append(_grade_line(grade, link=True))
     if case is not None and via:
         lines.append(_sources_line(case, via))
@@ -187,17 +187,12 @@ def _grade_line(grade: str | None, link: bool = False) -> str:
 
 
 def _sources_line(case: Case, entity_id: str) -> str:
-    rows = case.conn.execute(
-        "SELECT DISTINCT coalesce(src.file_name, src.kind), r.locator FROM records r"
-        " JOIN sources src ON src.id = r.source_id WHERE r.entity_id = ? ORDER BY r.id",
-        (case.resolve(entity_id),),
-    ).fetchall()
+    rows = case.places_in_sources(entity_id)
     if not rows:
         return ""
     names: list[str] = []
     for name, locator in rows:
-        # A locator most often names its file already ("demo.ftm.json line 11").
-        text = (locator if locator.startswith(name) else f"{name}: {locator}") if locator and len(rows) == 1 else name
+        text = place_in_source(name, locator) if len(rows) == 1 else name
         if text not in names:
             names.append(text)
     extra = f" (+{len(names) - MAX_SOURCES})" if len(names) > MAX_SOURCES else ""
@@ -358,13 +353,10 @@ class TimelineTooltips:
         target = model.lane_captions[other] if other >= 0 else ""
         attrs: dict = {}
         if case is not None:
-            row = case.conn.execute(
-                "SELECT e.start_date, e.end_date, e.amount, e.currency, en.grade, tg.caption FROM edges e"
-                " LEFT JOIN entities en ON en.id = e.via_id LEFT JOIN entities tg ON tg.id = e.target_id"
-                " WHERE e.via_id = ? AND e.prop IS NULL LIMIT 1", (via,)).fetchone()
-            if row is not None:
-                attrs = {"start": row[0], "end": row[1], "amount": row[2], "currency": row[3], "grade": row[4]}
-                target = target or row[5] or ""
+            link = case.own_link(via)
+            if link is not None:
+                attrs = {key: link[key] for key in ("start", "end", "amount", "currency", "grade")}
+                target = target or link["target_caption"] or ""
         return relationship_tooltip(case, via, schema, source, target or "?", grade=attrs.get("grade"), attrs=attrs)
 
     def text_at(self, scene_pos: QPointF) -> str:
