@@ -8,7 +8,7 @@
   recall, and a debrief that walks through each pattern step by step.
 
 The command line (``workbench train new|score|mark|list``) lives in
-:mod:`workbench.training.cli_commands`.
+:mod:`workbench.cli.training`.
 """
 
 from workbench.training.generator import (

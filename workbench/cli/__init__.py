@@ -695,7 +695,7 @@ def export(case, output, format_name, include_protected, option_pairs, deidentif
     if deidentify:
         if include_protected:
             raise click.UsageError("--deidentify never includes protected sources")
-        from workbench.sharing_cli import share
+        from workbench.cli.share import share
 
         click.get_current_context().invoke(share, case=case, output=output, format_name=format_name,
                                            key_path=key_path, coarsen_dates=coarsen_dates,
@@ -733,9 +733,9 @@ def plugins() -> None:
 
 def _register_command_families() -> None:
     """Commands that live beside the rooms they serve (sharing, reports, training)."""
-    from workbench.report.cli_commands import register as register_report
-    from workbench.sharing_cli import register as register_sharing
-    from workbench.training.cli_commands import register as register_training
+    from workbench.cli.report import register as register_report
+    from workbench.cli.share import register as register_sharing
+    from workbench.cli.training import register as register_training
 
     register_sharing(main)
     register_report(main)
@@ -745,5 +745,3 @@ def _register_command_families() -> None:
 _register_command_families()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
