@@ -12,12 +12,14 @@ from workbench.analysis.graph import case_graph
 from workbench.analysis.layout import (
     EDGE_LENGTH,
     EXACT_REPULSION_LIMIT,
+    LAYOUTS,
     LayoutCancelled,
     by_type,
     circular,
     force_directed,
     grouped,
     hierarchical,
+    lay_out,
 )
 
 
@@ -310,3 +312,20 @@ def test_by_type_on_demo_case(demo_graph):
     assert len(set(types.values())) > 3
     assert_apart(bounding_boxes(positions, types))
     assert by_type(demo_graph) == positions
+
+
+def test_one_table_of_layouts_serves_the_command_line_and_the_app(demo_graph):
+    from workbench.cli.analysis import layout as layout_command
+    from workbench.ui.chart_menus import LAYOUTS as MENU
+
+    kinds = next(p for p in layout_command.params if p.name == "kind").type.choices
+    assert list(kinds) == [kind for kind in LAYOUTS if kind != "group"]
+    assert [kind for _label, kind in MENU] == list(LAYOUTS)
+    groups = {node: data["schema"] for node, data in demo_graph.nodes(data=True)}
+    for kind in LAYOUTS:
+        positions = lay_out(demo_graph, kind, groups=groups)
+        assert set(positions) == set(demo_graph.nodes), kind
+    assert lay_out(demo_graph, "circular") == circular(demo_graph)
+    assert lay_out(demo_graph, "group", groups=groups) == grouped(demo_graph, groups)
+    with pytest.raises(ValueError, match="'spiral': no such layout; expected one of force, hierarchical"):
+        lay_out(demo_graph, "spiral")

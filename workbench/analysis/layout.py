@@ -581,6 +581,49 @@ def by_type(graph: nx.Graph, *, seed: int = 0) -> Positions:
 # ------------------------------------------------------------------------------------- helpers
 
 
+#: Every layout a chart can be given, by the name ``workbench layout --kind`` and the app use,
+#: with the label the app's menus show. The one table for both; ``group`` needs each entity's
+#: chart group, which only the app passes.
+LAYOUTS: dict[str, str] = {
+    "force": "Force-directed",
+    "hierarchical": "Hierarchical (ownership)",
+    "circular": "Circular",
+    "type": "Group by type",
+    "group": "By group",
+}
+#: The layouts that need nothing but the graph (and pinned or current positions).
+GRAPH_LAYOUTS = tuple(kind for kind in LAYOUTS if kind != "group")
+
+
+def lay_out(
+    graph: nx.Graph,
+    kind: str = "force",
+    *,
+    pinned: Mapping[Node, Point] | None = None,
+    initial: Mapping[Node, Point] | None = None,
+    groups: Mapping[Node, Hashable] | None = None,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Positions:
+    """Positions by the layout named ``kind`` (a key of :data:`LAYOUTS`).
+
+    ``pinned``, ``initial``, ``progress`` and ``cancelled`` go to the force-directed layout;
+    ``groups`` (node to group name) to the grouped one.
+    """
+    if kind not in LAYOUTS:
+        raise ValueError(f"{kind!r}: no such layout; expected one of {', '.join(LAYOUTS)}")
+    if kind == "hierarchical":
+        return hierarchical(graph)
+    if kind == "circular":
+        return circular(graph)
+    if kind == "type":
+        return by_type(graph)
+    if kind == "group":
+        groups = groups or {}
+        return grouped(graph, {n: groups.get(n, "(ungrouped)") for n in graph.nodes})
+    return force_directed(graph, pinned=pinned, initial=initial, progress=progress, cancelled=cancelled)
+
+
 def _ordered(nodes: Iterable[Node]) -> list:
     """Nodes in a fixed order whatever order the graph was built in, so results repeat."""
     nodes = list(nodes)

@@ -7,11 +7,11 @@ rest of the command line starts as fast as before.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import click
 
+from workbench.cli.common import parse_size
 from workbench.store import Case, CaseError
 
 
@@ -69,13 +69,6 @@ def report(case: Path, output: Path, all_findings: bool, finding_ids: tuple[int,
                    "or choose some with --finding N or --all-findings")
 
 
-def _size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match:
-        raise click.BadParameter(f"{text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1600x1000", param_hint="--size")
-    return int(match.group(1)), int(match.group(2))
-
-
 @click.command()
 @click.argument("case", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
@@ -103,7 +96,7 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
     suffix = output.suffix.lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise CaseError(f"{output}: a picture is written as .png, .svg or .pdf; name the file so")
-    width, height = _size(size) if size else ((1600, 700) if timeline else (1600, 1000))
+    width, height = parse_size(size) if size else ((1600, 700) if timeline else (1600, 1000))
     from workbench.ui.chart_model import ChartModel
     from workbench.ui.export_images import ExportError, export_chart, export_timeline, timeline_model
 

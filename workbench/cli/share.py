@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from workbench.cli.common import table
 from workbench.sharing import (
     COARSENINGS,
     SHARE_FORMATS,
@@ -25,13 +26,6 @@ from workbench.sharing import (
     write_deidentified,
 )
 from workbench.store import Case, CaseTampered
-
-
-def _table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    click.secho("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), bold=True)
-    for row in rows:
-        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
 def _format_for(output: Path, format_name: str | None) -> str:
@@ -163,7 +157,7 @@ def audit(case, verify, as_json, export_path, actions) -> None:
                               indent=2))
         return
     broken = check["first_broken"]
-    _table([[("! " if broken is not None and row["seq"] >= broken else "") + str(row["seq"]), row["at"], row["actor"],
+    table([[("! " if broken is not None and row["seq"] >= broken else "") + str(row["seq"]), row["at"], row["actor"],
              row["action"], describe_audit_entry(row)] for row in rows],
            ["#", "at", "who", "action", "what"])
     failure = _audit_failure(case, check, by_seq)

@@ -14,13 +14,9 @@ from typing import Any
 
 import click
 
-from workbench.store import SUFFIX, Case, CaseError
+from workbench.cli.common import case_file, fail, table
+from workbench.store import Case, CaseError
 from workbench.store.errors import CaseExists
-
-
-def _fail(error: Exception, code: int = 1) -> None:
-    click.secho(f"error: {error}", fg="red", err=True)
-    sys.exit(code)
 
 
 class _TrainGroup(click.Group):
@@ -30,18 +26,7 @@ class _TrainGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CaseError as error:
-            _fail(error, error.exit_code)
-
-
-def _case_file(path: Path) -> Path:
-    return path if path.suffix == SUFFIX else path.with_name(path.name + SUFFIX)
-
-
-def _table(rows: list[list[Any]], header: list[str]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)] if rows else [len(h) for h in header]
-    click.secho("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), bold=True)
-    for row in rows:
-        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+            fail(error, error.exit_code)
 
 
 @click.group("train", cls=_TrainGroup)
@@ -61,7 +46,7 @@ def train_list(as_json: bool) -> None:
                                 "patterns": [p["kind"] for p in s.patterns], "decoys": [d["kind"] for d in s.decoys]}
                                for s in scenarios], indent=2))
         return
-    _table([[s.id, s.level, f"~{s.approx_entities:,}" if s.approx_entities else "?", len(s.patterns), len(s.decoys),
+    table([[s.id, s.level, f"~{s.approx_entities:,}" if s.approx_entities else "?", len(s.patterns), len(s.decoys),
              s.title] for s in scenarios], ["scenario", "level", "entities", "patterns", "decoys", "title"])
     click.echo("\nworkbench train new SCENARIO CASE [--seed N] [--size S]   (--size multiplies the background)")
 
@@ -88,8 +73,8 @@ def train_new(scenario: str, case: Path, seed: int, size: float, payments: int |
         recipe = load_scenario(scenario)
     except (LookupError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="SCENARIO") from error
-    if _case_file(case).exists():
-        raise CaseExists(f"{_case_file(case)}: a file of that name already exists; choose another name")
+    if case_file(case).exists():
+        raise CaseExists(f"{case_file(case)}: a file of that name already exists; choose another name")
     started = time.perf_counter()
     generated = generate(recipe, seed, size, payments=payments)
     built = time.perf_counter() - started
@@ -195,7 +180,7 @@ def train_score(case: Path, marks_file: Path | None, key_file: Path | None, no_f
     marked = len({m.id for m in marks})
     click.secho(f"{marked} item{'s' if marked != 1 else ''} marked: {score.found} of {score.total} pattern items found, "
                 f"{len(score.false_alarms)} false alarms; precision {precision}, recall {score.recall:.0%}", bold=True)
-    _table([[p.id, p.title, p.status, f"{len(p.found)}/{len(p.items)}"] for p in score.patterns],
+    table([[p.id, p.title, p.status, f"{len(p.found)}/{len(p.items)}"] for p in score.patterns],
            ["pattern", "what", "result", "found"])
     if not marks:
         click.echo(f"\nno marks yet: confirm findings in the case, or `workbench train mark {case} ID --reason ...`")

@@ -13,12 +13,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+from workbench.analysis.layout import LAYOUTS as LAYOUT_NAMES
 from workbench.ui.chart_hover import link_at
 from workbench.ui.chart_model import bundle_caption
 
-#: Layouts offered on the background, as the Chart menu names them.
-LAYOUTS = (("Force-directed", "force"), ("Hierarchical (ownership)", "hierarchical"), ("Circular", "circular"),
-           ("Group by type", "type"), ("By group", "group"))
+#: Layouts offered on the background, as the Chart menu names them (one table with the CLI's).
+LAYOUTS = tuple((label, kind) for kind, label in LAYOUT_NAMES.items())
 MAX_FINDINGS_LISTED = 12
 
 

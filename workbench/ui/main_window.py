@@ -53,26 +53,21 @@ def demo_case_path() -> Path:
     return Path(data_home) / "workbench" / ("demo" + SUFFIX)
 
 
-def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "force", boxes=None, viewport=None):
+def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "force", boxes=None, viewport=None,
+                   groups=None):
     """Positions for the chart, from the analysis engine (no Qt), run in a worker thread.
 
+    ``kind`` is one of :data:`workbench.analysis.layout.LAYOUTS` (``groups`` for "group").
     With ``boxes`` (each entity's icon and label in pixels) the layout is spaced out afterwards
     so that no two labels overlap when the chart is fitted to ``viewport``.
     """
     from workbench.analysis import layout
 
-    if kind == "hierarchical":
-        positions = layout.hierarchical(graph)
-    elif kind == "circular":
-        positions = layout.circular(graph)
-    elif kind == "type":
-        positions = layout.by_type(graph)
-    else:
-        try:
-            positions = layout.force_directed(graph, pinned=pinned, initial=initial, progress=progress,
-                                              cancelled=cancelled)
-        except layout.LayoutCancelled as error:
-            raise Cancelled() from error
+    try:
+        positions = layout.lay_out(graph, kind, pinned=pinned, initial=initial, groups=groups, progress=progress,
+                                   cancelled=cancelled)
+    except layout.LayoutCancelled as error:
+        raise Cancelled() from error
     if boxes:
         positions = layout.make_room(positions, boxes, viewport=viewport, pinned=pinned or (),
                                      keep_rows=kind == "hierarchical")
@@ -817,14 +812,7 @@ class MainWindow(QMainWindow):
                 "SELECT entity_id, group_name FROM chart_items")}
 
         def job(progress, cancelled):
-            if kind == "group":
-                from workbench.analysis.layout import grouped
-
-                from workbench.analysis.layout import make_room
-
-                positions = grouped(graph, {n: groups.get(n, "(ungrouped)") for n in graph.nodes})
-                return make_room(positions, boxes, viewport=viewport, pinned=pinned)
-            return compute_layout(graph, pinned, start or None, progress, cancelled, kind, boxes, viewport)
+            return compute_layout(graph, pinned, start or None, progress, cancelled, kind, boxes, viewport, groups)
 
         def finished(positions):
             self._end_job()
