@@ -121,7 +121,7 @@ def main() -> None:
     settle(chart)
     report(f"ChartView, {args.nodes:,} entities / {args.links:,} links", frame_times(chart, chart.viewbox, rects), baseline)
     started = time.perf_counter()
-    chart._link_layer.render_cache()
+    chart.link_layer.render_cache()
     print(f"{'  link layer redrawn when the view settles':<44} {(time.perf_counter() - started) * 1000:7.1f} ms "
           "(once after each pan or zoom, not per frame)")
 

@@ -92,7 +92,7 @@ def test_framing_a_finding_fades_the_rest_and_esc_clears_it(qtbot, demo_at_full_
     settle(qtbot, window)
     assert window.model.focus and window.model.highlighted_links
     # The faded part of the chart is drawn in a lighter pen than the evidence.
-    pens = {pen.color().alpha() for pen, _ in window.chart._link_layer.paths}
+    pens = {pen.color().alpha() for pen, _ in window.chart.link_layer.paths}
     assert min(pens) < 100 and max(pens) > 100
     window.evidence_only_action.trigger()
     assert int(window.model.shown.sum()) == len(window.model.focus)
@@ -209,7 +209,7 @@ def test_report_pages_frame_each_finding_without_overlaps(tmp_path):
     from workbench.demo import build_demo_case
     from workbench.report.builder import finding_chart_size
     from workbench.ui.chart_model import ChartModel
-    from workbench.ui.export_images import export_chart
+    from workbench.ui.rendering import export_chart
 
     case = build_demo_case(tmp_path / "demo.wbcase")
     run_detectors(case)

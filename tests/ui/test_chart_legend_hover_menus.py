@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QToolTip
 
 from workbench.ui.chart_hover import link_at
-from workbench.ui.export_images import _type_label
+from workbench.ui.legend import type_label
 from workbench.ui.legend_panel import DASHED_KEY, HIGHLIGHT_KEY
 
 
@@ -65,7 +65,7 @@ def test_legend_dock_is_shown_under_the_case_browser_and_lists_the_types_on_the_
     assert dock.isVisible() and window.dockWidgetArea(dock) == window.dockWidgetArea(window.findChild(QDockWidget, "Case"))
     labels = window.legend_dock.widget().labels()
     shown = {window.model.schemata[i] for i in np.flatnonzero(window.model.visible)}
-    assert {_type_label(schema) for schema in shown} <= set(labels)
+    assert {type_label(schema) for schema in shown} <= set(labels)
     assert {"Company", "Person", "Bank account", "Entities", "Links", "Evidence"} <= set(labels)
     assert any(label.startswith("Payment") for label in labels)
     assert "listed party (sanctions, export control)" in labels

@@ -25,17 +25,9 @@ from workbench.demo import build_demo_case
 from workbench.detecting import run_detectors
 from workbench.ui.chart_model import ChartLink, ChartModel
 from workbench.ui.chart_view import LIVE_LINK_LIMIT, ChartView
-from workbench.ui.export_images import (
-    ExportError,
-    ReportOptionsDialog,
-    export_chart,
-    export_chart_dialog,
-    export_timeline,
-    export_timeline_dialog,
-    place_unplaced,
-    report_dialog,
-    timeline_model,
-)
+from workbench.analysis.timeline_model import timeline_model
+from workbench.ui.export_dialogs import ReportOptionsDialog, export_chart_dialog, export_timeline_dialog, report_dialog
+from workbench.ui.rendering import ExportError, export_chart, export_timeline, place_unplaced
 from workbench.ui.styles import LINK_COLOURS, NODE_COLOURS
 from workbench.ui.timeline import TimelineModel, TimelineView
 

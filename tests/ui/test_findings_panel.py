@@ -30,7 +30,7 @@ def test_run_in_a_worker_then_select_and_mark(window):
     row = panel.current_finding()
     facts = set(row["evidence"]["facts"])
     assert {window.model.links[k].via for k in window.model.highlighted_links} == facts
-    assert window.timeline._selected_via == facts
+    assert window.timeline.selected_vias == facts
     panel.mark_current("dismissed", reason="agreed deposit")
     assert window.case.findings()[0]["status"] in ("dismissed", "open")
     assert any(f["status"] == "dismissed" and f["status_reason"] == "agreed deposit" for f in window.case.findings())

@@ -27,11 +27,11 @@ def test_same_time_events_are_spread(window):
 
 def test_selecting_on_the_chart_rings_events_on_the_timeline(window):
     window.find_entity("demo-co-karadeniz-elektronik")
-    assert "demo-pay-02-karadeniz-rheinfeld" in window.timeline._selected_via
+    assert "demo-pay-02-karadeniz-rheinfeld" in window.timeline.selected_vias
 
 
 def test_clicking_events_selects_on_the_chart(window):
-    window.timeline._clicked(None, [type("P", (), {"data": lambda self: "demo-shp-02-atlas-crest-tekhsnab"})()])
+    window.timeline.choose_events(["demo-shp-02-atlas-crest-tekhsnab"])
     chosen = set(window.model.selected_ids())
     assert {"demo-co-atlas-crest-trading", "demo-co-tekhsnab-vostralin"} <= chosen
     assert window.model.highlighted_links
@@ -41,7 +41,7 @@ def test_brushing_a_window_filters_the_chart(window, qtbot):
     start = float(np.datetime64("2023-03-01", "s").astype(int))
     end = float(np.datetime64("2023-03-31", "s").astype(int))
     window.timeline.set_brush(start, end)
-    window.timeline._brushed()
+    window.timeline.brush.sigRegionChangeFinished.emit(window.timeline.brush)  # the drag ends
     mask = window.model.link_mask()
     shown = {link.via for link, keep in zip(window.model.links, mask) if keep}
     assert "demo-shp-02-atlas-crest-tekhsnab" in shown and "demo-pay-03-tekhsnab-atlas" not in shown

@@ -97,8 +97,9 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
     if suffix not in ("png", "svg", "pdf"):
         raise CaseError(f"{output}: a picture is written as .png, .svg or .pdf; name the file so")
     width, height = parse_size(size) if size else ((1600, 700) if timeline else (1600, 1000))
+    from workbench.analysis.timeline_model import timeline_model
     from workbench.ui.chart_model import ChartModel
-    from workbench.ui.export_images import ExportError, export_chart, export_timeline, timeline_model
+    from workbench.ui.rendering import ExportError, export_chart, export_timeline
 
     with Case.open_to_record(case) as opened:
         heading = title if title is not None else (opened.meta("title") or opened.path.stem)

@@ -1,7 +1,7 @@
 """Evidence out of the case: the case report (HTML, PDF) from a template in ``resources/``.
 
 Pictures in a report come from the UI's own chart and timeline views, rendered offscreen
-(``workbench.ui.export_images``); Qt is loaded only when a report is built.
+(``workbench.ui.rendering``); Qt is loaded only when a report is built.
 """
 
 __all__ = [

@@ -8,7 +8,7 @@ finding whose evidence rests on a protected source is left out (and counted, so 
 knows something was withheld).
 
 The HTML comes from the Jinja2 template ``resources/templates/report.html``; the PDF is the
-same HTML typeset by Qt (``workbench.ui.export_images.html_to_pdf``). Pictures are drawn by
+same HTML typeset by Qt (``workbench.ui.rendering.html_to_pdf``). Pictures are drawn by
 the chart and timeline views themselves, offscreen, so the chart in the report is the chart on
 screen. Qt is imported only when a report is built, never by importing this module.
 """
@@ -459,7 +459,7 @@ def build_report(
         partial.write_text(html, encoding="utf-8")
         os.replace(partial, path)
     else:
-        from workbench.ui.export_images import html_to_pdf
+        from workbench.ui.rendering import html_to_pdf
 
         footer = f"{context['title']} · {context['generated_at']}"
         pages = html_to_pdf(html, path, images=images, title=context["title"], footer=footer)
@@ -590,8 +590,9 @@ def _unfinished_run(case: Case) -> str:
 def _pictures(case: Case, findings: list[dict], include_protected: bool, graph_filter: GraphFilter | None,
               withheld: set[str], context: dict[str, Any]) -> dict[str, bytes]:
     """The chart (evidence of the reported findings highlighted) and the timeline, as PNG bytes."""
+    from workbench.analysis.timeline_model import timeline_model
     from workbench.ui.chart_model import ChartModel
-    from workbench.ui.export_images import export_chart, export_timeline, timeline_model
+    from workbench.ui.rendering import export_chart, export_timeline, place_unplaced
 
     images: dict[str, bytes] = {}
     pictures: dict[str, dict[str, Any]] = {}
@@ -602,7 +603,6 @@ def _pictures(case: Case, findings: list[dict], include_protected: bool, graph_f
     chart.highlighted_links = {k for k, link in enumerate(chart.links) if link.via in facts}
     captions = None if include_protected else {node: attrs["caption"] for node, attrs in graph.nodes(data=True)}
     timeline = timeline_model(case, leave_out=withheld, captions=captions)
-    from workbench.ui.export_images import place_unplaced
 
     # Laid out once (if the case never was), for the whole chart and every finding's chart.
     place_unplaced(chart, CHART_SIZE)

@@ -12,7 +12,7 @@ run on an unchanged case, reads nothing at all.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from followthemoney.schema import Schema
 from followthemoney.types import registry
@@ -21,10 +21,14 @@ from rigour.names import pick_name  # what EntityProxy.caption uses
 from workbench.bulk import collector_paused
 from workbench.model import model
 
-if TYPE_CHECKING:
-    from workbench.store.case import Case
-
 _NO_VALUES: list[str] = []
+
+
+class _Connected(Protocol):
+    """What a snapshot reads from: the case's connection (a :class:`Case`; typed so, the case
+    module imports this one and not the other way round)."""
+
+    conn: sqlite3.Connection
 
 
 class EntityFacts:
@@ -81,7 +85,7 @@ class FactsSnapshot:
     change. Queries run on the case's connection, so use a snapshot in the thread that opened it.
     """
 
-    def __init__(self, case: "Case", version: tuple):
+    def __init__(self, case: "_Connected", version: tuple):
         self._conn: sqlite3.Connection = case.conn
         self.version = version
         self._by_schema: dict[str, list[EntityFacts]] = {}

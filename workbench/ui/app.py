@@ -6,20 +6,10 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
-from workbench import __version__
-
-
-def application() -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        QCoreApplication.setOrganizationName("Workbench")
-        QCoreApplication.setApplicationName("Workbench")
-        QCoreApplication.setApplicationVersion(__version__)
-        app = QApplication(sys.argv[:1])
-    return app
+from workbench.ui.qt_app import application
 
 
 def wait_for_jobs(window, timeout: float = 60.0) -> None:

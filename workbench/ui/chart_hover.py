@@ -24,7 +24,7 @@ from workbench.model.provenance import place_in_source
 from workbench.store import Case
 from workbench.ui.chart_model import ChartModel, money
 from workbench.ui.chart_view import ChartView
-from workbench.ui.export_images import _type_label
+from workbench.ui.legend import type_label
 
 #: How near (in screen pixels) the pointer must come to a link's line to be on it.
 LINK_HIT_PIXELS = 5.0
@@ -70,7 +70,7 @@ def relationship_tooltip(case: Case | None, via: str, schema: str, source: str, 
     forwarder), the entity holding it; ``attrs`` the chart graph's edge attributes when known.
     """
     arrow = "→" if directed else "—"
-    kind = _schema_label(schema) if prop is None else f"{_schema_label(schema)} · {_type_label(prop).lower()}"
+    kind = _schema_label(schema) if prop is None else f"{_schema_label(schema)} · {type_label(prop).lower()}"
     lines = [f"<b>{html.escape(source)} {arrow} {html.escape(target)}</b>", html.escape(kind)]
     attrs = attrs or {}
     proxy = case.entity(via) if case is not None and via else None
@@ -172,7 +172,7 @@ def _full_money(amount: float, currency: str | None) -> str:
 
 def _schema_label(schema: str) -> str:
     found = ftm_model.get(schema)
-    return found.label if found is not None else _type_label(schema)
+    return found.label if found is not None else type_label(schema)
 
 
 def _grade_line(grade: str | None, link: bool = False) -> str:

@@ -692,6 +692,11 @@ class ChartView(pg.GraphicsView):
         return [(float(x - s / 2), float(y - s / 2), float(s), float(s)) for (x, y), s in zip(pixels, sizes)]
 
     @property
+    def link_layer(self) -> LinkLayer:
+        """The layer that draws every link: its ``paths`` (pen and path per style) and its bitmap cache."""
+        return self._link_layer
+
+    @property
     def placement_seconds(self) -> float:
         """How long the last label placement took."""
         return self._placement_seconds

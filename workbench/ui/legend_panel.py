@@ -1,7 +1,7 @@
 """The chart's key, docked beside it: the same keys, icons and swatches as an exported picture.
 
-The keys come from :func:`workbench.ui.export_images.chart_legend` and each swatch is drawn by
-its ``_paint_swatch``, so what the analyst reads on screen is what the reader of a briefing
+The keys come from :func:`workbench.ui.legend.chart_legend` and each swatch is drawn by
+its ``paint_swatch``, so what the analyst reads on screen is what the reader of a briefing
 reads under the exported chart. The panel follows the chart model (reloads, hidden entities,
 styling, a finding in focus, a brushed time window) rather than being refreshed by hand.
 """
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.chart_model import ChartModel
-from workbench.ui.export_images import LegendEntry, LegendSection, _paint_swatch, chart_legend
+from workbench.ui.legend import LegendEntry, LegendSection, chart_legend, paint_swatch
 from workbench.ui.styles import HIGHLIGHT_COLOUR
 
 #: An icon or ring key needs the chart's icon size; a line key only a text line's height.
@@ -68,7 +68,7 @@ def swatch_pixmap(entry: LegendEntry, device_pixel_ratio: float = 1.0) -> QPixma
     pixmap.fill(Qt.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
-    _paint_swatch(painter, entry, QRectF(0, 0, size.width(), size.height()))
+    paint_swatch(painter, entry, QRectF(0, 0, size.width(), size.height()))
     painter.end()
     return pixmap
 

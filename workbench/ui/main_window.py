@@ -31,7 +31,7 @@ from workbench.ui.chart_menus import ChartMenus
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
-from workbench.ui.export_images import export_chart_dialog, export_timeline_dialog, report_dialog
+from workbench.ui.export_dialogs import export_chart_dialog, export_timeline_dialog, report_dialog
 from workbench.ui.filter_panel import FilterPanel
 from workbench.ui.findings_panel import FindingsPanel
 from workbench.ui.legend_panel import install_legend_dock

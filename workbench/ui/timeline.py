@@ -8,142 +8,21 @@ a histogram computed from the same sorted times; dragging a window on it brushes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from workbench.analysis.graph import ONGOING_SCHEMATA
-from workbench.store import Case
+# The model lives outside the UI (no Qt); its old home here keeps working.
+from workbench.analysis.timeline_model import SECONDS_PER_DAY, TimelineModel
+from workbench.analysis.timeline_model import iso_seconds as _seconds  # noqa: F401
+from workbench.analysis.timeline_model import same_time_offsets as _same_time_offsets  # noqa: F401
 from workbench.ui.styles import LINK_COLOURS, SELECTION_COLOUR
 
-SECONDS_PER_DAY = 86400.0
 MAX_MARKS = 20_000
 LANE_PIXELS = 20  # height a lane needs for its name to be read
 DENSITY_BINS = 800
-_EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
-
-
-def _seconds(values: list[str | None]) -> np.ndarray:
-    """ISO dates or date-times as seconds since 1970 (NaN where missing), parsed by numpy in one go."""
-    texts = [(v[:19].replace(" ", "T") if v else "NaT") for v in values]
-    try:
-        stamps = np.array(texts, dtype="datetime64[s]")
-    except ValueError:
-        # A malformed date somewhere: fall back to one at a time, dropping the bad ones.
-        stamps = np.array([_one(t) for t in texts], dtype="datetime64[s]")
-    seconds = (stamps - _EPOCH).astype("timedelta64[s]").astype(float)
-    seconds[np.isnat(stamps)] = np.nan
-    return seconds
-
-
-def _one(text: str):
-    try:
-        return np.datetime64(text, "s")
-    except ValueError:
-        return np.datetime64("NaT")
-
-
-@dataclass
-class TimelineModel:
-    """Events (relationships with a date) and dated facts of a case, as sorted numpy arrays. No Qt."""
-
-    lanes: list[str] = field(default_factory=list)
-    lane_captions: list[str] = field(default_factory=list)
-    times: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    lane_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
-    other_lane: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
-    amounts: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
-    kind_names: list[str] = field(default_factory=list)
-    via: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
-    offsets: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bars: list[tuple[int, float, float, str]] = field(default_factory=list)
-
-    @classmethod
-    def from_case(cls, case: Case, lanes: list[str] | None = None) -> "TimelineModel":
-        """Events on the lane of their source party (payer, exporter, owner); ``lanes`` limits to some parties."""
-        rows = case.conn.execute(
-            "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount, en.caption"
-            " FROM edges e LEFT JOIN entities en ON en.id = e.source_id"
-            " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
-        ).fetchall()
-        model = cls()
-        wanted = set(lanes) if lanes else None
-        lane_index: dict[str, int] = {}
-        captions = dict(case.conn.execute("SELECT id, caption FROM entities"))
-
-        def lane(entity_id: str) -> int:
-            if entity_id not in lane_index:
-                lane_index[entity_id] = len(model.lanes)
-                model.lanes.append(entity_id)
-                model.lane_captions.append(captions.get(entity_id) or entity_id)
-            return lane_index[entity_id]
-
-        events = []
-        bar_rows = []
-        kinds: dict[str, int] = {}
-        for source, target, via, schema, start, end, amount, _caption in rows:
-            if wanted is not None and source not in wanted and target not in wanted:
-                continue
-            owner = source if wanted is None or source in wanted else target
-            if schema in ONGOING_SCHEMATA:
-                # A period (a stake, a directorship): a bar from its start to its end, or to now.
-                bar_rows.append((owner, start, end, schema))
-                continue
-            kind = kinds.setdefault(schema, len(kinds))
-            events.append((lane(owner), lane(target) if target in captions or wanted is None else -1,
-                           start, amount or 0.0, kind, via))
-        model.kind_names = [name for name, _ in sorted(kinds.items(), key=lambda item: item[1])]
-        if events:
-            times = _seconds([e[2] for e in events])
-            order = np.argsort(times, kind="stable")
-            model.times = times[order]
-            model.lane_of = np.array([e[0] for e in events])[order]
-            model.other_lane = np.array([e[1] for e in events])[order]
-            model.amounts = np.array([e[3] for e in events], dtype=float)[order]
-            model.kinds = np.array([e[4] for e in events])[order]
-            model.via = np.array([e[5] for e in events], dtype=object)[order]
-            model.offsets = _same_time_offsets(model.times, model.lane_of)
-        latest = float(np.nanmax(model.times)) if len(model.times) else None
-        for owner, start, end, schema in bar_rows:
-            start_s, end_s = _seconds([start, end])
-            if np.isnan(start_s):
-                continue
-            if np.isnan(end_s):
-                end_s = max(latest or start_s, start_s)  # ongoing: up to the latest event on the timeline
-            model.bars.append((lane(owner), start_s, end_s, schema))
-        return model
-
-    def in_range(self, start: float, end: float) -> slice:
-        """The events between two times, as a slice of the sorted arrays (two binary searches)."""
-        return slice(int(np.searchsorted(self.times, start, "left")), int(np.searchsorted(self.times, end, "right")))
-
-    def histogram(self, start: float, end: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
-        edges = np.linspace(start, end, bins + 1)
-        positions = np.searchsorted(self.times, edges)
-        return edges, np.diff(positions)
-
-
-def _same_time_offsets(times: np.ndarray, lanes: np.ndarray) -> np.ndarray:
-    """Spread events that share a lane and a moment so each stays visible and clickable."""
-    offsets = np.zeros(len(times))
-    if not len(times):
-        return offsets
-    key = lanes.astype(np.int64) * 10**11 + np.nan_to_num(times).astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
-    sizes = np.diff(np.r_[starts, len(key)])
-    rank = np.arange(len(key)) - np.repeat(starts, sizes)
-    group = np.repeat(sizes, sizes)
-    # Centred on the lane, at most 0.4 of a lane either way however many share the moment.
-    step = np.minimum(0.09, 0.8 / np.maximum(group - 1, 1))
-    offsets[order] = (rank - (group - 1) / 2) * step
-    return offsets
 
 
 class TimelineView(QWidget):
@@ -284,6 +163,21 @@ class TimelineView(QWidget):
         self._selected_via = set(vias)
         self._draw_selection()
 
+    @property
+    def selected_vias(self) -> set[str]:
+        """The relationships whose events are ringed (a copy)."""
+        return set(self._selected_via)
+
+    def choose_events(self, vias: list[str]) -> None:
+        """The analyst clicked these events: ring them and tell the chart (``eventsSelected``)."""
+        self.select_vias(set(vias))
+        self.eventsSelected.emit(list(vias))
+
+    def detach(self) -> None:
+        """Stop redrawing on changes of the view range (before the view is deleted)."""
+        self._refresh.stop()
+        self.lanes_plot.getViewBox().sigRangeChanged.disconnect()
+
     def reveal_vias(self, vias: set[str]) -> list[int]:
         """Scroll the lanes (and widen the dates) so that these relationships' events are in view.
 
@@ -317,9 +211,7 @@ class TimelineView(QWidget):
         self.selected_marks.setData(x=self.model.times[mask], y=self.model.lane_of[mask] + self.model.offsets[mask])
 
     def _clicked(self, _item, points, _event=None) -> None:
-        vias = [p.data() for p in points]
-        self.select_vias(set(vias))
-        self.eventsSelected.emit(vias)
+        self.choose_events([p.data() for p in points])
 
     def set_brush(self, start: float | None, end: float | None) -> None:
         if start is None:
@@ -348,4 +240,4 @@ def _short(text: str, limit: int = 28) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["TimelineModel", "TimelineView", "Qt"]
+__all__ = ["SECONDS_PER_DAY", "TimelineModel", "TimelineView", "Qt"]
