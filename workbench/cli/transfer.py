@@ -38,7 +38,7 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
     with Case.open(case) as opened:
         if mapping:
             if Path(mapping).is_file():
-                from workbench_plugins.importers.mapped_table import load_spec
+                from workbench.mapping import load_spec
 
                 options["mapping"] = load_spec(mapping)
             elif mapping in opened.saved_mappings():
@@ -111,13 +111,10 @@ def mapping() -> None:
 def mapping_draft(table: Path, output: Path | None, sheet: str | None) -> None:
     """Draft a FollowTheMoney mapping spec from TABLE's header row."""
     from workbench.plugin_api import SourceFormatError
-    from workbench_plugins.importers.mapped_table import draft_spec, dump_spec, read_csv, read_xlsx
+    from workbench.mapping import draft_spec, dump_spec, read_table
 
     try:
-        if table.suffix.lower() in (".xlsx", ".xlsm"):
-            header, rows, _ = read_xlsx(table, sheet)
-        else:
-            header, rows, _ = read_csv(table)
+        header, rows, _ = read_table(table, sheet=sheet)
         rows.close()
     except SourceFormatError as error:
         fail(error, 12)

@@ -137,13 +137,10 @@ class ImportWizard(QDialog):
             self._preview_text(path)
 
     def _preview_table(self, path: Path) -> None:
-        from workbench_plugins.importers.mapped_table import draft_spec, dump_spec, read_csv, read_xlsx
+        from workbench.mapping import draft_spec, dump_spec, read_table
 
         try:
-            if path.suffix.lower() in (".xlsx", ".xlsm"):
-                header, rows, _ = read_xlsx(path)
-            else:
-                header, rows, _ = read_csv(path)
+            header, rows, _ = read_table(path)
             sample = [row for _, row in zip(range(PREVIEW_ROWS), (r for _, r in rows))]
             rows.close()
         except ValueError as error:
