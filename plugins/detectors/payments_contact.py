@@ -746,7 +746,7 @@ class FanInFanOutDetector(_FamilyDetector):
 
     id = "fan-in-fan-out"
     label = "Funds gathered and funnelled on (fan-in, fan-out)"
-    version = "1.1"
+    version = "1.2"
     description = (
         "A party that, within the window, receives payments from at least the minimum number of distinct "
         "payers and, after they arrived, pays at least the given share of what came in on to a few beneficiaries "
@@ -772,6 +772,9 @@ class FanInFanOutDetector(_FamilyDetector):
                                           "payers in the window (a shop's steady customers are not a fan-in)"),
         "history_days": Parameter(default=90, minimum=1, maximum=3650,
                                   help="days before the window that show the party's usual payers"),
+        "everyday_match": Parameter(default=0.02, minimum=0.0, maximum=0.5,
+                                    help="a payment on whose sum the hub also paid other parties more than the window "
+                                         "away is its everyday payment, not the money moving on (0: every payment counts)"),
     }
 
     def findings(self, case: Any) -> Iterator[dict[str, Any]]:
@@ -781,7 +784,12 @@ class FanInFanOutDetector(_FamilyDetector):
         if not transfers:
             return
         records_begin = transfers[0].day
-        for (party, currency), (incoming, outgoing) in _by_party_and_currency(transfers).items():
+        # The hub's everyday payments (a sum it pays other parties at other times too) are its own
+        # business, not the gathered money moving on.
+        everyday = _everyday_amounts(transfers, self.options["everyday_match"], apart=window)
+        onward = _by_party_and_currency([t for index, t in enumerate(transfers) if index not in everyday])
+        for (party, currency), (incoming, _) in _by_party_and_currency(transfers).items():
+            outgoing = onward.get((party, currency), ([], []))[1]
             if len({t.payer for t in incoming}) < self.options["min_payers"] or not outgoing:
                 continue
             best = self._best_window(incoming, outgoing, window, records_begin)
@@ -893,12 +901,14 @@ class FanInFanOutDetector(_FamilyDetector):
 # ---------------------------------------------------------------------------------------- #18
 
 
-def _everyday_amounts(transfers: list[_Transfer], match: float) -> set[int]:
+def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta | None = None) -> set[int]:
     """Indexes of transfers whose payer paid some *other* party about the same sum (within ``match``).
 
     Relative to each account's own history: an account that pays everyone the same sum (wages, a
     standing amount, what it always pays) is not passing on one particular sum. Payments of one
-    payer to one beneficiary (repeats, instalments) do not count against each other.
+    payer to one beneficiary (repeats, instalments) do not count against each other. With
+    ``apart``, only a payment of the same sum more than that many days away counts: a burst of
+    alike payments to several parties at once (money split and sent on) is not everyday.
     """
     if match <= 0:
         return set()
@@ -915,7 +925,9 @@ def _everyday_amounts(transfers: list[_Transfer], match: float) -> set[int]:
             amount, beneficiary = amounts[position], transfers[index].beneficiary
             low = bisect_left(amounts, amount * (1 - match))
             high = bisect_right(amounts, amount * (1 + match))
-            if any(transfers[other].beneficiary != beneficiary for other in indexes[low:high]):
+            day = transfers[index].day
+            if any(transfers[other].beneficiary != beneficiary
+                   and (apart is None or abs(transfers[other].day - day) > apart) for other in indexes[low:high]):
                 everyday.add(index)
     return everyday
 
@@ -1150,11 +1162,13 @@ class RapidPassThroughDetector(_FamilyDetector):
 
     id = "rapid-pass-through"
     label = "Rapid pass-through"
-    version = "1.0"
+    version = "2.0"
     description = (
         "A payment received, then payments out to parties other than the payer, in the same currency, within "
         "the given days, adding up to at least the minimum share of what came in (and not far above it). "
-        "Each outgoing payment is counted for one incoming payment only."
+        "Each outgoing payment is counted for one incoming payment only. A payment out of a sum the account "
+        "also paid other parties at other times (its everyday payment: wages, rent, a standing amount) is its "
+        "own business and does not count as money passed on."
     )
     severity = "medium"
     reference = "FATF Proliferation Financing Report (2008), funnel accounts; FATF TBML (inferred); redflags.md #19"
@@ -1163,13 +1177,25 @@ class RapidPassThroughDetector(_FamilyDetector):
         "min_ratio": Parameter(default=0.9, minimum=0.1, maximum=1.0, help="share of the money in that leaves"),
         "max_ratio": Parameter(default=1.1, minimum=1.0, maximum=10.0,
                                help="the money out may exceed the money in by at most this factor"),
+        "everyday_match": Parameter(default=0.02, minimum=0.0, maximum=0.5,
+                                    help="a payment out whose sum the account also paid another party (within this "
+                                         "share) is its everyday payment, not money passed on (0: every payment counts)"),
     }
 
     def findings(self, case: Any) -> Iterator[dict[str, Any]]:
         days = timedelta(days=self.options["max_days"])
         parties = _Parties(case)
         findings = []
-        for (party, currency), (incoming, outgoing) in _by_party_and_currency(_transfers(case)).items():
+        transfers = _transfers(case)
+        # An account's everyday payments (the sum it pays several parties: wages, rent, a standing
+        # amount) are its own business, not money passed on: only payments of a sum of their own
+        # can carry on what came in.
+        everyday = _everyday_amounts(transfers, self.options["everyday_match"], apart=days)
+        onward = [t for index, t in enumerate(transfers) if index not in everyday]
+        flows = _by_party_and_currency(transfers)
+        onward_flows = _by_party_and_currency(onward)
+        for (party, currency), (incoming, _) in flows.items():
+            outgoing = onward_flows.get((party, currency), ([], []))[1]
             used: set[int] = set()
             out_days = [t.day for t in outgoing]
             for received in incoming:
@@ -1207,6 +1233,337 @@ class RapidPassThroughDetector(_FamilyDetector):
             "explanation": text,
             "details": {"party": party, "received_on": received.day.isoformat(), "in": received.amount,
                         "out": total, "currency": received.currency, "days": lag},
+        }
+
+
+# ---------------------------------------------------------------------------------------- accounts' profiles
+
+
+def _median(values: Iterable[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _typical_sums(transfers: list[_Transfer], incoming: bool) -> dict[tuple[str, str], dict[str, float]]:
+    """``{(party, currency): {counterparty: typical sum}}``: each party's usual sum per counterparty
+    (the median of its payments to, or from, that counterparty), so that a payment repeated ten
+    times on one link counts once, as one counterparty, in what is usual for the party."""
+    sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for transfer in transfers:
+        party, other = ((transfer.beneficiary, transfer.payer) if incoming else (transfer.payer, transfer.beneficiary))
+        sums[(party, transfer.currency)][other].append(transfer.amount)
+    return {key: {other: _median(values) for other, values in by_other.items()} for key, by_other in sums.items()}
+
+
+def _width(values: list[float]) -> float:
+    """How widely a party's usual sums vary: its upper quartile over its lower one (1: all alike)."""
+    ordered = sorted(values)
+    low, high = ordered[(len(ordered) - 1) // 4], ordered[(3 * (len(ordered) - 1) + 3) // 4]
+    return high / low if low > 0 else float("inf")
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:,.0f} times" if ratio >= 10 else f"{ratio:.1f} times"
+
+
+def _quantile_count(counts: list[int], population: int, share: float) -> int:
+    """The count at ``share`` (0.99: the 99th percentile) of ``population`` parties, of whom those
+    not in ``counts`` count 0."""
+    if population <= 0:
+        return 0
+    ordered = [0] * max(population - len(counts), 0) + sorted(counts)
+    return ordered[min(len(ordered) - 1, int(share * (len(ordered) - 1)))]
+
+
+# ---------------------------------------------------------------------------------------- fan-in, fan-out
+
+
+class _FanDetector(_FamilyDetector):
+    """Shared by fan-in and fan-out: one hub, many counterparties, alike sums out of the hub's way.
+
+    ``incoming`` says which side the hub is on: fan-in's hub receives, fan-out's hub pays. Every
+    threshold is relative: sums to the hub's own usual ones, the number of counterparties to what
+    the case's other accounts show measured the same way.
+    """
+
+    incoming = True
+    parameters = {
+        "min_counterparties": Parameter(default=2, minimum=2, maximum=1000,
+                                        help="fewest distinct counterparties paying (or paid by) the hub; the "
+                                             "case's own figure (peer_share) may ask for more"),
+        "peer_share": Parameter(default=0.99, minimum=0.5, maximum=1.0,
+                                help="the hub's counterparties must be more than this share of the case's accounts "
+                                     "have, counted the same way (0.99: more than all but the top 1%)"),
+        "amount_spread": Parameter(default=1.0, minimum=0.0, maximum=10.0,
+                                   help="the largest of the sums at most this share above the smallest"),
+        "stand_out": Parameter(default=5.0, minimum=1.0, maximum=1000.0,
+                               help="the hub's typical payment in (or out) from its other counterparties is at "
+                                    "least this many times larger or smaller than the fan's sums (times the width "
+                                    "of those typical sums: their upper quartile over their lower one)"),
+        "min_history": Parameter(default=3, minimum=1, maximum=100,
+                                 help="other counterparties the hub needs for a typical sum to compare with "
+                                      "(without them no fan is reported: alike sums may be its usual business)"),
+        "everyday_match": Parameter(default=0.02, minimum=0.0, maximum=0.5,
+                                    help="a payment whose counterparty paid (or received) about the same sum with "
+                                         "others too is an everyday payment, not one made for this (0: every "
+                                         "payment counts)"),
+        "window_days": Parameter(default=365, minimum=0, maximum=3650,
+                                 help="days from the first payment of the fan to the last"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        options = self.options
+        transfers = _transfers(case)
+        match = options["everyday_match"]
+        if self.incoming:
+            everyday = _everyday_amounts(transfers, match)
+        else:
+            everyday = _everyday_amounts([_Transfer(t.payment, t.beneficiary, t.payer) for t in transfers], match)
+        typical = _typical_sums(transfers, self.incoming)
+        by_hub: dict[tuple[str, str], list[_Transfer]] = defaultdict(list)
+        for index, transfer in enumerate(transfers):
+            if index not in everyday:
+                by_hub[(self._hub(transfer), transfer.currency)].append(transfer)
+        window = timedelta(days=options["window_days"])
+        groups = {}
+        for key, items in sorted(by_hub.items()):
+            if len({self._other_side(t) for t in items}) < 2:
+                continue
+            best = self._best_group(items, window, typical[key])
+            if best is not None:
+                groups[key] = best
+        # The case's own figure: how many counterparties its accounts show, counted the same way.
+        peers = _quantile_count([len(g[1]) for g in groups.values()], len(typical), options["peer_share"])
+        needed = max(options["min_counterparties"], peers + 1)
+        parties = _Parties(case)
+        found = [self._finding(hub, currency, *group, peers, len(typical), parties)
+                 for (hub, currency), group in groups.items() if len(group[1]) >= needed]
+        found.sort(key=lambda f: (f["details"]["first"], f["evidence"]))
+        yield from found
+
+    def _hub(self, transfer: _Transfer) -> str:
+        return transfer.beneficiary if self.incoming else transfer.payer
+
+    def _other_side(self, transfer: _Transfer) -> str:
+        return transfer.payer if self.incoming else transfer.beneficiary
+
+    def _best_group(self, items: list[_Transfer], window: timedelta, typical: dict[str, float]):
+        """The payments of alike sums (within the spread) from the most counterparties, within the
+        window, that stand out from the hub's typical sum with its other counterparties:
+        ``(group, counterparties, usual, others)`` or ``None``."""
+        items = sorted(items, key=lambda t: (t.amount, t.order))
+        spread, stand_out = self.options["amount_spread"], self.options["stand_out"]
+        best, best_key = None, None
+        low = 0
+        for high in range(len(items)):
+            while items[low].amount * (1 + spread) < items[high].amount:
+                low += 1
+            group = items[low:high + 1]
+            if group[-1].day - min(t.day for t in group) > window:
+                group = self._within(group, window)
+            members = {self._other_side(t) for t in group}
+            if len(members) < 2:
+                continue
+            key = (-len(members), -len(group), group[0].order)
+            if best_key is not None and key >= best_key:
+                continue
+            others = [amount for other, amount in typical.items() if other not in members]
+            if len(others) < self.options["min_history"]:
+                continue
+            usual = _median(others)
+            middle = _median(t.amount for t in group)
+            # Relative to how much the hub's usual sums vary: a trader paid 5,000 to 60,000 is not
+            # out of its way at 100,000, an account that always gets 200 is at 20.
+            if max(usual, middle) < stand_out * _width(others) * min(usual, middle):
+                continue
+            best, best_key = (sorted(group, key=lambda t: t.order), sorted(members), usual, len(others)), key
+        return best
+
+    def _within(self, group: list[_Transfer], window: timedelta) -> list[_Transfer]:
+        """The largest run of ``group`` (by counterparties) that fits in the window."""
+        by_day = sorted(group, key=lambda t: t.order)
+        best: list[_Transfer] = []
+        start = 0
+        for end in range(len(by_day)):
+            while by_day[end].day - by_day[start].day > window:
+                start += 1
+            run = by_day[start:end + 1]
+            if len({self._other_side(t) for t in run}) > len({self._other_side(t) for t in best}):
+                best = run
+        return best
+
+    def _finding(self, hub, currency, group, counterparties, usual, others, peers, population, parties: _Parties):
+        amounts = sorted(t.amount for t in group)
+        total = sum(amounts)
+        middle = _median(amounts)
+        shown = [parties.name(p) for p in counterparties[:6]] + (
+            [f"{len(counterparties) - 6} more"] if len(counterparties) > 6 else [])
+        sums = (_money(amounts[0], currency) if amounts[0] == amounts[-1]
+                else f"{_money(amounts[0], currency)} to {amounts[-1]:,.2f}")
+        span = f"between {group[0].day.isoformat()} and {group[-1].day.isoformat()}"
+        if self.incoming:
+            text = (f"{parties.name(hub)} received {len(group)} payments of {sums} from {len(counterparties)} payers "
+                    f"({_listing(shown)}) {span}, {_money(total, currency)} in all. Its {others} other payers "
+                    f"typically pay it {_money(usual, currency)}")
+        else:
+            text = (f"{parties.name(hub)} paid {len(counterparties)} beneficiaries ({_listing(shown)}) "
+                    f"{len(group)} payments of {sums} {span}, {_money(total, currency)} in all. It typically pays "
+                    f"its {others} other beneficiaries {_money(usual, currency)}")
+        ratio = max(usual, middle) / max(min(usual, middle), 1e-9)
+        text += f", {_times(ratio)} {'more' if usual > middle else 'less'}."
+        role = "payers" if self.incoming else "beneficiaries"
+        text += (f" Of the case's {population:,} {'receiving' if self.incoming else 'paying'} accounts, "
+                 f"{self.options['peer_share']:.1%} have at most {peers} {role} of alike sums out of their way.")
+        if self.options["everyday_match"] > 0:
+            text += (" None of these payers paid anyone else about the same sum." if self.incoming else
+                     " None of these beneficiaries received about the same sum from anyone else.")
+        return {
+            "entities": sorted({hub, *counterparties}),
+            "evidence": [t.payment.id for t in group],
+            "score": round(min(0.9, 0.5 + 0.05 * len(counterparties)), 3),
+            "explanation": text,
+            "details": {"party": hub, "role": "receiver" if self.incoming else "payer",
+                        "counterparties": counterparties, "currency": currency, "amounts": amounts,
+                        "total": total, "usual_other_amount": usual, "other_counterparties": others,
+                        "peer_counterparties": peers,
+                        "first": group[0].day.isoformat(), "last": group[-1].day.isoformat()},
+        }
+
+
+class FanInDetector(_FanDetector):
+    """Many payers sending one party alike sums that are out of its way."""
+
+    id = "fan-in"
+    label = "Fan-in: many payers, one receiver"
+    version = "2.0"
+    description = (
+        "One party (the hub) receives payments of alike sums (within the spread) from several distinct payers, "
+        "within the window, where none of those payers paid anyone else about the same sum and the sums stand "
+        "out from what the hub's other payers typically pay it (at least the given factor larger or smaller). "
+        "How many payers is 'several' comes from the case: more than nearly all its accounts receive counted "
+        "the same way (peer_share), and at least the minimum. No onward payment is needed (fan-in-fan-out "
+        "looks for that). Names the hub and its payers."
+    )
+    severity = "medium"
+    reference = "AMLSim fan-in typology; FATF smurfing / structured deposits; redflags.md #17"
+    incoming = True
+
+
+class FanOutDetector(_FanDetector):
+    """One payer sending many parties alike sums that are out of its way."""
+
+    id = "fan-out"
+    label = "Fan-out: one payer, many beneficiaries"
+    version = "2.0"
+    description = (
+        "One party (the hub) pays alike sums (within the spread) to several distinct beneficiaries, within the "
+        "window, where none of them received about the same sum from anyone else and the sums stand out from "
+        "what the hub typically pays its other beneficiaries (at least the given factor larger or smaller). "
+        "How many beneficiaries is 'several' comes from the case: more than nearly all its accounts pay counted "
+        "the same way (peer_share), and at least the minimum. Names the hub and its beneficiaries."
+    )
+    severity = "medium"
+    reference = "AMLSim fan-out typology; FATF layering through many accounts; redflags.md #17"
+    incoming = False
+
+
+# ---------------------------------------------------------------------------------------- out of profile
+
+
+class OutOfProfileDetector(_FamilyDetector):
+    """Payments far outside what an account usually pays or receives."""
+
+    id = "out-of-profile"
+    label = "Payments out of the account's profile"
+    version = "1.0"
+    description = (
+        "An account that pays (or receives) one counterparty a sum far outside the range of what it pays its "
+        "other counterparties (or receives from them): at least the given factor below the smallest or above "
+        "the largest of their typical sums, times how widely those vary (upper over lower quartile), where it "
+        "has at least the given number of other counterparties to show what is usual for it. Each counterparty counts once with its typical (median) sum, so "
+        "repeated payments do not make themselves usual. The finding sets the account's usual figures next "
+        "to the unusual ones, with how often it paid on one day."
+    )
+    severity = "low"
+    reference = ("FinCEN and FATF: activity inconsistent with the customer's profile; redflags.md #14 and #28 "
+                 "(contrary to the party's own history, a step change), applied to the sums it pays and receives")
+    parameters = {
+        "factor": Parameter(default=5.0, minimum=1.5, maximum=1000.0,
+                            help="the sum at least this many times smaller than the smallest, or larger than the "
+                                 "largest, of the account's typical sums with its other counterparties (times the "
+                                 "width of those sums: their upper quartile over their lower one)"),
+        "min_history": Parameter(default=3, minimum=2, maximum=100,
+                                 help="other counterparties the account needs (on that side) for a profile"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        transfers = _transfers(case)
+        links: dict[tuple[str, str, str], list[_Transfer]] = defaultdict(list)
+        for transfer in transfers:
+            links[(transfer.payer, transfer.beneficiary, transfer.currency)].append(transfer)
+        unusual: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+        factor, minimum = self.options["factor"], self.options["min_history"]
+        for incoming in (False, True):
+            for (party, currency), by_other in _typical_sums(transfers, incoming).items():
+                if len(by_other) <= minimum:
+                    continue
+                ordered = sorted(by_other.values())
+                for other, amount in by_other.items():
+                    # The range of the *other* counterparties' sums: leave this one out.
+                    rest = list(ordered)
+                    rest.remove(amount)
+                    low, high = rest[0], rest[-1]
+                    # Relative to how much its usual sums vary (1 when it pays everyone the same).
+                    needed = factor * _width(rest)
+                    if amount * needed <= low or amount >= high * needed:
+                        key = (party, other, currency) if not incoming else (other, party, currency)
+                        unusual[(party, currency)].append((incoming, other, amount, rest, links[key]))
+        parties = _Parties(case)
+        found = [self._finding(party, currency, items, parties) for (party, currency), items in unusual.items()]
+        found.sort(key=lambda f: (f["details"]["first"], f["evidence"]))
+        yield from found
+
+    def _finding(self, party, currency, items, parties: _Parties):
+        sentences = []
+        evidence: list[str] = []
+        days = []
+        for incoming in (False, True):
+            side = [item for item in items if item[0] == incoming]
+            if not side:
+                continue
+            rest = side[0][3]
+            verb, role = ("receives from", "payers") if incoming else ("pays", "beneficiaries")
+            usual = (f"{_money(rest[0], currency)}" if rest[0] == rest[-1]
+                     else f"{_money(rest[0], currency)} to {rest[-1]:,.2f} (typically {_median(rest):,.2f})")
+            unusual_parts = []
+            for _, other, amount, rest, paid in sorted(side, key=lambda item: (item[4][0].order)):
+                per_day = defaultdict(int)
+                for t in paid:
+                    per_day[t.day] += 1
+                busiest = max(per_day.values())
+                ratio = (rest[0] / amount) if amount < rest[0] else (amount / rest[-1])
+                often = f", {busiest} times on {max(per_day, key=per_day.get).isoformat()}" if busiest > 1 else ""
+                first = min(t.day for t in paid)
+                unusual_parts.append(
+                    f"{'received from' if incoming else 'paid'} {parties.name(other)} {_money(amount, currency)} "
+                    f"({len(paid)} payment{'s' if len(paid) != 1 else ''} from {first.isoformat()}{often}; "
+                    f"{_times(ratio)} {'less' if amount < rest[0] else 'more'})")
+                evidence.extend(t.payment.id for t in sorted(paid, key=lambda t: t.order))
+                days.append(first)
+            sentences.append(f"{parties.name(party)} {verb} its {len(rest)} other {role} {usual}, but "
+                             f"{_listing(unusual_parts)}.")
+        others = sorted({item[1] for item in items})
+        return {
+            "entities": sorted({party, *others}),
+            "evidence": list(dict.fromkeys(evidence)),
+            "score": 0.5,
+            "explanation": " ".join(sentences),
+            "details": {"party": party, "currency": currency, "counterparties": others,
+                        "unusual": [{"direction": "in" if i[0] else "out", "counterparty": i[1], "amount": i[2],
+                                     "usual_low": i[3][0], "usual_high": i[3][-1], "usual_counterparties": len(i[3])}
+                                    for i in items],
+                        "first": min(days).isoformat()},
         }
 
 

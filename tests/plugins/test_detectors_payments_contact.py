@@ -15,6 +15,7 @@ from workbench_plugins.detectors.payments_contact import (
     CashForGoodsDetector,
     CircularPaymentsDetector,
     FanInFanOutDetector,
+    OutOfProfileDetector,
     PaymentShipmentMismatchDetector,
     PhoneCountryMismatchDetector,
     RapidPassThroughDetector,
@@ -26,7 +27,7 @@ from workbench_plugins.detectors.payments_contact import (
 FAMILY = [
     ThirdPartyPayerDetector, CashForGoodsDetector, StructuringDetector, FanInFanOutDetector,
     CircularPaymentsDetector, RapidPassThroughDetector, PaymentShipmentMismatchDetector,
-    PhoneCountryMismatchDetector, WebmailNoWebsiteDetector,
+    PhoneCountryMismatchDetector, WebmailNoWebsiteDetector, FanInDetector, FanOutDetector, OutOfProfileDetector,
 ]
 
 
@@ -340,7 +341,10 @@ def test_fan_in_names_the_hub_and_its_payers_without_an_onward_payment(tmp_path)
     assert found[0]["details"]["party"] == "hub"
     assert found[0]["details"]["counterparties"] == [f"sender-{n}" for n in range(4)]  # not sender-9
     assert found[0]["evidence"] == [f"in-{n}" for n in range(4)]
-    assert "typically USD 20,000" in found[0]["explanation"]
+    # The usual figure is the hub's other payers' typical sums (sender-9's 400 among them: 6 payers).
+    assert "Its 6 other payers typically pay it USD 16,000, 41 times more." in found[0]["explanation"]
+    # How many payers make a fan comes from the case too: here no other account has any.
+    assert "99.0% have at most 0 payers of alike sums out of their way" in found[0]["explanation"]
     assert findings(FanInDetector(min_counterparties=5), case) == []
     assert findings(FanOutDetector(), case) == []
     case.close()
@@ -443,6 +447,42 @@ def test_rapid_pass_through_fires_on_atlas_crest(demo):
         assert words in text
     # The circle's middle step also passes money straight on.
     assert [f["evidence"] for f in found if f is not atlas[0]] == [CYCLE[:2]]
+
+
+def test_rapid_pass_through_leaves_an_accounts_everyday_payments_alone(tmp_path):
+    # The account pays 180 to its suppliers every month; the day it receives 190 it pays one of them
+    # 180 as always: that is its everyday payment, not the 190 passed on. A sum of its own is.
+    usual = [payment(f"rent-{n}", "acct", f"supplier-{n % 3}", 180, _day(30 * n)) for n in range(5)]
+    receipt = payment("in", "customer", "acct", 190, _day(59))
+    case = make_case(tmp_path, CLEAN + usual + [receipt])
+    assert findings(RapidPassThroughDetector(), case) == []
+    assert len(findings(RapidPassThroughDetector(everyday_match=0), case)) == 1
+    case.close()
+    onward = payment("on", "acct", "elsewhere", 187, _day(60))
+    case = make_case(tmp_path, CLEAN + usual + [receipt, onward], name="onward.wbcase")
+    assert [f["evidence"] for f in findings(RapidPassThroughDetector(), case)] == [["in", "on"]]
+    case.close()
+
+
+def test_out_of_profile_sets_the_usual_figures_next_to_the_unusual_ones(tmp_path):
+    # The account pays its four beneficiaries 200 each month; then 12 to a newcomer, three times one day.
+    usual = [payment(f"pay-{n}", "acct", f"b-{n % 4}", 200, _day(7 * n)) for n in range(8)]
+    odd = [payment(f"odd-{n}", "acct", "newcomer", 12, _day(70)) for n in range(3)]
+    case = make_case(tmp_path, CLEAN + usual + odd)
+    found = findings(OutOfProfileDetector(), case)
+    assert [f["details"]["party"] for f in found] == ["acct"]
+    assert found[0]["entities"] == ["acct", "newcomer"] and found[0]["evidence"] == ["odd-0", "odd-1", "odd-2"]
+    text = found[0]["explanation"]
+    for words in ("pays its 4 other beneficiaries USD 200", "paid newcomer USD 12", "3 times on", "17 times less"):
+        assert words in text
+    # A trader whose sums vary widely (100 to 2,000) is not out of its way at 12 x 5: the factor
+    # scales with how much its own sums vary.
+    assert findings(OutOfProfileDetector(factor=20), case) == []
+    case.close()
+    varied = [payment(f"pay-{n}", "acct", f"b-{n % 4}", [100, 400, 900, 2000][n % 4], _day(7 * n)) for n in range(8)]
+    case = make_case(tmp_path, CLEAN + varied + [payment("big", "acct", "newcomer", 9000, _day(70))], name="v.wbcase")
+    assert findings(OutOfProfileDetector(), case) == []
+    case.close()
 
 
 def test_rapid_pass_through_parameters(demo):
