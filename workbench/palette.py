@@ -41,6 +41,12 @@ HIGHLIGHT_COLOUR = "#f43f5e"
 LISTED_COLOUR = "#dc2626"
 #: Opacity of a weak (D-F or 4-6) or ungraded link over the white chart.
 WEAK_LINK_ALPHA = 200
+#: A collapsed group is a grey diamond ringed in the colour of the worst open finding among its
+#: members (Tol vibrant red and orange; no ring below medium), so that severity is never
+#: mistaken for an entity type's fill.
+GROUP_FILL = "#9ca3af"
+GROUP_RINGS = {"high": "#cc3311", "medium": "#ee7733"}
+GROUP_SCHEMA = "Group"
 COLOUR_FAMILIES = ("Person", "Company", "Organization", "BankAccount", "Vessel", "LegalEntity")
 
 

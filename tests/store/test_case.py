@@ -391,13 +391,14 @@ def test_older_case_is_migrated_on_open(case, monkeypatch):
     def add_notes(db):
         db["analyst_notes"].create({"id": int, "text": str}, pk="id")
 
-    monkeypatch.setattr(migrations_module, "MIGRATIONS", migrations_module.MIGRATIONS + [("0002_notes", add_notes)])
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", migrations_module.MIGRATIONS + [("0099_notes", add_notes)])
     monkeypatch.setattr("workbench.store.case.MIGRATIONS", migrations_module.MIGRATIONS)
     monkeypatch.setattr("workbench.store.case.KNOWN_NAMES", [n for n, _ in migrations_module.MIGRATIONS])
     with pytest.raises(CaseReadOnly, match="needs upgrading"):
         Case.open(case.path, readonly=True)
     with Case.open(case.path) as upgraded:
-        assert upgraded.migrations == ["0001_initial", "0002_notes"]
+        assert upgraded.migrations == [name for name, _ in migrations_module.MIGRATIONS]
+        assert upgraded.migrations[-1] == "0099_notes"
         assert "analyst_notes" in upgraded.db.table_names()
         assert upgraded.audit_log()[-1]["action"] == "case.migrate"
 

@@ -687,6 +687,8 @@ ROOM_DENSITY = 0.6
 #: Above this many nodes the pairwise pass would cost seconds; such charts are read zoomed in
 #: anyway, where labels that gave way at fit-to-window come back.
 MAX_OVERLAP_NODES = 1500
+#: How often the frame is enlarged (by 30% each time) when some boxes found no free spot.
+ROOM_ATTEMPTS = 4
 
 
 def fit_scale(positions: np.ndarray, viewport: tuple[float, float]) -> float:
@@ -724,29 +726,51 @@ def make_room(
     if len(nodes) < 2 or len(nodes) > MAX_OVERLAP_NODES:
         return dict(positions)
     xy = np.array([positions[node] for node in nodes], dtype=float)
-    size_px = np.array([boxes[node] for node in nodes], dtype=float)
+    # A box may carry its icon's size as a fourth number (see ``chart_view.label_boxes``).
+    size_px = np.array([tuple(boxes[node])[:3] for node in nodes], dtype=float)
+    icons = np.array([tuple(boxes[node])[3] if len(boxes[node]) > 3 else 0.0 for node in nodes], dtype=float)
     pinned = set(pinned)
     fixed = np.array([node in pinned for node in nodes], dtype=bool)
     width, height = viewport or DEFAULT_VIEWPORT
-    frame = np.array([max(width - 2 * FIT_MARGIN_X, 100.0), max(height - 2 * FIT_MARGIN_Y, 100.0)])
+    base = np.array([max(width - 2 * FIT_MARGIN_X, 100.0), max(height - 2 * FIT_MARGIN_Y, 100.0)])
     # Boxes may cover about half of the frame and still be pushed apart; a chart with more
     # labels than that is spaced for a zoom of ``enlarge`` (same proportions, more room).
-    enlarge = max(1.0, math.sqrt((size_px[:, 0] * size_px[:, 1]).sum() / (ROOM_DENSITY * frame[0] * frame[1])))
-    frame = frame * enlarge
+    enlarge = max(1.0, math.sqrt((size_px[:, 0] * size_px[:, 1]).sum() / (ROOM_DENSITY * base[0] * base[1])))
     span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1.0)
     origin = xy.min(axis=0)
-    if fixed.any():
-        # Pinned nodes stay where the analyst put them: spread the rest around them, unscaled.
-        scale = min(float(min(frame[0] / span[0], frame[1] / span[1])), MAX_FIT_SCALE)
-        spread = scale
-    else:
-        # A small layout is first spread over the whole frame (free room: a fit would have
-        # enlarged it only up to MAX_FIT_SCALE), then separated in pixels as it will be seen.
-        spread = float(min(frame[0] / span[0], frame[1] / span[1]))
-        scale = min(spread, MAX_FIT_SCALE) if enlarge == 1.0 else spread
-    pixels = (xy - origin) * spread
-    pixels = _free_spots(pixels, size_px, fixed, np.maximum(frame, pixels.max(axis=0)),
-                         vertical_cost=8.0 if keep_rows else 1.0)
+    for attempt in range(ROOM_ATTEMPTS):
+        frame = base * enlarge
+        if fixed.any():
+            # Pinned nodes stay where the analyst put them: spread the rest around them, unscaled.
+            scale = min(float(min(frame[0] / span[0], frame[1] / span[1])), MAX_FIT_SCALE)
+            spread = scale
+        else:
+            # A small layout is first spread over the whole frame (free room: a fit would have
+            # enlarged it only up to MAX_FIT_SCALE), then separated in pixels as it will be seen.
+            spread = float(min(frame[0] / span[0], frame[1] / span[1]))
+            scale = min(spread, MAX_FIT_SCALE) if enlarge == 1.0 else spread
+        pixels = (xy - origin) * spread
+        stayed: list[int] = []
+        # A first try looks for room near each box; a clump (an overview's groups, all linked
+        # to each other) can fill everything near, and the next tries look across the frame.
+        reach = 400.0 if attempt == 0 else float(max(frame.max(), 400.0))
+        pixels = _free_spots(pixels, size_px, fixed, np.maximum(frame, pixels.max(axis=0)),
+                             max_shift=reach, vertical_cost=8.0 if keep_rows else 1.0, stayed=stayed)
+        if not stayed:
+            break
+        if attempt > 0:
+            # Room across the whole frame was not enough either: more room.
+            enlarge *= 1.3
+    if enlarge > 1.0 and icons.any():
+        # Spaced for zooming in, the labels give way at fit-to-window, but the icons must not
+        # cover each other there (an overview's big group icons): a second pass in the frame
+        # as fitted, icons only.
+        fitted = scale / enlarge if not fixed.any() else scale
+        at_fit = (pixels / scale) * fitted
+        icon_boxes = np.column_stack([icons, icons, np.zeros(len(icons))])
+        at_fit = _free_spots(at_fit, icon_boxes, fixed, np.maximum(base, at_fit.max(axis=0)),
+                             max_shift=float(max(base.max(), 400.0)), vertical_cost=8.0 if keep_rows else 1.0)
+        pixels = at_fit / fitted * scale
     xy = pixels / scale + origin
     result = dict(positions)
     result.update({node: (float(x), float(y)) for node, (x, y) in zip(nodes, xy)})
@@ -758,7 +782,7 @@ ROOM_CELL = 4.0
 
 
 def _free_spots(pixels: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, frame: np.ndarray,
-                max_shift: float = 400.0, vertical_cost: float = 1.0) -> np.ndarray:
+                max_shift: float = 400.0, vertical_cost: float = 1.0, stayed: list | None = None) -> np.ndarray:
     """Put each box at the free spot nearest its place (pixels), central boxes first.
 
     Pinned boxes stay and are taken first; then boxes in order of their distance from the
@@ -802,6 +826,8 @@ def _free_spots(pixels: np.ndarray, boxes: np.ndarray, fixed: np.ndarray, frame:
                     if len(free):
                         break
                 if not len(free):
+                    if stayed is not None:
+                        stayed.append(i)
                     continue  # nowhere near: it stays, and may overlap
                 x0, y0 = int(cx[free[0]] + left), int(cy[free[0]] + top)
                 out[i] = (pixels[i, 0] + (x0 * ROOM_CELL - (pixels[i, 0] - w / 2)) + 0.0,

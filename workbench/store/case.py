@@ -49,7 +49,8 @@ from workbench.store.errors import (
     NotACase,
 )
 from workbench.store import integrity
-from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS, create_migration_record
+from workbench.store.chart_groups import ChartGroupsMixin
+from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS, READABLE_WITHOUT, create_migration_record
 from workbench.store.snapshot import FactsSnapshot
 
 SUFFIX = ".wbcase"
@@ -244,7 +245,7 @@ def _translate(path: Path, error: sqlite3.Error) -> CaseError:
 _FACT_ACTIONS = ("ingest", "analyst.add", "entity.merge", "undo", "redo", "case.migrate")
 
 
-class Case:
+class Case(ChartGroupsMixin):
     """An investigation case stored in one SQLite file.
 
     Open with :meth:`Case.create` or :meth:`Case.open`; use as a context manager to close it.
@@ -373,7 +374,9 @@ class Case:
                                       "written to it; restore it from a backup")
                 integrity.remember_passed(path)
             pending = [name for name in KNOWN_NAMES if name not in applied]
-            if readonly and pending:
+            # Migrations that only add what a reader can do without (chart groups) do not stop
+            # reading an older case: it simply has none yet.
+            if readonly and any(name not in READABLE_WITHOUT for name in pending):
                 raise CaseReadOnly(
                     f"{path}: written by an older Workbench and needs upgrading "
                     f"({', '.join(pending)}); open it once for writing"
@@ -1498,6 +1501,8 @@ class Case:
             (self._apply_merge if forward else self._unapply_merge)(payload)
         elif command == "chart":
             self._apply_chart(payload["after" if forward else "before"])
+        elif command == "groups":
+            self._apply_groups(payload, forward=forward)
         elif command == "facts":
             if forward:
                 self._ingest_into(self.conn.cursor(), payload["entities"], payload["source_id"], payload["grade"])

@@ -219,11 +219,25 @@ def create_migration_record(db: sqlite_utils.Database) -> None:
     db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
 
 
+def _chart_groups(db: sqlite_utils.Database) -> None:
+    """Groups drawn as one node while collapsed (an overview's communities, the analyst's own)."""
+    db["chart_groups"].create(
+        {"name": str, "kind": str, "collapsed": int, "x": float, "y": float},
+        pk="name",
+        not_null={"kind", "collapsed"},
+    )
+    db["chart_items"].create_index(["group_name"], index_name="idx_chart_items_group")
+
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 # Append only; never rename or reorder: the names are what case files record.
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
+    ("0002_chart_groups", _chart_groups),
 ]
 
 KNOWN_NAMES = [name for name, _ in MIGRATIONS]
+#: Migrations whose tables a read-only reader can do without: an older case opens read-only
+#: before it has them (it has no chart groups yet) instead of being refused.
+READABLE_WITHOUT = {"0002_chart_groups"}

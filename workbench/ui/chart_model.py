@@ -6,6 +6,7 @@ wrap it in a view, change the model and check that the view followed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -15,9 +16,13 @@ import numpy as np
 from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.model import model as ftm_model
 from workbench.model.grading import parse_grade
+from workbench.palette import GROUP_FILL, GROUP_SCHEMA, node_colour_hex
 from workbench.store import Case
 
 Listener = Callable[[str], None]
+
+#: Summed-up links drawn per group between collapsed groups (see ``ChartModel._strongest``).
+GROUP_LINKS_DRAWN = 3
 
 
 @dataclass
@@ -61,6 +66,23 @@ class ChartModel:
     link_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     time_window: tuple[float, float] | None = None
     graph: nx.MultiDiGraph | None = None
+    #: Entities come first in every per-node array; group nodes follow them (see ``_load_groups``).
+    entity_count: int = 0
+    base_link_count: int = 0
+    group_names: list[str] = field(default_factory=list)
+    group_kinds: list[str] = field(default_factory=list)
+    group_members: list[np.ndarray] = field(default_factory=list)
+    group_collapsed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    group_severity: list[str | None] = field(default_factory=list)
+    #: Each entity's group (its number in ``group_names``), -1 when in none.
+    member_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    #: Worst open finding of each entity ("high", "medium", "low") or None.
+    severity: list[str | None] = field(default_factory=list)
+    #: Summed-up links (between a collapsed group and another node): link index -> the links it stands for.
+    aggregates: dict[int, list[int]] = field(default_factory=dict)
+    group_links_left_out: int = 0
+    _user_colours: list[str] | None = None
+    _user_sizes: np.ndarray | None = None
     _listeners: list[Listener] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building
@@ -116,7 +138,168 @@ class ChartModel:
         self.highlighted_links = set()
         self.focus = set()
         self.evidence_only = False
+        self.entity_count = len(self.ids)
+        self.base_link_count = len(self.links)
+        self._user_colours, self._user_sizes = None, None
+        self.severity = _worst_findings(case, index)
+        self._load_groups(case.chart_groups(), case.group_members())
         self.notify("reset")
+
+    # ------------------------------------------------------------------ groups
+
+    def _load_groups(self, groups: dict[str, dict], members: dict[str, str]) -> None:
+        """Groups from the case; collapsed ones become one node each, with their links summed up."""
+        index = {node: i for i, node in enumerate(self.ids[: self.entity_count])}
+        by_group: dict[str, list[int]] = {}
+        for entity_id, name in members.items():
+            i = index.get(entity_id)
+            if i is not None and name in groups:
+                by_group.setdefault(name, []).append(i)
+        names = [name for name in groups if name in by_group]
+        self.group_names = names
+        self.group_kinds = [groups[name]["kind"] for name in names]
+        self.group_members = [np.array(sorted(by_group[name]), dtype=int) for name in names]
+        self.group_collapsed = np.array([bool(groups[name]["collapsed"]) for name in names], dtype=bool)
+        self.member_group = np.full(self.entity_count, -1, dtype=int)
+        for g, held in enumerate(self.group_members):
+            self.member_group[held] = g
+        self._stored_group_xy = [(groups[name]["x"], groups[name]["y"]) for name in names]
+        self._append_groups()
+
+    def _append_groups(self) -> None:
+        """Rebuild the group nodes and summed-up links after the entities and their own links."""
+        n, m = self.entity_count, self.base_link_count
+        for name in ("ids", "schemata", "captions", "grades", "topics", "links"):
+            setattr(self, name, getattr(self, name)[: (m if name == "links" else n)])
+        self.positions, self.pinned, self.visible = self.positions[:n], self.pinned[:n], self.visible[:n]
+        self.link_days = self.link_days[:m]
+        self.aggregates = {}
+        self.group_links_left_out = 0
+        self.group_severity = []
+        count = len(self.group_names)
+        if count == 0:
+            self.node_colours, self.node_sizes = self._user_colours, self._user_sizes
+            return
+        rank = {"high": 0, "medium": 1, "low": 2}
+        xy = np.full((count, 2), np.nan)
+        for g, held in enumerate(self.group_members):
+            worst = [self.severity[i] for i in held if self.severity[i]]
+            self.group_severity.append(min(worst, key=rank.get) if worst else None)
+            stored = self._stored_group_xy[g]
+            if stored[0] is not None and stored[1] is not None:
+                xy[g] = stored
+            else:
+                placed = self.positions[held][~np.isnan(self.positions[held]).any(axis=1)]
+                if len(placed):
+                    xy[g] = placed.mean(axis=0)
+        self.ids = self.ids + [f"group:{name}" for name in self.group_names]
+        self.schemata = self.schemata + [GROUP_SCHEMA] * count
+        self.captions = self.captions + [
+            name if kind == "community" else f"{name} ({len(held):,})"
+            for name, kind, held in zip(self.group_names, self.group_kinds, self.group_members)]
+        self.grades = self.grades + [None] * count
+        self.topics = self.topics + [()] * count
+        self.positions = np.vstack([self.positions, xy])
+        self.pinned = np.concatenate([self.pinned, np.zeros(count, dtype=bool)])
+        self.visible = np.concatenate([self.visible, np.ones(count, dtype=bool)])
+        # Every link with an end inside a collapsed group is drawn as part of one summed-up link
+        # between the group's node and the other end (or not at all, inside the group).
+        rep = np.arange(n)
+        inside = (self.member_group >= 0)
+        inside[inside] = self.group_collapsed[self.member_group[inside]]
+        rep[inside] = n + self.member_group[inside]
+        if m:
+            ends = np.array([(link.source, link.target) for link in self.links], dtype=int)
+            a, b = rep[ends[:, 0]], rep[ends[:, 1]]
+            moved = (a != ends[:, 0]) | (b != ends[:, 1])
+            between = moved & (a != b)
+            pairs: dict[tuple[int, int], list[int]] = {}
+            for k in np.flatnonzero(between):
+                key = (int(min(a[k], b[k])), int(max(a[k], b[k])))
+                pairs.setdefault(key, []).append(int(k))
+            pairs = self._strongest(pairs, n)
+            new_links, new_days = [], []
+            for (u, v), held in pairs.items():
+                links = [self.links[k] for k in held]
+                kinds = Counter(link.schema for link in links)
+                days = self.link_days[held]
+                self.aggregates[m + len(new_links)] = held
+                new_links.append(ChartLink(u, v, kinds.most_common(1)[0][0], None, "", _aggregate_caption(links, days),
+                                           all(link.weak for link in links), False,
+                                           _single_total(links), _single_currency(links)))
+                new_days.append(float("nan"))
+            self.links = self.links + new_links
+            self.link_days = np.concatenate([self.link_days, np.array(new_days, dtype=float)])
+        sizes = (np.full(n, 22.0) if self._user_sizes is None else np.asarray(self._user_sizes[:n], dtype=float))
+        # Sized by members, gently: a 1,000-member group must not cover the chart.
+        group_sizes = [22.0 + 2.5 * np.log2(max(len(held), 1)) for held in self.group_members]
+        self.node_sizes = np.concatenate([sizes, np.array(group_sizes, dtype=float)])
+        colours = (self._user_colours[:n] if self._user_colours is not None
+                   else [node_colour_hex(schema) for schema in self.schemata[:n]])
+        self.node_colours = list(colours) + [GROUP_FILL] * count
+
+    def _strongest(self, pairs: dict[tuple[int, int], list[int]], n: int) -> dict[tuple[int, int], list[int]]:
+        """Between two groups, only each group's strongest few summed-up links are drawn.
+
+        Groups of a trade network all trade with each other: drawing every pair turns an
+        overview back into a hairball. A link between two groups is kept when it is among the
+        :data:`GROUP_LINKS_DRAWN` with most links of either group; links to entities drawn as
+        themselves are always kept. The rest are counted in ``group_links_left_out``.
+        """
+        by_group: dict[int, list[tuple[int, tuple[int, int]]]] = {}
+        for key, held in pairs.items():
+            if key[0] >= n and key[1] >= n:
+                for end in key:
+                    by_group.setdefault(end, []).append((len(held), key))
+        keep = set()
+        for ranked in by_group.values():
+            ranked.sort(key=lambda item: (-item[0], item[1]))
+            keep.update(key for _, key in ranked[:GROUP_LINKS_DRAWN])
+        kept = {key: held for key, held in pairs.items() if key[0] < n or key[1] < n or key in keep}
+        self.group_links_left_out = len(pairs) - len(kept)
+        return kept
+
+    @property
+    def collapsed_away(self) -> np.ndarray:
+        """Entities not drawn because their group is collapsed (the group's node stands for them)."""
+        mask = np.zeros(len(self.ids), dtype=bool)
+        if self.group_names:
+            inside = self.member_group >= 0
+            inside[inside] = self.group_collapsed[self.member_group[inside]]
+            mask[: self.entity_count] = inside
+            # A group's node is drawn while the group is collapsed, and only then.
+            mask[self.entity_count:] = ~self.group_collapsed
+        return mask
+
+    def is_group(self, i: int) -> bool:
+        return i >= self.entity_count
+
+    def group_of_node(self, i: int) -> int | None:
+        """The group a group node stands for (its number), or None for an entity."""
+        return i - self.entity_count if i >= self.entity_count else None
+
+    def members_of(self, g: int) -> list[str]:
+        return [self.ids[i] for i in self.group_members[g]]
+
+    def set_groups(self, groups: dict[str, dict], members: dict[str, str]) -> None:
+        """Take groups as the case now holds them (after a collapse, an open, an undo)."""
+        selected_ids = set(self.selected_ids())
+        self._load_groups(groups, members)
+        index = {node: i for i, node in enumerate(self.ids)}
+        self.selected = {index[e] for e in selected_ids if e in index}
+        self.focus = {i for i in self.focus if i < len(self.ids)}
+        self.highlighted_links = {k for k in self.highlighted_links if k < self.base_link_count}
+        self.notify("reset")
+
+    def display_graph(self) -> nx.Graph:
+        """The chart as drawn: shown entities and group nodes, one edge per drawn pair (for layouts)."""
+        shown = self.shown
+        graph = nx.Graph()
+        graph.add_nodes_from(self.ids[i] for i in np.flatnonzero(shown))
+        for link in self.links:
+            if shown[link.source] and shown[link.target] and link.source != link.target:
+                graph.add_edge(self.ids[link.source], self.ids[link.target])
+        return graph
 
     # ------------------------------------------------------------------ events
 
@@ -159,10 +342,13 @@ class ChartModel:
     # ------------------------------------------------------------------ changes
 
     def set_positions(self, positions: dict[str, tuple[float, float]]) -> None:
+        index = {node: i for i, node in enumerate(self.ids)}
         for entity_id, (x, y) in positions.items():
-            i = self.index_of(entity_id)
+            i = index.get(entity_id)
             if i is not None:
                 self.positions[i] = (x, y)
+                if i >= self.entity_count:
+                    self._stored_group_xy[i - self.entity_count] = (x, y)
         self.notify("positions")
 
     def select(self, indices: Iterable[int], *, add: bool = False) -> None:
@@ -188,12 +374,14 @@ class ChartModel:
 
     @property
     def shown(self) -> np.ndarray:
-        """Entities drawn now: the visible ones, or only the focus when "show only the evidence" is on."""
+        """Nodes drawn now: the visible ones outside collapsed groups (and the collapsed groups'
+        nodes), or only the focus when "show only the evidence" is on."""
+        visible = self.visible & ~self.collapsed_away if self.group_names else self.visible
         if self.evidence_only and self.focus:
             mask = np.zeros(len(self.ids), dtype=bool)
             mask[sorted(self.focus)] = True
-            return mask & self.visible
-        return self.visible
+            return mask & visible
+        return visible
 
     def set_focus(self, nodes: Iterable[int], links: Iterable[int] = ()) -> None:
         """Bring ``nodes`` and ``links`` forward (a finding's evidence, a path); the rest is dimmed."""
@@ -265,9 +453,14 @@ class ChartModel:
 
     def style_by(self, colours: list[str] | None, sizes: np.ndarray | None, note: str = "") -> None:
         """Colour or size nodes by a measure (community, centrality); ``None`` restores type styling."""
+        self._user_colours, self._user_sizes = colours, sizes
         self.node_colours = colours
         self.node_sizes = sizes
         self.style_note = note
+        if self.group_names:
+            self._append_groups()
+            self.notify("reset")
+            return
         self.notify("style")
 
     @property
@@ -362,6 +555,39 @@ def _link_label(attrs: dict) -> str:
     if attrs.get("start") and schema in ("Payment", "Shipment"):
         parts.append(attrs["start"][:10])
     return " · ".join(p for p in parts if p) or schema
+
+
+def _single_currency(links: list[ChartLink]) -> str | None:
+    currencies = {link.currency for link in links if link.amount is not None}
+    return next(iter(currencies)) if len(currencies) == 1 else None
+
+
+def _single_total(links: list[ChartLink]) -> float | None:
+    amounts = [link.amount for link in links if link.amount is not None]
+    return float(sum(amounts)) if amounts and _single_currency(links) is not None else None
+
+
+def _aggregate_caption(links: list[ChartLink], days: np.ndarray) -> str:
+    """A summed-up link: "12 payments · USD 1.2M · 2023-01 to 2024-05"."""
+    text = bundle_caption(links) if len(links) > 1 else links[0].label
+    dated = days[~np.isnan(days)]
+    if len(dated):
+        first, last = (str(_EPOCH + int(d))[:7] for d in (dated.min(), dated.max()))
+        span = first if first == last else f"{first} to {last}"
+        if span not in text:
+            text += f" · {span}"
+    return text
+
+
+def _worst_findings(case: Case, index: dict[str, int]) -> list[str | None]:
+    """Each entity's worst open finding, by the severity the detector gave it."""
+    rank = {"high": 0, "medium": 1, "low": 2}
+    worst: list[str | None] = [None] * len(index)
+    for entity_id, severity in case.open_finding_severities():
+        i = index.get(entity_id)
+        if i is not None and severity in rank and (worst[i] is None or rank[severity] < rank[worst[i]]):
+            worst[i] = severity
+    return worst
 
 
 def bundle_caption(links: list[ChartLink]) -> str:

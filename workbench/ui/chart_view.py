@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.analysis.layout import FIT_MARGIN_X, FIT_MARGIN_Y, fit_scale
-from workbench.palette import LISTED_COLOUR
+from workbench.palette import GROUP_FILL, GROUP_RINGS, GROUP_SCHEMA, LISTED_COLOUR
 from workbench.ui.chart_model import ChartModel, bundle_caption
 from workbench.ui.label_placement import (
     LabelRequest,
@@ -237,6 +237,9 @@ class ChartViewBox(pg.ViewBox):
         hit = self.chart.node_at(event.scenePos())
         additive = bool(event.modifiers() & (Qt.ControlModifier | Qt.ShiftModifier))
         model = self.chart.model
+        if event.double() and hit is not None:
+            self.chart.nodeDoubleClicked.emit(hit)  # opens a group in place
+            return
         if hit is None and self.chart.toggle_bundle_at(event.scenePos()):
             return  # a click on "3 payments · USD 1.2M" opens the bundle into its links (and closes it)
         if hit is None:
@@ -292,6 +295,7 @@ class ChartView(pg.GraphicsView):
     """Draws a :class:`ChartModel` and turns mouse gestures into model changes."""
 
     nodeClicked = Signal(int)
+    nodeDoubleClicked = Signal(int)
     nodesMoved = Signal(object)  # {entity_id: (x, y)} once a drag ends
 
     def __init__(self, model: ChartModel, parent=None):
@@ -419,6 +423,9 @@ class ChartView(pg.GraphicsView):
             else:
                 options["brush"] = QBrush(node_colour(schema))
                 options["pen"] = pg.mkPen(node_colour(schema).darker(140), width=1)
+            if schema == GROUP_SCHEMA and len(model.group_severity) and focus is None:
+                # Collapsed groups are ringed by the worst open finding among their members.
+                options["pen"] = [_ring_pen(model.group_severity[i - model.entity_count]) for i in drawn]
             self._node_items[schema].setData(pos=pos[drawn] if len(drawn) else np.zeros((0, 2)), **options)
         listed = np.flatnonzero(model.listed & shown) if len(model.topics) == len(model.ids) else []
         self._listed_item.setData(pos=pos[listed] if len(listed) else np.zeros((0, 2)))
@@ -547,7 +554,11 @@ class ChartView(pg.GraphicsView):
         listed = model.listed if len(model.topics) == len(model.ids) else np.zeros(len(model.ids), dtype=bool)
         evidence = focus if focus is not None else np.zeros(len(model.ids), dtype=bool)
         degree = self._degree if len(self._degree) == len(model.ids) else np.zeros(len(model.ids))
-        priority = (selected * 4.0 + evidence * 3.0 + listed * 2.0
+        # Parties and groups with open high or medium findings before the merely well linked.
+        flagged = np.array([s in ("high", "medium") for s in list(model.severity) + list(model.group_severity)]
+                           + [False] * max(0, len(model.ids) - len(model.severity) - len(model.group_severity)),
+                           dtype=bool)[: len(model.ids)]
+        priority = (selected * 4.0 + evidence * 3.0 + listed * 2.0 + flagged * 1.0
                     + degree / (degree.max() + 1.0 if len(degree) else 1.0))
         # A view packed with thousands of icons has room for a handful of labels: try the most
         # important few hundred, not all.
@@ -561,8 +572,10 @@ class ChartView(pg.GraphicsView):
             text = _short(model.captions[i], 34)
             w = self._text_width(text, "strong" if strong else "entity") + 6
             x, y = pixels[k]
+            # A listed party's name may also sit a little further out: it is the one to find.
             requests.append(LabelRequest(text, "entity", i, w, line_height,
-                                         entity_spots(float(x), float(y), sizes[i] / 2, w, line_height, far=strong)))
+                                         entity_spots(float(x), float(y), sizes[i] / 2, w, line_height,
+                                                      far=strong or bool(listed[i]))))
         requests += self._link_label_requests(inside, selected, focus)
         self._placed = place_labels(requests, occupancy)
         self._placement_seconds = time.perf_counter() - started
@@ -766,8 +779,9 @@ class ChartView(pg.GraphicsView):
 
 
 def label_boxes(model: ChartModel, indices=None) -> dict[str, tuple[float, float, float]]:
-    """Each entity's icon plus its label below, as (width, height, dy) in pixels, for
-    :func:`workbench.analysis.layout.make_room` (dy: the box's centre below the entity)."""
+    """Each entity's icon plus its label below, as (width, height, dy, icon) in pixels, for
+    :func:`workbench.analysis.layout.make_room` (dy: the box's centre below the entity; icon:
+    the icon's own square, kept clear of other icons even where labels give way)."""
     indices = range(len(model.ids)) if indices is None else indices
     sizes = (np.full(len(model.ids), float(NODE_SIZE)) if model.node_sizes is None
              else np.asarray(model.node_sizes, dtype=float)) + ICON_MARGIN
@@ -778,7 +792,7 @@ def label_boxes(model: ChartModel, indices=None) -> dict[str, tuple[float, float
         icon = float(sizes[i])
         width = max(metrics.horizontalAdvance(_short(model.captions[i], 34)) + 6, icon) + 8
         top, bottom = -icon / 2 - 3, icon / 2 + 2 + line + 3
-        boxes[model.ids[i]] = (width, bottom - top, (top + bottom) / 2)
+        boxes[model.ids[i]] = (width, bottom - top, (top + bottom) / 2, icon + 2)
     return boxes
 
 
@@ -788,6 +802,18 @@ def _faded(pen: QPen) -> QPen:
     colour.setAlpha(min(colour.alpha(), DIMMED_ALPHA))
     faded.setColor(colour)
     return faded
+
+
+_RING_PENS: dict[str | None, QPen] = {}
+
+
+def _ring_pen(severity: str | None) -> QPen:
+    pen = _RING_PENS.get(severity)
+    if pen is None:
+        colour = GROUP_RINGS.get(severity)
+        pen = pg.mkPen(colour, width=3.5) if colour else pg.mkPen(QColor(GROUP_FILL).darker(140), width=1)
+        _RING_PENS[severity] = pen
+    return pen
 
 
 _BRUSHES: dict[str, QBrush] = {}

@@ -28,12 +28,13 @@ from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.store import SUFFIX, Case, CaseError
 from workbench.ui.chart_hover import attach_tooltips
 from workbench.ui.chart_menus import ChartMenus
-from workbench.ui.chart_model import ChartModel
+from workbench.ui.chart_model import GROUP_LINKS_DRAWN, ChartModel
 from workbench.ui.chart_view import ChartView
 from workbench.ui.dialogs import EntityDialog, LinkDialog, ValueDialog
 from workbench.ui.export_dialogs import export_chart_dialog, export_timeline_dialog, report_dialog
 from workbench.ui.filter_panel import FilterPanel
 from workbench.ui.findings_panel import FindingsPanel
+from workbench.ui.group_actions import GroupActions
 from workbench.ui.legend_panel import install_legend_dock
 from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, TimelineView
 from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         self.model = ChartModel()
         self.chart = ChartView(self.model)
         self.chart.nodesMoved.connect(self._save_moves)
+        self.groups = GroupActions(self)
+        self.chart.nodeDoubleClicked.connect(self._double_clicked)
         self.model.subscribe(self._on_model)
         self._job = None
         self._echoing_timeline = False
@@ -230,6 +233,18 @@ class MainWindow(QMainWindow):
         self._action(chart, "&Pin / unpin selected", self.toggle_pin, "P")
         self._action(chart, "&Group selected…", self.group_dialog, "Ctrl+Shift+G", "Name a group; lay out by group to gather it")
         chart.addSeparator()
+        self._action(chart, "C&ollapse selected into a group…", lambda: self.groups.collapse_selection(), "Ctrl+Shift+C",
+                     "Draw the selected entities as one node, their links summed up")
+        self._action(chart, "Op&en selected group", self._open_selected_groups, "Return",
+                     "Open the selected collapsed group in place (or double-click it)")
+        self._action(chart, "Close the group of selected", lambda: self.groups.collapse_group_of(self.model.selected))
+        overview = chart.addMenu("O&verview")
+        self._action(overview, "By &community", lambda: self.groups.overview("community"), "Ctrl+Shift+O",
+                     "One node per community; listed parties and high-severity evidence stay as themselves")
+        self._action(overview, "By &type", lambda: self.groups.overview("type"))
+        self._action(overview, "By c&ountry", lambda: self.groups.overview("country"))
+        self._action(overview, "&Show every entity (no overview groups)", self.groups.show_everything)
+        chart.addSeparator()
         self._action(chart, "&Force-directed layout", lambda: self.run_layout("force"), "Ctrl+L")
         self._action(chart, "Hie&rarchical layout (ownership)", lambda: self.run_layout("hierarchical"), "Ctrl+Shift+L")
         self._action(chart, "&Circular layout", lambda: self.run_layout("circular"))
@@ -300,7 +315,10 @@ class MainWindow(QMainWindow):
         self.findings.load(case)
         self.exercise.refresh()
         self.stack.setCurrentWidget(self.chart)
-        if self.model.unplaced.any():
+        if self.groups.needs_overview():
+            # Too many entities to read at once: open on groups (it lays them out when done).
+            self.groups.overview("community")
+        elif self.model.unplaced[np.flatnonzero(self.model.shown)].any():
             self.run_layout("force", initial=True)
         return True
 
@@ -371,11 +389,34 @@ class MainWindow(QMainWindow):
         if self.case is None:
             return
         label = f"Move {len(moved)} item{'s' if len(moved) != 1 else ''}"
-        self.case.set_chart_items({eid: {"x": x, "y": y} for eid, (x, y) in moved.items()}, label=label)
+        self._save_positions(moved, label)
         self._update_status()
 
+    def _save_positions(self, positions: dict, label: str) -> None:
+        """Entities' and group nodes' positions as one undoable step."""
+        items = {eid: {"x": float(x), "y": float(y)} for eid, (x, y) in positions.items()
+                 if not eid.startswith("group:")}
+        groups = {eid[len("group:"):]: {"x": float(x), "y": float(y)} for eid, (x, y) in positions.items()
+                  if eid.startswith("group:")}
+        if groups:
+            self.case.set_chart_groups(groups, {}, label=label, items=items)
+        else:
+            self.case.set_chart_items(items, label=label)
+
+    def _open_selected_groups(self) -> None:
+        for i in sorted((i for i in self.model.selected if self.model.is_group(i)), reverse=True):
+            self.groups.open_group(i)
+
+    def _double_clicked(self, index: int) -> None:
+        if self.model.is_group(index):
+            self.groups.open_group(index)
+
+    def _entities(self, indices) -> list[int]:
+        """Only the entities among chart indices (group nodes are not entities of the case)."""
+        return [i for i in indices if i < self.model.entity_count]
+
     def hide_selected(self) -> None:
-        chosen = sorted(self.model.selected)
+        chosen = self._entities(sorted(self.model.selected))
         if not chosen or self.case is None:
             return
         self.case.set_chart_items({self.model.ids[i]: {"hidden": 1} for i in chosen}, label=f"Hide {len(chosen)} items")
@@ -383,25 +424,18 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def show_all(self) -> None:
-        hidden = np.flatnonzero(~self.model.visible).tolist()
+        hidden = self._entities(np.flatnonzero(~self.model.visible).tolist())
         if hidden and self.case is not None:
             self.case.set_chart_items({self.model.ids[i]: {"hidden": 0} for i in hidden}, label="Show all")
             self.model.set_visible(hidden, True)
             self._update_status()
 
     def expand_selected(self) -> None:
-        neighbours = [i for i in self.model.neighbours(self.model.selected) if not self.model.visible[i]]
-        if not neighbours or self.case is None:
-            self.status.setText("No hidden neighbours to expand")
-            return
-        self.case.set_chart_items({self.model.ids[i]: {"hidden": 0} for i in neighbours},
-                                  label=f"Expand {len(neighbours)} neighbours")
-        self.model.set_visible(neighbours, True)
-        self.model.select(neighbours, add=True)
-        self._update_status()
+        """One hop out: hidden neighbours and neighbours inside collapsed groups, a few dozen at a time."""
+        self.groups.expand()
 
     def toggle_pin(self) -> None:
-        chosen = sorted(self.model.selected)
+        chosen = self._entities(sorted(self.model.selected))
         if not chosen or self.case is None:
             return
         pin = not all(self.model.pinned[i] for i in chosen)
@@ -411,7 +445,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def group_selected(self, name: str) -> None:
-        chosen = sorted(self.model.selected)
+        chosen = self._entities(sorted(self.model.selected))
         if not chosen or self.case is None:
             return
         self.case.set_chart_items({self.model.ids[i]: {"group_name": name or None} for i in chosen},
@@ -734,6 +768,11 @@ class MainWindow(QMainWindow):
         """
         facts = set((row.get("evidence") or {}).get("facts") or [])
         chosen, _ = self.model.evidence_of(row)
+        if self.model.group_names and self.model.collapsed_away[sorted(chosen)].any():
+            # On an overview the evidence is inside groups: bring it out, with its neighbours
+            # (one hop, the most linked first), as i2 and Maltego start from a finding.
+            self._bring_out_with_neighbours(chosen, f"Show finding #{row.get('id')}'s evidence")
+            chosen, _ = self.model.evidence_of(row)
         hidden = [i for i in chosen if not self.model.visible[i]]
         if hidden:
             self.model.set_visible(hidden, True)
@@ -793,8 +832,13 @@ class MainWindow(QMainWindow):
     def run_layout(self, kind: str = "force", initial: bool = False) -> None:
         if self.case is None or self._job is not None:
             return
-        graph = self.model.graph.subgraph([n for i, n in enumerate(self.model.ids) if self.model.visible[i]])
-        placed = ~self.model.unplaced
+        shown = self.model.shown
+        if self.model.group_names:
+            # Groups drawn as one node are laid out as one node: the chart as drawn, not the case.
+            graph = self.model.display_graph()
+        else:
+            graph = self.model.graph.subgraph([n for i, n in enumerate(self.model.ids) if self.model.visible[i]])
+        placed = ~self.model.unplaced & shown
         pinned = {self.model.ids[i]: tuple(self.model.positions[i]) for i in np.flatnonzero(self.model.pinned & placed)}
         start = {self.model.ids[i]: tuple(self.model.positions[i]) for i in np.flatnonzero(placed)}
         self.progress.setValue(0)
@@ -803,7 +847,7 @@ class MainWindow(QMainWindow):
         self.status.setText("Laying out…")
 
         # Measured here (fonts are Qt's), used in the worker: room for every label at fit-to-window.
-        boxes = self.chart.label_boxes(np.flatnonzero(self.model.visible))
+        boxes = self.chart.label_boxes(np.flatnonzero(shown))
         rect = self.chart.viewbox.sceneBoundingRect()
         viewport = (max(rect.width(), 400.0), max(rect.height(), 300.0))
         groups = {}
@@ -816,8 +860,7 @@ class MainWindow(QMainWindow):
 
         def finished(positions):
             self._end_job()
-            self.case.set_chart_items({eid: {"x": float(x), "y": float(y)} for eid, (x, y) in positions.items()},
-                                      label="Initial layout" if initial else f"Layout ({kind})")
+            self._save_positions(positions, "Initial layout" if initial else f"Layout ({kind})")
             self.model.set_positions(positions)
             self.chart.fit()
             self._update_status()
@@ -867,7 +910,21 @@ class MainWindow(QMainWindow):
             return
         self._reveal([index])
 
+    def _bring_out_with_neighbours(self, indices, label: str) -> None:
+        from workbench.analysis.grouping import EXPAND_LIMIT
+
+        model = self.model
+        core = set(indices)
+        around = [i for i in model.neighbours(core) if i < model.entity_count and not model.shown[i]]
+        around.sort(key=lambda i: model.captions[i])
+        wanted = [model.ids[i] for i in sorted(core)] + [model.ids[i] for i in around[:EXPAND_LIMIT]]
+        self.groups.bring_out(wanted, label=label)
+        if model.unplaced[np.flatnonzero(model.shown)].any():
+            self.run_layout("force")
+
     def _reveal(self, indices: list[int]) -> None:
+        if self.model.group_names and self.model.collapsed_away[indices].any():
+            self._bring_out_with_neighbours(indices, f"Show {self.model.captions[indices[0]]!r}")
         hidden = [i for i in indices if not self.model.visible[i]]
         if hidden:
             self.model.set_visible(hidden, True)
@@ -972,8 +1029,19 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         if self.case is None:
             return
-        visible = int(self.model.visible.sum())
-        text = f"{visible:,} of {len(self.model.ids):,} entities shown · {len(self.model.links):,} links"
+        model = self.model
+        n = model.entity_count
+        visible = int(model.visible[:n].sum())
+        text = f"{visible:,} of {n:,} entities shown · {model.base_link_count:,} links"
+        if model.group_names:
+            collapsed = int(model.group_collapsed.sum())
+            drawn = int(model.shown.sum())
+            text = (f"{drawn:,} items on the chart · {int((~model.collapsed_away[:n] & model.visible[:n]).sum()):,} "
+                    f"of {n:,} entities as themselves · {collapsed} collapsed group{'s' if collapsed != 1 else ''}"
+                    f" · {model.base_link_count:,} links")
+            if model.group_links_left_out:
+                text += (f" · the {GROUP_LINKS_DRAWN} strongest links of each group drawn "
+                         f"({model.group_links_left_out:,} weaker group-to-group links not drawn)")
         if self.model.selected:
             text += f" · {len(self.model.selected)} selected"
         self.status.setText(text)

@@ -107,7 +107,16 @@ def _diamond() -> QPainterPath:
     return path
 
 
+def _group() -> QPainterPath:
+    """A plain disc, unlike every entity type's icon: many parties drawn as one (a collapsed group)."""
+    path = QPainterPath()
+    path.setFillRule(Qt.WindingFill)
+    path.addEllipse(QRectF(-0.5, -0.5, 1.0, 1.0))
+    return path
+
+
 _ICONS = {
+    "Group": _group,
     "Person": _person,
     "Company": _building,
     "Organization": _organisation,
