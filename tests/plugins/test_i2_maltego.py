@@ -14,18 +14,9 @@ from workbench.importing import import_file
 from workbench.model import SourceInfo, model, parse_grade
 from workbench.plugin_api import ParameterError, SourceFormatError, choose_importer, find_exporter, find_plugin
 from workbench.store import Case
-from workbench_plugins.interchange.i2_maltego import (
-    MALTEGO_PROPERTIES,
-    AnxExporter,
-    AnxImporter,
-    MtgxExporter,
-    MtgxImporter,
-    attribute_names,
-    find_property,
-    i2_datetime,
-    link_strength,
-    maltego_type,
-)
+from workbench_plugins.interchange.chart_common import attribute_names, find_property, link_strength
+from workbench_plugins.interchange.i2_anx import AnxExporter, AnxImporter, i2_datetime
+from workbench_plugins.interchange.maltego import MALTEGO_PROPERTIES, MtgxExporter, MtgxImporter, maltego_type
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "interchange"
 IMPORTER = {"anx": "i2-anx", "mtgx": "maltego-mtgx"}
@@ -534,3 +525,11 @@ def test_cli_export_reports_what_the_format_cannot_carry(demo, tmp_path, format_
     assert result.exit_code == 0, result.output
     assert "26 entities" in result.output and "not carried:" in result.output
     assert out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_the_old_module_path_still_offers_both_formats():
+    from workbench_plugins.interchange import i2_maltego
+
+    assert i2_maltego.AnxImporter is AnxImporter and i2_maltego.MtgxExporter is MtgxExporter
+    assert {find_plugin(name).__module__ for name in ("i2-anx", "maltego-mtgx")} == {
+        "workbench_plugins.interchange.i2_anx", "workbench_plugins.interchange.maltego"}
