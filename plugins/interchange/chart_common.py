@@ -285,6 +285,8 @@ class ChartLink:
     target_id: str
     sources: list[SourceNote]
     grade: Grade | None
+    #: Drawn with arrows at both ends where it came from (i2 ArrowOnBoth): kept so on the way out.
+    two_way: bool = False
 
 
 @dataclass
@@ -373,6 +375,9 @@ def chart_of_case(case: Any, include_protected: bool = False) -> Iterator[ChartE
         for row in case.db.query("SELECT entity_id, x, y FROM chart_items WHERE x IS NOT NULL AND y IS NOT NULL")
     }
     aliases = dict(case.conn.execute("SELECT alias_id, canonical_id FROM entity_aliases"))
+    two_way = {row[0] for row in case.conn.execute(
+        "SELECT DISTINCT entity_id FROM records WHERE extra IS NOT NULL AND json_valid(extra) "
+        "AND json_extract(extra, '$.i2_arrow') = 'ArrowOnBoth'")}
     expected = sum(count for name, count in case.counts_by_schema().items()
                    if model.get(name) is not None and not model.get(name).edge)
     placer = _FreePlacer(positions, expected - len(positions))
@@ -400,7 +405,7 @@ def chart_of_case(case: Any, include_protected: bool = False) -> Iterator[ChartE
         if ends_from and ends_to and all(end in drawn for end in ends_from + ends_to):
             for source_id in ends_from:
                 for target_id in ends_to:
-                    yield ChartLink(proxy, source_id, target_id, sources, grade)
+                    yield ChartLink(proxy, source_id, target_id, sources, grade, proxy.id in two_way)
         else:
             as_entities.append((proxy, sources, grade))
     for proxy, sources, grade in as_entities:
@@ -442,9 +447,27 @@ def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
 ON_ERROR = Parameter(
     default="stop",
     choices=("stop", "skip"),
-    help="stop: an item that cannot be read as it is stops the import, naming it; skip: keep what "
-    "can be read (unknown entity types come in as LegalEntity with the type in notes) and list "
-    "every such item in the importer's `skipped`",
+    help="stop: an item that cannot be read as it is (a link to no entity, a second entity with one id) stops "
+    "the import, naming it; skip: keep what can be read and list every such item after the import "
+    "(unknown entity types never stop an import unless unknown_types=stop)",
+)
+UNKNOWN_TYPES = Parameter(
+    default="nearest",
+    choices=("nearest", "stop"),
+    help="nearest: an entity type that is not one of the tool's standard types comes in as the nearest FtM "
+    "type (by the types it extends and the words of its name; else LegalEntity), its type and every property "
+    "kept, and is listed after the import; stop: such a type stops the import, naming it",
+)
+#: Words in an unknown type's name (normalised) and the FtM schema they suggest, first match wins.
+TYPE_NAME_WORDS = (
+    ("person", "Person"), ("people", "Person"), ("individual", "Person"),
+    ("company", "Company"), ("organisation", "Organization"), ("organization", "Organization"),
+    ("vessel", "Vessel"), ("ship", "Vessel"), ("aircraft", "Airplane"),
+    ("airplane", "Airplane"), ("vehicle", "Vehicle"), ("event", "Event"), ("meeting", "Event"),
+    ("photo", "Image"), ("image", "Image"), ("picture", "Image"), ("document", "Document"),
+    ("address", "Address"), ("location", "Address"), ("passport", "Passport"),
+    ("user", "UserAccount"), ("account", "UserAccount"), ("profile", "UserAccount"),
+    ("phone", "UserAccount"), ("email", "UserAccount"),
 )
 ENTITY_TYPES = Parameter(
     default="",
@@ -545,6 +568,8 @@ class LinkDraft:
     aliases: dict[str, str] | None = None
     #: A link Workbench drew for an entity property: its value is on the holder already.
     is_reference: bool = False
+    #: Drawn with arrows at both ends (i2 ArrowOnBoth): it comes in without a direction.
+    two_way: bool = False
     written_by_workbench: bool = False
 
 
@@ -556,7 +581,8 @@ class ChartImporter(Importer):
     "imported as LegalEntity, its type kept in notes").
     """
 
-    parameters = {"on_error": ON_ERROR, "entity_types": ENTITY_TYPES, "link_types": LINK_TYPES}
+    parameters = {"on_error": ON_ERROR, "unknown_types": UNKNOWN_TYPES, "entity_types": ENTITY_TYPES,
+                  "link_types": LINK_TYPES}
     #: The tool's entity type names (normalised) for FtM schemata, beyond FtM's own names.
     type_aliases: dict[str, str] = {}
     #: The tool's entity type names (normalised) for values that belong to a linked entity.
@@ -566,6 +592,8 @@ class ChartImporter(Importer):
     def __init__(self, **options: Any):
         super().__init__(**options)
         self.skipped: list[SkippedItem] = []
+        #: Types the tool's table did not know: name → [first locator, count, FtM schema read as].
+        self.unknown_types: dict[str, list] = {}
         self.entity_type_map = self._mapping("entity_types", edge=None)
         self.link_type_map = self._mapping("link_types", edge=True)
 
@@ -598,33 +626,72 @@ class ChartImporter(Importer):
     # ------------------------------------------------------------------ types
 
     def node_type(self, path: Path, locator: str, type_name: str, *, workbench: bool = False,
-                  ) -> tuple[Schema, str | None, list[str]]:
-        """The FtM schema for a foreign entity type, or a property to fold its value into.
+                  hints: Iterable[str] = ()) -> tuple[Schema, str | None, list[str]]:
+        """The FtM schema for a foreign entity type, and the property its value also gives to linked entities.
 
-        Returns ``(schema, fold_into, notes)``; an unknown type stops the import or, when
-        skipping, is read as LegalEntity with the type in notes. In a chart Workbench wrote,
-        FtM's own type names come before value types (an FtM ``Email`` is a message there).
+        Returns ``(schema, fold_into, notes)``. The schema is never a relationship: a chart
+        entity stays an entity (an i2 ``Family`` icon is a group, not FtM's Family link). The
+        tool's standard types come from its table (:meth:`known_type`); a type the table does
+        not know is read as the nearest FtM schema (:meth:`nearest_type`, from ``hints`` such as
+        the types it extends), its type kept in notes, and listed once per type after the import,
+        unless ``unknown_types="stop"``. ``fold_into`` names the property (phone, email,
+        website) that entities linked to a value entity also receive; the value entity itself
+        stays an entity of the chart.
         """
         key = _normal(type_name)
+        fold_into = self.value_types.get(key) if not workbench else None
         if key in self.entity_type_map:
-            return self.entity_type_map[key], None, []
-        if key in self.type_aliases:
-            return model.get(self.type_aliases[key]), None, []
-        schema = find_schema(type_name) if workbench else None
+            return self.entity_type_map[key], fold_into, []
+        known = self.known_type(type_name)
+        if known is not None:
+            return known, fold_into, []
+        # Workbench draws a relationship with an end outside the chart as an entity of its type;
+        # in other charts a type named like an FtM relationship (i2's Family icon) is an entity.
+        schema = find_schema(type_name, edge=None if workbench else False)
         if schema is not None:
-            return schema, None, []
-        if key in self.value_types:
-            return model.get("LegalEntity"), self.value_types[key], []
-        schema = find_schema(type_name)
-        if schema is not None:
-            return schema, None, []
-        self.problem(
-            path, locator, f"{self.tool} entity type {type_name!r} has no FtM type",
-            "imported as LegalEntity, its type kept in notes",
-            hint=f"; map it with entity_types='{{\"{type_name}\": \"LegalEntity\"}}' or import with "
-            "on_error=skip to bring such entities in as LegalEntity (the type kept in notes)",
-        )
-        return model.get("LegalEntity"), None, [f"{self.tool} entity type: {type_name}"]
+            return schema, fold_into, []
+        schema = self.nearest_type(type_name, hints)
+        if self.options.get("unknown_types", "nearest") == "stop":
+            raise SourceFormatError(
+                f"{Path(path).name}: {locator}: {self.tool} entity type {type_name!r} is not one of {self.tool}'s "
+                f"standard types; without unknown_types=stop it would come in as {schema.name} (the nearest FtM "
+                f"type, its type kept in notes), or map it with entity_types='{{\"{type_name}\": \"{schema.name}\"}}'")
+        seen = self.unknown_types.setdefault(type_name, [locator, 0, schema.name])
+        seen[1] += 1
+        return schema, fold_into, [f"{self.tool} entity type: {type_name}"]
+
+    def known_type(self, type_name: str) -> Schema | None:
+        """The FtM schema of one of the tool's standard types (its library or entity set), or ``None``."""
+        key = _normal(type_name)
+        return model.get(self.type_aliases[key]) if key in self.type_aliases else None
+
+    def nearest_type(self, type_name: str, hints: Iterable[str] = ()) -> Schema:
+        """The FtM schema nearest to a type the tool's table does not know: by the known types in
+        ``hints`` (the types it extends), then by words in its name, else LegalEntity."""
+        for hint in hints:
+            schema = self.known_type(hint)
+            if schema is not None and schema.name not in ("Note", "LegalEntity"):
+                return schema
+        words = [word.lower() for text in (type_name, *hints)
+                 for word in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", text)]
+        for word, schema_name in TYPE_NAME_WORDS:
+            if any(found.startswith(word) for found in words):
+                return model.get(schema_name)
+        for hint in hints:
+            schema = self.known_type(hint)
+            if schema is not None:
+                return schema
+        return model.get("LegalEntity")
+
+    def list_unknown_types(self) -> None:
+        """One line per type the tool's table did not know: how many, where first, read as what."""
+        for type_name, (locator, count, schema_name) in self.unknown_types.items():
+            self.skipped.append(SkippedItem(
+                f"{count:,} {self.tool} entit{'y' if count == 1 else 'ies'} of type {type_name!r} (first {locator})",
+                f"not one of {self.tool}'s standard types",
+                f"read as {schema_name} (the nearest FtM type), the type kept in notes; "
+                "unknown_types=stop refuses such files"))
+        self.unknown_types.clear()
 
     def link_schema(self, type_name: str) -> Schema | None:
         key = _normal(type_name)
@@ -643,7 +710,7 @@ class ChartImporter(Importer):
     # ------------------------------------------------------------------ records
 
     def records(self, path: Path, nodes: list[NodeDraft], links: list[LinkDraft]) -> Iterator[Record]:
-        """Records for what was read: entities, then relationships, value entities folded."""
+        """Records for what was read: every entity of the chart, then its links."""
         by_key: dict[str, NodeDraft] = {}
         for node in nodes:
             if node.key is None:
@@ -659,10 +726,9 @@ class ChartImporter(Importer):
         for node in kept_nodes:
             props[id(node)], notes[id(node)] = self.node_properties(node)
 
-        # Links: ends resolved; values of phone/e-mail/website entities given to their holders.
+        # Links: ends resolved; the values of phone, e-mail and website entities also given to the
+        # entities linked to them. The value entities and their links stay on the chart as drawn.
         drafts = []
-        holders: dict[int, int] = defaultdict(int)
-        other_links: dict[int, int] = defaultdict(int)
         for link in links:
             if link.is_reference:
                 continue
@@ -672,28 +738,18 @@ class ChartImporter(Importer):
                 self.problem(path, link.locator, f"links to {missing!r}, which is no entity in the file",
                              "left out")
                 continue
-            folded = False
             for value_node, other in ((end1, end2), (end2, end1)):
                 if value_node.fold_into and not other.fold_into and other.schema.get(value_node.fold_into):
                     values = props[id(other)].setdefault(value_node.fold_into, [])
-                    for value in props[id(value_node)].get(value_node.fold_into, []):
-                        if value not in values:
+                    for value in props[id(value_node)].get(value_node.fold_into, []) or [value_node.caption]:
+                        if value and value not in values:
                             values.append(value)
-                    holders[id(value_node)] += 1
-                    folded = True
-            if folded:
-                continue
-            for end in (end1, end2):
-                other_links[id(end)] += 1
             drafts.append((link, end1, end2))
 
         for node in kept_nodes:
-            if node.fold_into and holders[id(node)] and not other_links[id(node)]:
-                continue  # its value now belongs to the entities it was linked to
-            if node.fold_into:
-                notes[id(node)].append(f"{self.tool} entity type: {node.extra.get('type', node.fold_into)}")
             yield self.record(node.entity_id, node.schema, props[id(node)], notes[id(node)],
                               node.locator, node.grade, node.extra, node.position)
+        self.list_unknown_types()
 
         ordinal: dict[tuple, int] = defaultdict(int)
         for link, end1, end2 in drafts:
@@ -702,10 +758,9 @@ class ChartImporter(Importer):
     def node_properties(self, node: NodeDraft) -> tuple[dict[str, list[str]], list[str]]:
         props, notes = self.properties(node.schema, node.values, node.aliases)
         notes = list(node.notes) + notes
-        if node.fold_into and node.caption:
-            props.setdefault(node.fold_into, []).append(node.caption)
-            props.setdefault("name", []).append(node.caption)
-        elif node.caption and not node.written_by_workbench:
+        if node.fold_into and node.caption and node.schema.get(node.fold_into) and not props.get(node.fold_into):
+            props[node.fold_into] = [node.caption]
+        if node.caption and not node.written_by_workbench:
             caption_prop = next((name for name in node.schema.caption
                                  if name in node.schema.properties and _usable(node.schema.properties[name])), None)
             if caption_prop and not props.get(caption_prop):
@@ -730,6 +785,9 @@ class ChartImporter(Importer):
                 # Unknown link types, and types whose ends do not fit (a "Director" link
                 # between two people), are kept as links of their own type name.
                 schema, role = model.get("UnknownLink"), link.type_name or None
+            elif link.two_way and schema.edge_directed:
+                # Arrows at both ends give no direction: an FtM link that has none, of its type name.
+                schema, role = model.get("UnknownLink"), link.type_name or schema.label
         props, notes = self.properties(schema, link.values, link.aliases)
         notes = list(link.notes) + notes
         props[schema.source_prop.name] = [end1.entity_id]

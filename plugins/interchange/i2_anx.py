@@ -8,6 +8,8 @@ element order of i2's ANB schema. What the format cannot carry is in ``AnxExport
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -16,13 +18,16 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
+from followthemoney.property import Property
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
 from workbench import __version__
+from workbench.model import model
 from workbench.model.grading import CREDIBILITY, RELIABILITY, Grade
 from workbench.model.provenance import Record
 from workbench.plugin_api import Exporter, SourceFormatError
+from workbench.resources import resources_dir
 
 from workbench_plugins.interchange.chart_common import (
     CONFIRMED,
@@ -57,67 +62,165 @@ from workbench_plugins.interchange.chart_common import (
 
 # ===================================================================================== ANX ==
 
-#: FtM schema → i2 entity type, as i2's standard icons name them. Schemata not listed travel
-#: under their FtM label ("Sanction", "End-use document"), which the importer maps back.
+def i2_icons_file() -> Path:
+    return resources_dir() / "interchange" / "i2_icons.csv"
+
+
+@functools.lru_cache(maxsize=1)
+def i2_icon_library() -> dict[str, tuple[str, str]]:
+    """i2's standard icon library: normalised name → (icon name as i2 spells it, FtM schema read as),
+    from ``resources/interchange/i2_icons.csv``."""
+    with i2_icons_file().open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {_normal(row["icon"]): (row["icon"], row["ftm_schema"]) for row in rows}
+
+
+#: FtM schema → the icon of i2's standard library it is drawn with (entity type and icon file
+#: alike). A schema not listed takes that of its nearest listed ancestor, else "General". Where the
+#: icon reads back as another FtM type (a Sanction drawn as a Judgement), the item also carries
+#: the attribute "FtM type", so it comes back as it was.
 I2_ENTITY_TYPES = {
     "Person": "Person",
-    "Company": "Company",
-    "Organization": "Organisation",
-    "BankAccount": "Bank Account",
+    "Company": "Office",
+    "Organization": "Organ",
+    "PublicBody": "Govrment",
+    "LegalEntity": "General",
+    "BankAccount": "Account",
     "Vessel": "Ship",
-    "Airplane": "Aircraft",
-    "Vehicle": "Vehicle",
-    "Address": "Address",
+    "Airplane": "Airplane",
+    "Vehicle": "Car",
+    "Address": "Place",
+    "RealEstate": "House",
+    "Territory": "Place",
     "Document": "Document",
+    "Image": "Picturedoc",
+    "Video": "Vidcass",
+    "Audio": "Audiodoc",
+    "Table": "Spreadsheetdoc",
+    "Workbook": "Spreadsheetdoc",
+    "HyperText": "Web Page",
+    "Folder": "Directory",
+    "Email": "Email",
+    "Message": "Text Message",
+    "Call": "Phone",
     "Event": "Event",
+    "Trip": "Event",
+    "Passport": "Passport",
+    "Identification": "Id",
+    "UserAccount": "User",
+    "CryptoWallet": "Account",
+    "Note": "Annotation",
+    "Mention": "Mention",
+    "Asset": "Package",
+    "Security": "Cheque",
+    "Sanction": "Judgement",
+    "CourtCase": "Court",
+    "Risk": "Hazard",
+    "Position": "Officer",
+    "EndUseDocument": "Document",
+    "Shipment": "Container",
+    "Payment": "Wire Transfer",
 }
-#: i2 type names (normalised) read as FtM schemata, beyond the table above and FtM's own names.
+I2_FALLBACK_ICON = "General"
+#: i2 type names (normalised) read as FtM schemata beyond the library: names Workbench wrote before
+#: it used library icons, and common entity type names of i2 palettes.
 I2_TYPE_ALIASES = {
-    **{_normal(i2_type): schema for schema, i2_type in I2_ENTITY_TYPES.items()},
+    "company": "Company",
+    "organisation": "Organization",
     "organization": "Organization",
-    "account": "BankAccount",
+    "bankaccount": "BankAccount",
     "vessel": "Vessel",
     "boat": "Vessel",
-    "airplane": "Airplane",
+    "aircraft": "Airplane",
     "plane": "Airplane",
-    "car": "Vehicle",
+    "vehicle": "Vehicle",
+    "address": "Address",
     "location": "Address",
+    "telephone": "UserAccount",
+    "mobilephone": "UserAccount",
+    "telephonenumber": "UserAccount",
+    "emailaddress": "UserAccount",
+    "website": "Asset",
+    "url": "Document",
 }
-#: i2 type names (normalised) whose entities are a value of the entities they link to.
+#: i2 type names (normalised) whose value the entities linked to them also receive (the entity stays).
 I2_VALUE_TYPES = {
     "telephone": "phone",
     "phone": "phone",
+    "cellfone": "phone",
     "mobilephone": "phone",
     "telephonenumber": "phone",
     "email": "email",
     "emailaddress": "email",
     "website": "website",
+    "www": "website",
+    "webpage": "website",
     "url": "website",
 }
 
 ANX_FTM_ID = "FtM id"
+ANX_FTM_TYPE = "FtM type"
 ANX_FTM_REFERENCE = "FtM reference"
+#: Attribute classes for values i2 cannot hold as a date or number (a partial date, several values).
+ANX_AS_WRITTEN = " (as written)"
 #: Written into the chart summary: identities are FtM ids, labels are only for display.
 ANX_MARKER_NAME = "Entity identities"
 ANX_MARKER_VALUE = "FollowTheMoney ids (Workbench)"
+#: How i2 shows and merges attributes of each type (dates with their date, numbers as written).
+ANX_CLASS_DISPLAY = {"AttTime": (("ShowDate", "true"), ("ShowTime", "false")), "AttNumber": (("DecimalPlaces", 2),)}
+ANX_MERGE = {"AttTime": "AttMergeNoOp", "AttNumber": "AttMergeNoOp"}
 ANX_STRENGTHS = ((CONFIRMED, "DotStyleSolid"), (UNCONFIRMED, "DotStyleDashed"), (TENTATIVE, "DotStyleDotted"))
 ANX_GRADE_ONE = [f"{letter} - {text}" for letter, text in RELIABILITY.items()]
 ANX_GRADE_TWO = [f"{number} - {text}" for number, text in CREDIBILITY.items()]
 
 
-def i2_entity_type(schema: Schema) -> str:
-    return I2_ENTITY_TYPES.get(schema.name, schema.label)
-
-
 def i2_icon_file(schema: Schema) -> str:
-    """The i2 icon for a type: its own, else that of its nearest mapped ancestor, else its name."""
+    """The library icon for an FtM type: its own, else that of its nearest listed ancestor, else General."""
     for ancestor in [schema, *sorted(schema.extends, key=lambda s: s.name)]:
         if ancestor.name in I2_ENTITY_TYPES:
             return I2_ENTITY_TYPES[ancestor.name]
     for ancestor in sorted(schema.schemata, key=lambda s: -len(s.schemata)):
         if ancestor.name in I2_ENTITY_TYPES:
             return I2_ENTITY_TYPES[ancestor.name]
-    return i2_entity_type(schema)
+    return I2_FALLBACK_ICON
+
+
+def i2_entity_type(schema: Schema) -> str:
+    """The i2 entity type an FtM type is written as: its library icon's name."""
+    return i2_icon_file(schema)
+
+
+def i2_reads_back(schema: Schema) -> bool:
+    """Whether the icon an FtM type is drawn with is read back as that same type."""
+    known = i2_icon_library().get(_normal(i2_icon_file(schema)))
+    return known is not None and known[1] == schema.name
+
+
+_FULL_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2})?))?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def i2_attribute(prop: Property | None, label: str, text: str) -> tuple[str, str, str]:
+    """(attribute class name, i2 attribute type, value) for an FtM property's values.
+
+    One full date becomes an i2 date-time (AttTime), one number an AttNumber; what i2 cannot hold
+    as such (a partial date, several values, a number with words) stays text in a class named
+    "<label> (as written)", which the importer reads as the same property.
+    """
+    kind = prop.type.name if prop is not None else None
+    if kind not in ("date", "number"):
+        return label, "AttText", text
+    typed = None
+    if "\n" not in text and kind == "date":
+        match = _FULL_DATE.fullmatch(text)
+        if match:
+            time = match.group(2) or "00:00:00"
+            typed = ("AttTime", f"{match.group(1)}T{time if len(time) == 8 else time + ':00'}")
+    elif "\n" not in text and _NUMBER.fullmatch(text):
+        typed = ("AttNumber", text)
+    if typed is None:
+        return label + ANX_AS_WRITTEN, "AttText", text
+    return label, typed[0], typed[1]
 
 
 def i2_datetime(value: str) -> tuple[str, bool, bool] | None:
@@ -149,7 +252,8 @@ class _AnxChartWriter:
     def __init__(self, items: IO[str]):
         self.items = items
         self.counter = 0
-        self.attribute_classes: dict[str, str] = {}
+        #: Attribute class name → (its id, its i2 type: AttText, AttTime or AttNumber).
+        self.attribute_classes: dict[str, tuple[str, str]] = {}
         self.entity_types: dict[str, tuple[str, str]] = {}
         self.link_types: dict[str, str] = {}
         self.strength_ids: dict[str, str] = {}
@@ -163,27 +267,35 @@ class _AnxChartWriter:
         self.counter += 1
         return f"ID{self.counter}"
 
-    def attribute_class(self, name: str) -> str:
+    def attribute_class(self, name: str, att_type: str = "AttText") -> str:
         if name not in self.attribute_classes:
-            self.attribute_classes[name] = self.next_id()
-        return self.attribute_classes[name]
+            self.attribute_classes[name] = (self.next_id(), att_type)
+        return self.attribute_classes[name][0]
 
-    def attributes(self, values: Iterable[tuple[str, str]]) -> str:
-        rows = [
-            _element("Attribute", [("AttributeClass", name), ("AttributeClassReference", self.attribute_class(name)),
-                                   ("Value", value)])
-            for name, value in values
-        ]
+    def attributes(self, values: Iterable[tuple]) -> str:
+        rows = []
+        for name, value, *typed in values:
+            att_type = typed[0] if typed else "AttText"
+            known = self.attribute_classes.get(name)
+            if known is not None and known[1] != att_type:
+                # A class is of one type; a value of another travels as written (read back the same).
+                name, att_type = name + ANX_AS_WRITTEN, "AttText"
+            rows.append(_element("Attribute", [("AttributeClass", name),
+                                               ("AttributeClassReference", self.attribute_class(name, att_type)),
+                                               ("Value", value)]))
         return _element("AttributeCollection", [], "".join(rows)) if rows else ""
 
     @staticmethod
-    def property_values(proxy: EntityProxy, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    def property_values(proxy: EntityProxy, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+        """(attribute class, value, i2 type) of each property: dates as dates, numbers as numbers."""
         names = attribute_names(proxy.schema)
-        return [
-            (names[prop], join_values(proxy.get(prop)))
-            for prop in sorted(proxy.properties)
-            if prop not in leave_out and prop in names and proxy.get(prop)
-        ]
+        rows = []
+        for prop in sorted(proxy.properties):
+            if prop in leave_out or prop not in names or not proxy.get(prop):
+                continue
+            name, att_type, value = i2_attribute(proxy.schema.properties[prop], names[prop], join_values(proxy.get(prop)))
+            rows.append((name, value, att_type))
+        return rows
 
     @staticmethod
     def grade_attributes(grade: Grade | None) -> list[tuple[str, Any]]:
@@ -212,11 +324,14 @@ class _AnxChartWriter:
         entity = _element("Entity", [("EntityId", number), ("Identity", proxy.id), ("LabelIsIdentity", "false")],
                           icon + self.cards(item.sources))
         end = _element("End", [("X", x), ("Y", y), ("Z", 0)], entity)
+        attributes = self.property_values(proxy)
+        if not i2_reads_back(proxy.schema):
+            attributes.insert(0, (ANX_FTM_TYPE, proxy.schema.name))  # its icon alone would read as another type
         chart_item = _element(
             "ChartItem",
             [("Id", self.next_id()), ("Label", entity_caption(proxy)), *self.grade_attributes(item.grade),
              ("XPosition", x)],
-            end + self.attributes(self.property_values(proxy)),
+            end + self.attributes(attributes),
         )
         self.items.write(chart_item + "\n")
         self.entities += 1
@@ -249,7 +364,8 @@ class _AnxChartWriter:
         attributes = [(ANX_FTM_ID, proxy.id)]
         attributes += self.property_values(proxy, leave_out=(schema.source_prop.name, schema.target_prop.name))
         self.link(source_id=item.source_id, target_id=item.target_id, type_name=schema.label,
-                  label=link_label(proxy), arrow="ArrowOnHead" if schema.edge_directed else None,
+                  label=link_label(proxy),
+                  arrow="ArrowOnHead" if schema.edge_directed else ("ArrowOnBoth" if item.two_way else "ArrowNone"),
                   grade=item.grade, date=_temporal_start(proxy), attributes=attributes, cards=self.cards(item.sources))
 
     def reference(self, item: ChartReference) -> None:
@@ -263,19 +379,23 @@ class _AnxChartWriter:
         out.write('<?xml version="1.0" encoding="utf-16"?>\n')
         out.write(f"<!-- Written by Workbench {xml_text(__version__)} from FollowTheMoney entities -->\n")
         out.write('<Chart IdReferenceLinking="false">\n')
+        # Chart's children in the order of i2's ANB schema: ApplicationVersion, GradeOne, GradeTwo,
+        # StrengthCollection, AttributeClassCollection, EntityTypeCollection, LinkTypeCollection,
+        # Summary, ChartItemCollection, PaletteCollection (the others Workbench does not write).
         out.write(_element("ApplicationVersion", [("Major", 9), ("Minor", 0), ("Point", 0), ("Build", 0)]) + "\n")
-        strengths = "".join(_element("Strength", [("Id", self.strength_ids[name]), ("Name", name), ("DotStyle", dots)])
-                            for name, dots in ANX_STRENGTHS)
-        out.write(_element("StrengthCollection", [], strengths) + "\n")
         for tag, texts in (("GradeOne", ANX_GRADE_ONE), ("GradeTwo", ANX_GRADE_TWO)):
             strings = "".join(_element("String", [("Id", f"{tag}{index}"), ("Text", text)])
                               for index, text in enumerate(texts))
             out.write(_element(tag, [], _element("StringCollection", [], strings)) + "\n")
+        strengths = "".join(_element("Strength", [("Id", self.strength_ids[name]), ("Name", name), ("DotStyle", dots)])
+                            for name, dots in ANX_STRENGTHS)
+        out.write(_element("StrengthCollection", [], strengths) + "\n")
         classes = "".join(
-            _element("AttributeClass", [("Id", ident), ("Name", name), ("Type", "AttText"), ("IsUser", "true"),
+            _element("AttributeClass", [("Id", ident), ("Name", name), ("Type", att_type), ("IsUser", "true"),
                                         ("UserCanAdd", "true"), ("UserCanRemove", "true"), ("ShowValue", "true"),
-                                        ("MergeBehaviour", "AttMergeAddWithLineBreak")])
-            for name, ident in self.attribute_classes.items()
+                                        *ANX_CLASS_DISPLAY.get(att_type, ()),
+                                        ("MergeBehaviour", ANX_MERGE.get(att_type, "AttMergeAddWithLineBreak"))])
+            for name, (ident, att_type) in self.attribute_classes.items()
         )
         if classes:
             out.write(_element("AttributeClassCollection", [], classes) + "\n")
@@ -302,7 +422,7 @@ class _AnxChartWriter:
         palette = (
             _element("AttributeClassEntryCollection", [], "".join(
                 _element("AttributeClassEntry", [("AttributeClass", name), ("AttributeClassReference", ident)])
-                for name, ident in self.attribute_classes.items()))
+                for name, (ident, _) in self.attribute_classes.items()))
             + _element("EntityTypeEntryCollection", [], "".join(
                 _element("EntityTypeEntry", [("Entity", name), ("EntityTypeReference", ident)])
                 for name, (ident, _) in self.entity_types.items()))
@@ -386,6 +506,13 @@ class AnxImporter(ChartImporter):
     value_types = I2_VALUE_TYPES
     tool = "i2"
 
+    def known_type(self, type_name: str) -> Schema | None:
+        """The FtM schema of an icon of i2's standard library (or of a common i2 type name)."""
+        icon = i2_icon_library().get(_normal(type_name))
+        if icon is not None:
+            return model.get(icon[1])
+        return super().known_type(type_name)
+
     @classmethod
     def sniff(cls, path: Path) -> float:
         """Certain when the XML's root element is ``<Chart>``."""
@@ -408,6 +535,8 @@ class AnxImporter(ChartImporter):
         nodes: list[NodeDraft] = []
         links: list[LinkDraft] = []
         attribute_names_by_id: dict[str, str] = {}
+        #: Attribute class name → its i2 type (AttTime values are dates, AttNumber numbers).
+        attribute_types: dict[str, str] = {}
         grade_tables: dict[str, list[str]] = {}
         strength_names: dict[str, str] = {}
         state = {"workbench": False, "items": 0}
@@ -423,10 +552,11 @@ class AnxImporter(ChartImporter):
                     if name == "ChartItem":
                         state["items"] += 1
                         self.chart_item(path, element, state, attribute_names_by_id, grade_tables,
-                                        strength_names, nodes, links)
+                                        strength_names, nodes, links, attribute_types)
                         element.clear()  # the chart is read item by item, not held
                     elif name == "AttributeClass":
                         attribute_names_by_id[element.get("Id", "")] = element.get("Name", "")
+                        attribute_types[element.get("Name", "")] = element.get("Type", "AttText")
                     elif name == "Strength":
                         strength_names[element.get("Id", "")] = element.get("Name", "")
                     elif name in ("GradeOne", "GradeTwo", "GradeThree"):
@@ -439,7 +569,8 @@ class AnxImporter(ChartImporter):
             raise _xml_error(path, error, "an i2 chart") from error
         return nodes, links
 
-    def chart_item(self, path, element, state, attribute_names_by_id, grade_tables, strength_names, nodes, links):
+    def chart_item(self, path, element, state, attribute_names_by_id, grade_tables, strength_names, nodes, links,
+                   attribute_types=None):
         number = state["items"]
         label = element.get("Label") or None
         locator = f"ChartItem[{number}]" + (f" (Id={element.get('Id')})" if element.get("Id") else "") + (
@@ -449,7 +580,10 @@ class AnxImporter(ChartImporter):
             name = attribute.get("AttributeClass") or attribute_names_by_id.get(
                 attribute.get("AttributeClassReference", ""), "")
             if name:
-                values.append((name, attribute.get("Value", "")))
+                value = attribute.get("Value", "")
+                if (attribute_types or {}).get(name) == "AttTime":
+                    value = ftm_date(value, True, not re.search(r"T00:00:00(\.0+)?$", value)) or value
+                values.append((name.removesuffix(ANX_AS_WRITTEN), value))
         grade = self.item_grade(element, grade_tables)
         date = ftm_date(element.get("DateTime"), element.get("DateSet") == "true", element.get("TimeSet") == "true")
         description = element.get("DateTimeDescription")
@@ -496,7 +630,12 @@ class AnxImporter(ChartImporter):
                     break
             if type_name:
                 break
-        schema, fold_into, notes = self.node_type(path, locator, type_name, workbench=workbench)
+        stated = next((value for name, value in values if name == ANX_FTM_TYPE), None)
+        values = [(name, value) for name, value in values if name != ANX_FTM_TYPE]
+        if workbench and stated and model.get(stated) is not None and not model.get(stated).abstract:
+            schema, fold_into, notes = model.get(stated), None, []  # the FtM type its icon does not say
+        else:
+            schema, fold_into, notes = self.node_type(path, locator, type_name, workbench=workbench)
         identity = entity.get("Identity") or ""
         key = entity.get("EntityId")
         if workbench and identity:
@@ -517,8 +656,6 @@ class AnxImporter(ChartImporter):
             extra["i2_cards"] = cards
         if type_name and not workbench:
             extra["i2_type"] = type_name
-        if fold_into:
-            extra["type"] = type_name
         caption = label or identity or None
         return NodeDraft(key=key, locator=locator, entity_id=entity_id, schema=schema, values=values,
                          fold_into=fold_into, caption=caption, description=element.get("Description"),
@@ -554,7 +691,11 @@ class AnxImporter(ChartImporter):
         if not workbench:
             extra.update({key: value for key, value in (("i2_link_type", type_name), ("i2_strength", strength),
                                                         ("i2_arrow", style.get("ArrowStyle"))) if value})
+        two_way = style.get("ArrowStyle") == "ArrowOnBoth"
+        if two_way:
+            extra["i2_arrow"] = "ArrowOnBoth"  # so exports draw it two-way again
         return LinkDraft(key=element.get("Id") or locator, locator=locator, end1=end1, end2=end2,
                          type_name=type_name, schema=schema, entity_id=entity_id if workbench else None,
                          values=kept, caption=label, description=element.get("Description"), date=date,
-                         grade=grade, extra=extra, is_reference=is_reference, written_by_workbench=workbench)
+                         grade=grade, extra=extra, is_reference=is_reference, written_by_workbench=workbench,
+                         two_way=two_way)

@@ -8,10 +8,15 @@ is Maltego's own: entity types and their properties, the GraphML payloads (``mtg
 
 from __future__ import annotations
 
+import csv
+import functools
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
@@ -20,11 +25,13 @@ from followthemoney.property import Property
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
+from workbench import __version__
 from workbench.archives import check_archive, open_member
 from workbench.model import model
 from workbench.model.grading import Grade
 from workbench.model.provenance import Record
 from workbench.plugin_api import Exporter, Parameter, SourceFormatError
+from workbench.resources import resources_dir
 
 from workbench_plugins.interchange.chart_common import (
     GRID_SPACING,
@@ -42,6 +49,7 @@ from workbench_plugins.interchange.chart_common import (
     _element,
     _grade,
     _local,
+    _normal,
     _write_atomically,
     _xml_error,
     attribute_names,
@@ -60,8 +68,76 @@ MTG_NAMESPACE = "http://maltego.paterva.com/xml/mtgx"
 GRAPHML_NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 MTGX_GRAPH = "Graphs/Graph1.graphml"
 
-#: FtM schema → Maltego entity type. Schemata without a standard Maltego type travel as
-#: ``maltego.Phrase`` (Maltego's free-text entity), their FtM type in the ``ftm.schema`` property.
+@dataclass(frozen=True)
+class MaltegoType:
+    """One of Maltego's standard entity types, its inherited parts resolved."""
+
+    name: str
+    base: str | None
+    value_property: str
+    ftm_schema: str
+    display_name: str
+    category: str
+    icon: str
+    #: name → (Maltego property type, display name), the base type's first.
+    fields: dict[str, tuple[str, str]]
+
+    def ancestry(self) -> list[str]:
+        """This type and the types it extends, nearest first."""
+        chain, name = [], self.name
+        while name and name not in chain:
+            chain.append(name)
+            known = maltego_types().get(_normal(name))
+            name = known.base if known else None
+        return chain
+
+
+def maltego_types_file() -> Path:
+    return resources_dir() / "interchange" / "maltego_entities.csv"
+
+
+@functools.lru_cache(maxsize=1)
+def maltego_types() -> dict[str, MaltegoType]:
+    """Maltego's standard entity types by normalised name (``maltegoperson``), from
+    ``resources/interchange/maltego_entities.csv``."""
+    with maltego_types_file().open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    by_name = {row["type"]: row for row in rows}
+
+    def inherited(name: str, column: str) -> str:
+        seen = set()
+        while name in by_name and name not in seen:
+            seen.add(name)
+            if by_name[name][column]:
+                return by_name[name][column]
+            name = by_name[name]["base"]
+        return ""
+
+    def fields(name: str, seen: frozenset = frozenset()) -> dict[str, tuple[str, str]]:
+        row = by_name.get(name)
+        if row is None or name in seen:
+            return {}
+        found = dict(fields(row["base"], seen | {name})) if row["base"] else {}
+        for item in filter(None, row["fields"].split(";")):
+            field_name, field_type, label = item.split(":", 2)
+            found[field_name] = (field_type, label)
+        return found
+
+    return {
+        _normal(name): MaltegoType(name, row["base"] or None, inherited(name, "value_property"),
+                                   inherited(name, "ftm_schema") or "Note", row["display_name"],
+                                   inherited(name, "category"), inherited(name, "icon"), fields(name))
+        for name, row in by_name.items()
+    }
+
+
+def maltego_standard(type_name: str) -> MaltegoType | None:
+    return maltego_types().get(_normal(type_name))
+
+
+#: FtM schema → Maltego entity type, every one from Maltego's standard set. A schema not listed
+#: takes that of its nearest listed ancestor, else ``maltego.Phrase`` (Maltego's free text); the
+#: FtM type always travels in the ``ftm.schema`` property, so it comes back as it was.
 MALTEGO_ENTITY_TYPES = {
     "Person": "maltego.Person",
     "Company": "maltego.Company",
@@ -69,79 +145,188 @@ MALTEGO_ENTITY_TYPES = {
     "PublicBody": "maltego.Organization",
     "Address": "maltego.Location",
     "Document": "maltego.Document",
+    "Image": "maltego.Image",
+    "BankAccount": "maltego.BankAccount",
+    "Vessel": "maltego.Boat",
+    "Airplane": "maltego.Plane",
+    "Vehicle": "maltego.Car",
+    "Event": "maltego.Event",
+    "Trip": "maltego.Event",
+    "Call": "maltego.ConversationPhone",
+    "Email": "maltego.ConversationEmail",
+    "Message": "maltego.Conversation",
+    "Identification": "maltego.IdentificationNumber",
+    "Passport": "maltego.PassportNumber",
+    "UserAccount": "maltego.Alias",
+    "CryptoWallet": "maltego.CryptocurrencyAddress",
+    "Note": "maltego.Phrase",
+    "EndUseDocument": "maltego.Document",
+    "Contract": "maltego.Document",
+    "License": "maltego.Document",
+    "Page": "maltego.Document",
+    "RealEstate": "maltego.Location",
+    "Territory": "maltego.Region",
 }
 MALTEGO_FALLBACK_TYPE = "maltego.Phrase"
-#: Maltego types read back (those above, and the value entities), for charts made in Maltego.
-MALTEGO_TYPE_ALIASES = {
-    "maltegoperson": "Person",
-    "maltegocompany": "Company",
-    "maltegoorganization": "Organization",
-    "maltegolocation": "Address",
-    "maltegodocument": "Document",
-}
-#: Maltego entities whose value belongs to the entities they are linked to.
+#: Kept for callers of the old name: Maltego's standard types are in :func:`maltego_types`.
+MALTEGO_TYPE_ALIASES: dict[str, str] = {}
+#: Maltego entities whose value the entities linked to them also receive (the entity stays).
 MALTEGO_VALUE_TYPES = {
     "maltegophonenumber": "phone",
     "maltegoemailaddress": "email",
     "maltegowebsite": "website",
     "maltegodomain": "website",
-    "maltegourl": "website",
-    "maltegoalias": "alias",
 }
-#: Each Maltego type's standard properties and the FtM property they hold.
+#: Maltego properties and the FtM property they hold, by the Maltego type that defines them (its
+#: descendants inherit them); used both ways. Other properties travel under their own names.
 MALTEGO_PROPERTIES = {
     "maltego.Person": {"person.fullname": "name", "person.firstnames": "firstName", "person.lastname": "lastName"},
-    "maltego.Company": {"title": "name"},
     "maltego.Organization": {"title": "name"},
     "maltego.Location": {"location.name": "full", "streetaddress": "street", "city": "city", "country": "country",
-                         "countrycode": "country", "latitude": "latitude", "longitude": "longitude"},
-    "maltego.Document": {"title": "title", "url": "sourceUrl"},
-    "maltego.PhoneNumber": {"phonenumber": "phone"},
+                         "countrycode": "country", "latitude": "latitude", "longitude": "longitude",
+                         "location.area": "region", "location.areacode": "postalCode"},
+    "maltego.Document": {"title": "title", "url": "sourceUrl", "document.meta-data": "summary"},
+    "maltego.Image": {"description": "title", "url": "sourceUrl"},
+    "maltego.File": {"description": "title", "source": "sourceUrl"},
+    "maltego.BankAccount": {"bank.accnumber": "accountNumber", "bank.name": "bankName"},
+    "maltego.IdentificationNumber": {"identification.number": "number"},
+    "maltego.Transport": {"transport.name": "name", "transport.model": "model"},
+    "maltego.VehicleRegistration": {"vehicle.registration": "registrationNumber"},
+    "maltego.Event": {"title": "name", "starttime": "startDate", "stoptime": "endDate"},
+    "maltego.Conversation": {"title": "name"},
+    "maltego.DateTime": {"datetime": "date"},
+    "maltego.CryptocurrencyAddress": {"properties.cryptocurrencyaddress": "publicKey"},
+    "maltego.Alias": {"alias": "username"},
+    "maltego.Name": {"name": "name"},
     "maltego.EmailAddress": {"email": "email"},
-    "maltego.Website": {"fqdn": "website"},
-    "maltego.Domain": {"fqdn": "website"},
-    "maltego.URL": {"url": "website", "short-title": "website"},
-    "maltego.Alias": {"alias": "alias"},
-}
-#: The property that is each type's value (what Maltego shows under the icon), with its label.
-MALTEGO_MAIN_PROPERTY = {
-    "maltego.Person": ("person.fullname", "Full Name"),
-    "maltego.Company": ("title", "Title"),
-    "maltego.Organization": ("title", "Title"),
-    "maltego.Location": ("location.name", "Name"),
-    "maltego.Document": ("title", "Title"),
-    "maltego.Phrase": ("text", "Text"),
-    "maltego.PhoneNumber": ("phonenumber", "Phone Number"),
-    "maltego.EmailAddress": ("email", "Email Address"),
-    "maltego.URL": ("url", "URL"),
-    "maltego.Website": ("fqdn", "Website"),
-    "maltego.Domain": ("fqdn", "Domain Name"),
-    "maltego.Alias": ("alias", "Alias"),
+    "maltego.PhoneNumber": {"phonenumber": "phone"},
+    "maltego.Affiliation": {"person.name": "name", "affiliation.network": "service", "affiliation.alias": "username",
+                            "affiliation.profile-url": "sourceUrl"},
+    "maltego.URL": {"url": "sourceUrl", "title": "title", "short-title": "name"},
+    "maltego.DNSName": {"fqdn": "name"},
+    "maltego.Domain": {"fqdn": "name"},
+    "maltego.IPv4Address": {"ipv4-address": "name"},
+    "maltego.IPv6Address": {"ipv6-address": "name"},
+    "maltego.Netblock": {"ipv4-range": "name"},
+    "maltego.AS": {"as.number": "name"},
+    "maltego.Device": {"device": "name"},
+    "maltego.Weapon": {"weapon.type": "name"},
 }
 #: FtM properties also drawn as Maltego entities linked to their holder, as Maltego users expect.
-MALTEGO_VALUE_ENTITIES = {"phone": "maltego.PhoneNumber", "email": "maltego.EmailAddress", "website": "maltego.URL"}
+MALTEGO_VALUE_ENTITIES = {"phone": "maltego.PhoneNumber", "email": "maltego.EmailAddress", "website": "maltego.Website"}
 MALTEGO_LINK_TYPE = "maltego.link.manual-link"
 MALTEGO_LINK_LABEL = "maltego.link.manual.type"
 MALTEGO_LINK_DESCRIPTION = "maltego.link.manual.description"
-FTM_ID, FTM_SCHEMA, FTM_REFERENCE, FTM_GRADE, FTM_SOURCES, FTM_VALUE_OF = (
-    "ftm.id", "ftm.schema", "ftm.reference", "ftm.grade", "ftm.sources", "ftm.valueOf")
+#: Link properties that are Maltego's own styling, not facts: not carried into the case.
+MALTEGO_LINK_STYLING = {"maltego.link.show-label", "maltego.link.color", "maltego.link.style",
+                        "maltego.link.thickness", "maltego.link.is_reversed", "maltego.link.label"}
+FTM_ID, FTM_SCHEMA, FTM_REFERENCE, FTM_GRADE, FTM_SOURCES, FTM_VALUE_OF, FTM_DISPLAY = (
+    "ftm.id", "ftm.schema", "ftm.reference", "ftm.grade", "ftm.sources", "ftm.valueOf", "ftm.display")
 FTM_PROPERTY_LABELS = {FTM_ID: "FtM id", FTM_SCHEMA: "FtM type", FTM_REFERENCE: "FtM reference property",
                        FTM_GRADE: "Best source grade", FTM_SOURCES: "Sources",
-                       FTM_VALUE_OF: "Copy of the FtM property"}
+                       FTM_VALUE_OF: "Copy of the FtM property", FTM_DISPLAY: "Shown only (not an FtM value)"}
+#: What Maltego writes in a graph's <VersionInfo> and version.properties; Workbench writes as
+#: Maltego 4 does (graph version 1.2), naming itself as the writer in VersionInfo's subtitle.
+MALTEGO_CLIENT_VERSION = "4.2.16.13775"
+MALTEGO_GRAPH_VERSION = "1.2"
 
 
 def maltego_type(schema: Schema) -> str:
-    return MALTEGO_ENTITY_TYPES.get(schema.name, MALTEGO_FALLBACK_TYPE)
+    """The standard Maltego type an FtM schema is written as."""
+    for ancestor in [schema.name, *(s.name for s in sorted(schema.extends, key=lambda s: s.name))]:
+        if ancestor in MALTEGO_ENTITY_TYPES:
+            return MALTEGO_ENTITY_TYPES[ancestor]
+    for ancestor in sorted(schema.schemata, key=lambda s: -len(s.schemata)):
+        if ancestor.name in MALTEGO_ENTITY_TYPES:
+            return MALTEGO_ENTITY_TYPES[ancestor.name]
+    return MALTEGO_FALLBACK_TYPE
 
 
-def _maltego_property(name: str, label: str, value: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def maltego_property_map(type_name: str) -> dict[str, str]:
+    """Maltego property → FtM property for a type, its own and inherited (nearest type wins)."""
+    known = maltego_standard(type_name)
+    chain = known.ancestry() if known else [type_name]
+    found: dict[str, str] = {}
+    for name in reversed(chain):
+        found.update(MALTEGO_PROPERTIES.get(name, {}))
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def maltego_property_names(schema: Schema, entity_type: str | None) -> dict[str, tuple[str, str]]:
+    """FtM property → (Maltego property name, display name) as an entity of ``entity_type`` carries it.
+
+    Maltego's own field where the type has one for the property (a person's name is
+    ``person.fullname``), else the FtM name; a property named like one of the type's fields
+    that holds another FtM property (an image's ``description`` is its title) travels as
+    ``ftm.<name>``. The importer reads every one of these back as the same property.
+    """
+    standard: dict[str, tuple[str, str]] = {}
+    if entity_type:
+        known = maltego_standard(entity_type)
+        for maltego_name, ftm_name in maltego_property_map(entity_type).items():
+            label = known.fields.get(maltego_name, ("", ""))[1] if known else ""
+            standard.setdefault(ftm_name, (maltego_name, label))
+    taken = {maltego_name for maltego_name, _ in standard.values()}
+    labels = attribute_names(schema)
+    return {
+        prop: (standard[prop][0], standard[prop][1] or label) if prop in standard
+        else (f"ftm.{prop}" if prop in taken else prop, label)
+        for prop, label in labels.items()
+    }
+
+
+def maltego_main_property(type_name: str) -> tuple[str, str]:
+    """The property that is a type's value (what Maltego shows under the icon), and its label."""
+    known = maltego_standard(type_name)
+    if known is None or not known.value_property:
+        return "text", "Text"
+    return known.value_property, known.fields.get(known.value_property, ("string", known.value_property))[1]
+
+
+_INTEGER = re.compile(r"-?\d{1,15}")
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FULL_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})")
+
+
+def maltego_typed(prop: Property | None, text: str) -> tuple[str, str]:
+    """(Maltego property type, value as Maltego writes it) for an FtM property's values.
+
+    Dates, numbers and URLs are typed when the property holds one whole value Maltego can read
+    as that type (a full date, a number); partial dates and several values stay text.
+    """
+    if prop is None or "\n" in text:
+        return "string", text
+    type_name = prop.type.name
+    if type_name == "date":
+        if _FULL_DATE.fullmatch(text):
+            return "date", text
+        match = _FULL_DATETIME.match(text)
+        if match:
+            return "datetime", f"{match.group(1)} {match.group(2)}.000"
+    elif type_name == "number":
+        if _INTEGER.fullmatch(text):
+            return "int", text
+        if _DECIMAL.fullmatch(text):
+            return "float", text
+    elif type_name == "url":
+        return "url", text
+    return "string", text
+
+
+def _maltego_property(name: str, label: str, value: str, value_type: str = "string") -> str:
     return _element("mtg:Property", [("displayName", label), ("hidden", "false"), ("name", name),
-                                     ("nullable", "true"), ("readonly", "false"), ("type", "string")],
+                                     ("nullable", "true"), ("readonly", "false"), ("type", value_type)],
                     f"<mtg:Value>{xml_text(value)}</mtg:Value>")
 
 
 class _MtgxGraphWriter:
-    """Writes the GraphML of a Maltego graph, nodes first, then edges."""
+    """Writes the GraphML of a Maltego graph as Maltego saves it: <VersionInfo>, yFiles keys
+    d0-d7, nodes carrying an mtg:MaltegoEntity (with an id and typed properties) and an
+    mtg:EntityRenderer, edges carrying an mtg:MaltegoLink and an mtg:LinkRenderer, the graph's
+    y:Resources last. Nodes are written as they come, edges held until every node is out."""
 
     def __init__(self, out: IO[str], value_entities: bool):
         self.out = out
@@ -152,60 +337,79 @@ class _MtgxGraphWriter:
         self.edges: list[str] = []
         self.entities = 0
         self.links = 0
+        #: Every Maltego entity type written, for the archive's Entities/*.entity definitions.
+        self.types_used: set[str] = set()
 
     def start(self) -> None:
         self.out.write('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n')
-        self.out.write(f'<graphml xmlns="{GRAPHML_NAMESPACE}" xmlns:mtg="{MTG_NAMESPACE}">\n')
-        self.out.write('<key attr.name="MaltegoEntity" for="node" id="d0"/>\n')
-        self.out.write('<key for="node" id="d1" yfiles.type="nodegraphics"/>\n')
-        self.out.write('<key attr.name="MaltegoLink" for="edge" id="d2"/>\n')
-        self.out.write('<graph edgedefault="directed" id="G">\n')
+        self.out.write(f'<graphml xmlns="{GRAPHML_NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                       'xmlns:y="http://www.yworks.com/xml/graphml" xsi:schemaLocation="http://graphml.graphdrawing.org'
+                       '/xmlns http://www.yworks.com/xml/schema/graphml/1.1/ygraphml.xsd">\n')
+        self.out.write("  " + _element("VersionInfo", [("createdBy", "Workbench"),
+                                                       ("subtitle", f"Workbench {__version__}"),
+                                                       ("version", MALTEGO_CLIENT_VERSION)]) + "\n")
+        for key in ('<key for="graphml" id="d0" yfiles.type="resources"/>',
+                    '<key for="port" id="d1" yfiles.type="portgraphics"/>',
+                    '<key for="port" id="d2" yfiles.type="portgeometry"/>',
+                    '<key for="port" id="d3" yfiles.type="portuserdata"/>',
+                    '<key attr.name="MaltegoEntity" for="node" id="d4"/>',
+                    '<key for="node" id="d5" yfiles.type="nodegraphics"/>',
+                    '<key attr.name="MaltegoLink" for="edge" id="d6"/>',
+                    '<key for="edge" id="d7" yfiles.type="edgegraphics"/>'):
+            self.out.write(f"  {key}\n")
+        self.out.write('  <graph edgedefault="directed" id="G">\n')
 
     @staticmethod
-    def provenance(grade: Grade | None, sources: list[SourceNote]) -> list[tuple[str, str, str]]:
+    def provenance(grade: Grade | None, sources: list[SourceNote]) -> list[tuple[str, str, str, str]]:
         rows = []
         if grade is not None:
-            rows.append((FTM_GRADE, FTM_PROPERTY_LABELS[FTM_GRADE], str(grade)))
+            rows.append((FTM_GRADE, FTM_PROPERTY_LABELS[FTM_GRADE], str(grade), "string"))
         if sources:
             lines = [f"{note.summary} ({note.text})" for note in sources]
-            rows.append((FTM_SOURCES, FTM_PROPERTY_LABELS[FTM_SOURCES], join_values(lines)))
+            rows.append((FTM_SOURCES, FTM_PROPERTY_LABELS[FTM_SOURCES], join_values(lines), "string"))
         return rows
 
     def properties(self, proxy: EntityProxy, entity_type: str | None, leave_out: tuple[str, ...] = ()):
-        """(name, label, value) of an entity's properties under Maltego's names where it has them."""
-        standard = {}
-        if entity_type:
-            for maltego_name, ftm_name in MALTEGO_PROPERTIES.get(entity_type, {}).items():
-                standard.setdefault(ftm_name, maltego_name)
-        labels = attribute_names(proxy.schema)
-        return [
-            (standard.get(prop, prop), labels[prop], join_values(proxy.get(prop)))
-            for prop in sorted(proxy.properties)
-            if prop not in leave_out and prop in labels and proxy.get(prop)
-        ]
+        """(name, label, value, type) of an entity's properties, under Maltego's names where it has them."""
+        names = maltego_property_names(proxy.schema, entity_type)
+        rows = []
+        for prop in sorted(proxy.properties):
+            if prop in leave_out or prop not in names or not proxy.get(prop):
+                continue
+            name, label = names[prop]
+            value_type, value = maltego_typed(proxy.schema.properties.get(prop), join_values(proxy.get(prop)))
+            rows.append((name, label, value, value_type))
+        return rows
 
-    def node(self, node_id: str, entity_type: str, properties: list[tuple[str, str, str]],
-             position: tuple[float, float]) -> None:
-        rows = "".join(_maltego_property(name, label, value) for name, label, value in properties)
-        entity = _element("mtg:MaltegoEntity", [("type", entity_type)], f"<mtg:Properties>{rows}</mtg:Properties>")
-        renderer = _element("mtg:EntityRenderer", [], _element("mtg:Position", [("x", repr(float(position[0]))),
-                                                                                 ("y", repr(float(position[1])))]))
-        self.out.write(_element("node", [("id", node_id)],
-                                f'<data key="d0">{entity}</data><data key="d1">{renderer}</data>') + "\n")
+    def node(self, node_id: str, entity_type: str, properties: list[tuple[str, str, str, str]],
+             position: tuple[float, float], maltego_id: str) -> None:
+        self.types_used.add(entity_type)
+        rows = "".join(_maltego_property(name, label, value, value_type)
+                       for name, label, value, value_type in properties)
+        entity = _element("mtg:MaltegoEntity", [("xmlns:mtg", MTG_NAMESPACE), ("id", maltego_id),
+                                                ("type", entity_type)],
+                          f"<mtg:Properties>{rows}</mtg:Properties>")
+        renderer = _element("mtg:EntityRenderer", [("xmlns:mtg", MTG_NAMESPACE)],
+                            _element("mtg:Position", [("x", repr(float(position[0]))), ("y", repr(float(position[1])))]))
+        self.out.write("    " + _element("node", [("id", node_id)],
+                                         f'<data key="d4">{entity}</data><data key="d5">{renderer}</data>') + "\n")
 
     def entity(self, item: ChartEntity) -> None:
         proxy = item.proxy
         entity_type = maltego_type(proxy.schema)
         node_id = f"n{len(self.node_ids)}"
         self.node_ids[proxy.id] = node_id
-        rows = [(FTM_ID, FTM_PROPERTY_LABELS[FTM_ID], proxy.id), (FTM_SCHEMA, FTM_PROPERTY_LABELS[FTM_SCHEMA],
-                                                                     proxy.schema.name)]
-        if entity_type == MALTEGO_FALLBACK_TYPE:
-            main, label = MALTEGO_MAIN_PROPERTY[entity_type]
-            rows.append((main, label, entity_caption(proxy)))  # what Maltego shows; not read back
-        rows += self.properties(proxy, entity_type)
+        rows = [(FTM_ID, FTM_PROPERTY_LABELS[FTM_ID], proxy.id, "string"),
+                (FTM_SCHEMA, FTM_PROPERTY_LABELS[FTM_SCHEMA], proxy.schema.name, "string")]
+        main, label = maltego_main_property(entity_type)
+        properties = self.properties(proxy, entity_type)
+        if not any(row[0] == main for row in properties):
+            # What Maltego shows under the icon; marked, so it is not read back as a value.
+            rows += [(main, label, entity_caption(proxy), "string"),
+                     (FTM_DISPLAY, FTM_PROPERTY_LABELS[FTM_DISPLAY], main, "string")]
+        rows += properties
         rows += self.provenance(item.grade, item.sources)
-        self.node(node_id, entity_type, rows, item.position)
+        self.node(node_id, entity_type, rows, item.position, _digest("entity", proxy.id))
         self.entities += 1
         if self.value_entities:
             for prop_name, value_type in MALTEGO_VALUE_ENTITIES.items():
@@ -221,57 +425,89 @@ class _MtgxGraphWriter:
         node_id = self.value_nodes.get(key)
         if node_id is None:
             node_id = self.value_nodes[key] = f"v{len(self.value_nodes)}"
-            main, label = MALTEGO_MAIN_PROPERTY[value_type]
-            self.node(node_id, value_type, [(main, label, value),
-                                            (FTM_VALUE_OF, FTM_PROPERTY_LABELS[FTM_VALUE_OF], prop.name)],
-                      (near[0] + GRID_SPACING / 2, near[1] + GRID_SPACING / 2))
+            main, label = maltego_main_property(value_type)
+            self.node(node_id, value_type, [(main, label, value, "string"),
+                                            (FTM_VALUE_OF, FTM_PROPERTY_LABELS[FTM_VALUE_OF], prop.name, "string")],
+                      (near[0] + GRID_SPACING / 2, near[1] + GRID_SPACING / 2), _digest("value", value_type, value))
         self.value_links.append((holder_node, node_id, prop.name))
 
-    def edge(self, source_node: str, target_node: str, rows: list[tuple[str, str, str]]) -> None:
-        properties = "".join(_maltego_property(name, label, value) for name, label, value in rows)
-        link = _element("mtg:MaltegoLink", [("type", MALTEGO_LINK_TYPE)], f"<mtg:Properties>{properties}</mtg:Properties>")
-        self.edges.append(_element("edge", [("id", f"e{len(self.edges)}"), ("source", source_node),
-                                            ("target", target_node)], f'<data key="d2">{link}</data>'))
+    def edge(self, source_node: str, target_node: str, rows: list[tuple[str, str, str, str]]) -> None:
+        number = len(self.edges)
+        rows = [*rows, ("maltego.link.show-label", "Show Label", "1", "int")]
+        properties = "".join(_maltego_property(name, label, value, value_type) for name, label, value, value_type in rows)
+        link = _element("mtg:MaltegoLink", [("xmlns:mtg", MTG_NAMESPACE), ("id", _digest("link", str(number), source_node,
+                                                                                        target_node)),
+                                            ("type", MALTEGO_LINK_TYPE)], f"<mtg:Properties>{properties}</mtg:Properties>")
+        renderer = _element("mtg:LinkRenderer", [("xmlns:mtg", MTG_NAMESPACE)])
+        self.edges.append("    " + _element("edge", [("id", f"e{number}"), ("source", source_node), ("target", target_node)],
+                                            f'<data key="d6">{link}</data><data key="d7">{renderer}</data>'))
         self.links += 1
 
     def relationship(self, item: ChartLink) -> None:
         proxy = item.proxy
         schema = proxy.schema
-        rows = [(MALTEGO_LINK_LABEL, "Label", link_label(proxy)), (FTM_ID, FTM_PROPERTY_LABELS[FTM_ID], proxy.id),
-                (FTM_SCHEMA, FTM_PROPERTY_LABELS[FTM_SCHEMA], schema.name)]
+        rows = [(MALTEGO_LINK_LABEL, "Label", link_label(proxy), "string"),
+                (FTM_ID, FTM_PROPERTY_LABELS[FTM_ID], proxy.id, "string"),
+                (FTM_SCHEMA, FTM_PROPERTY_LABELS[FTM_SCHEMA], schema.name, "string")]
         rows += self.properties(proxy, None, leave_out=(schema.source_prop.name, schema.target_prop.name))
         rows += self.provenance(item.grade, item.sources)
         self.edge(self.node_ids[item.source_id], self.node_ids[item.target_id], rows)
 
     def reference(self, item: ChartReference) -> None:
         self.edge(self.node_ids[item.holder_id], self.node_ids[item.target_id],
-                  [(MALTEGO_LINK_LABEL, "Label", item.prop.label),
-                   (FTM_REFERENCE, FTM_PROPERTY_LABELS[FTM_REFERENCE], item.prop.name)])
+                  [(MALTEGO_LINK_LABEL, "Label", item.prop.label, "string"),
+                   (FTM_REFERENCE, FTM_PROPERTY_LABELS[FTM_REFERENCE], item.prop.name, "string")])
 
     def finish(self) -> None:
         # Edges of the chart were held until every node was written: GraphML readers expect
         # a graph's nodes before the edges between them.
         for holder_node, value_node, prop_name in self.value_links:
             prop_label = model.get("LegalEntity").properties[prop_name].label
-            self.edge(holder_node, value_node, [(MALTEGO_LINK_LABEL, "Label", prop_label),
-                                                (FTM_REFERENCE, FTM_PROPERTY_LABELS[FTM_REFERENCE], prop_name)])
+            self.edge(holder_node, value_node, [(MALTEGO_LINK_LABEL, "Label", prop_label, "string"),
+                                                (FTM_REFERENCE, FTM_PROPERTY_LABELS[FTM_REFERENCE], prop_name, "string")])
         for edge in self.edges:
             self.out.write(edge + "\n")
-        self.out.write("</graph>\n</graphml>\n")
+        self.out.write('  </graph>\n  <data key="d0">\n    <y:Resources/>\n  </data>\n</graphml>\n')
+
+
+def entity_definition(type_name: str) -> str:
+    """An Entities/*.entity definition of a standard Maltego type, as Maltego stores one in a graph."""
+    known = maltego_standard(type_name)
+    display = known.display_name if known else type_name
+    plural = display[:-1] + "ies" if display.endswith("y") else display + ("es" if display.endswith("s") else "s")
+    attributes = [("id", type_name), ("displayName", display), ("displayNamePlural", plural),
+                  ("description", f"{display} (Maltego standard entity)"), ("category", known.category if known else ""),
+                  ("smallIconResource", known.icon if known else None),
+                  ("largeIconResource", known.icon if known else None), ("allowedRoot", "true"),
+                  ("conversionOrder", "2147483647"), ("visible", "true")]
+    parts = []
+    if known and known.base:
+        parts.append(f"   <BaseEntities>\n      <BaseEntity>{xml_text(known.base)}</BaseEntity>\n   </BaseEntities>\n")
+    fields = known.fields if known else {}
+    value = known.value_property if known and known.value_property else "text"
+    rows = "".join(
+        "         " + _element("Field", [("name", name), ("type", field_type), ("nullable", "true"), ("hidden", "false"),
+                                         ("readonly", "false"), ("displayName", label)]) + "\n"
+        for name, (field_type, label) in fields.items())
+    parts.append(f'   <Properties value="{xml_text(value)}">\n      <Fields>\n{rows}      </Fields>\n   </Properties>\n')
+    head = _element("MaltegoEntity", attributes)[:-2]
+    return f"{head}>\n{''.join(parts)}</MaltegoEntity>\n"
 
 
 class MtgxExporter(Exporter):
-    """A Maltego graph (MTGX: a zip holding Graphs/Graph1.graphml with Maltego entity payloads)."""
+    """A Maltego graph (MTGX) laid out as Maltego saves one: version.properties, the graph's
+    GraphML and properties under Graphs/, the definition of each entity type under Entities/."""
 
     id = "maltego-mtgx-export"
     label = "Maltego graph (MTGX)"
-    version = "1.0"
+    version = "1.1"
     format = "mtgx"
     file_suffix = ".mtgx"
     description = (
-        "Entities as Maltego entities (maltego.Person, maltego.Company, maltego.Organization, ...) with every "
-        "property, relationships as labelled links, positions; phone numbers, e-mail addresses and websites "
-        "also as linked Maltego entities."
+        "Entities as Maltego's standard entity types (maltego.Person, maltego.Company, maltego.BankAccount, "
+        "maltego.Boat, ...) with every property (dates, numbers and URLs typed), relationships as labelled links, "
+        "positions, and each type's definition; phone numbers, e-mail addresses and websites also as linked "
+        "Maltego entities."
     )
     parameters = {
         "value_entities": Parameter(
@@ -285,8 +521,8 @@ class MtgxExporter(Exporter):
         "Maltego property, one value a line, and come back as one value (other properties are split again)",
         "provenance per value: each entity and link lists its sources and best grade in properties; imported "
         "again, the graph is one new source, each record keeping its item's best grade",
-        "FtM types without a standard Maltego entity (bank accounts, vessels, sanctions, ...) as themselves: "
-        "they travel as maltego.Phrase, their FtM type in the ftm.schema property",
+        "FtM types without a Maltego counterpart (sanctions, assets, end-use documents, ...) as a type of their "
+        "own: they travel as maltego.Phrase, their FtM type in the ftm.schema property, and come back as they were",
         "pins, hidden items, groups and saved views; entities never placed get a position on a grid below the chart",
         "references held by a relationship (a payment's accounts, a shipment's vessel or forwarder) as drawn "
         "links: they are properties holding the FtM id",
@@ -297,9 +533,23 @@ class MtgxExporter(Exporter):
         path = Path(path)
         report: dict[str, Any] = {}
 
+        def member(name: str, comment: str) -> zipfile.ZipInfo:
+            info = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.comment = comment.encode("utf-8")  # Maltego names each member in its comment
+            return info
+
+        now = datetime.now()
+
         def write(temporary: Path) -> None:
             with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                with archive.open(MTGX_GRAPH, "w", force_zip64=True) as raw:
+                stamp = now.strftime("%a %b %d %H:%M:%S %Y")
+                archive.writestr(member("version.properties", "Version properties"),
+                                 f"#\n#{stamp}\nmaltego.client.version={MALTEGO_CLIENT_VERSION}\n"
+                                 "maltego.client.subtitle=\nmaltego.pandora.version=1.4.2\n"
+                                 "maltego.client.name=Workbench\nmaltego.mtz.version=1.0\n"
+                                 f"maltego.graph.version={MALTEGO_GRAPH_VERSION}\n")
+                with archive.open(member(MTGX_GRAPH, "Graph1"), "w", force_zip64=True) as raw:
                     out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
                     graph = _MtgxGraphWriter(out, self.options["value_entities"])
                     graph.start()
@@ -313,6 +563,13 @@ class MtgxExporter(Exporter):
                     graph.finish()
                     out.flush()
                     out.detach()
+                created = now.strftime("%Y-%m-%d %H\\:%M\\:%S.000")
+                archive.writestr(member("Graphs/Graph1.properties", "Graph1 properties"),
+                                 f"#\n#{stamp}\nmodified={created}\nauthor=\ncreated={created}\n")
+                for type_name in sorted(graph.types_used):
+                    known = maltego_standard(type_name)
+                    archive.writestr(member(f"Entities/{type_name}.entity", known.display_name if known else type_name),
+                                     entity_definition(type_name))
             report.update(entities=graph.entities, links=graph.links, value_entities=len(graph.value_nodes))
 
         _write_atomically(path, write)
@@ -320,32 +577,47 @@ class MtgxExporter(Exporter):
 
 
 class MtgxImporter(ChartImporter):
-    """Maltego graphs (MTGX), as Maltego and Workbench write them."""
+    """Maltego graphs: MTGX archives saved by Maltego 3 and 4 or Workbench, and bare GraphML saved by Maltego."""
 
     id = "maltego-mtgx"
     label = "Maltego graph (MTGX)"
-    version = "1.0"
+    version = "1.1"
     description = (
-        "Entities with their Maltego type and properties, links with labels, positions. Phone numbers, "
-        "e-mail addresses and websites become properties of the entities they are linked to."
+        "Every entity and link of the graph with its Maltego type and every property, positions. Maltego's "
+        "standard types become their nearest FtM type (maltego.URL a Document, maltego.Phrase a Note, ...); "
+        "a type of a transform set comes in by the types it extends and is listed after the import. Phone "
+        "numbers, e-mail addresses and websites stay entities and also become properties of what they link to."
     )
-    file_patterns = ("*.mtgx",)
-    type_aliases = MALTEGO_TYPE_ALIASES
+    file_patterns = ("*.mtgx", "*.graphml")
     value_types = MALTEGO_VALUE_TYPES
     tool = "Maltego"
 
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        #: The archive's own entity definitions (Entities/*.entity): type → (types it extends, value property).
+        self.definitions: dict[str, tuple[list[str], str | None]] = {}
+
     @classmethod
     def sniff(cls, path: Path) -> float:
-        """Certain when the file is a zip holding a graph under ``Graphs/``."""
+        """Certain when the file is a zip holding a graph under ``Graphs/``, or GraphML carrying
+        Maltego's entities (bare GraphML saved by Maltego): above the plain GraphML importer."""
         try:
-            if not zipfile.is_zipfile(path):
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as archive:
+                    if any(_is_graph(name) for name in archive.namelist()):
+                        return 0.95
                 return 0.0
-            with zipfile.ZipFile(path) as archive:
-                if any(_is_graph(name) for name in archive.namelist()):
-                    return 0.95
+            with Path(path).open("rb") as handle:
+                head = handle.read(1 << 16)
         except (OSError, zipfile.BadZipFile):
             return 0.0
+        if root_element(head) == "graphml" and _is_maltego_graphml(head):
+            return 0.97
         return super().sniff(path) * 0.5
+
+    def known_type(self, type_name: str) -> Schema | None:
+        known = maltego_standard(type_name)
+        return model.get(known.ftm_schema) if known else None
 
     def read(self, path: Path) -> Iterator[Record]:
         path = Path(path)
@@ -355,6 +627,18 @@ class MtgxImporter(ChartImporter):
     def parse(self, path: Path) -> tuple[list[NodeDraft], list[LinkDraft]]:
         nodes: list[NodeDraft] = []
         links: list[LinkDraft] = []
+        if not zipfile.is_zipfile(path):
+            with path.open("rb") as handle:
+                head = handle.read(1 << 16)
+            root = root_element(head)
+            if root != "graphml" or not _is_maltego_graphml(head):
+                found = f"<{root}>" if root else "no XML element"
+                raise SourceFormatError(
+                    f"{path.name}: not a readable zip archive (an MTGX file is a zip holding {MTGX_GRAPH}), nor "
+                    f"GraphML saved by Maltego (<graphml> with mtg:MaltegoEntity nodes); found {found}")
+            with path.open("rb") as handle:
+                self.parse_graph(path, path.name, handle, nodes, links)
+            return nodes, links
         check_archive(path)  # a few MB of whitespace or of one value can unpack to gigabytes
         try:
             with zipfile.ZipFile(path) as archive:
@@ -364,6 +648,10 @@ class MtgxImporter(ChartImporter):
                     raise SourceFormatError(
                         f"{path.name}: a zip archive, but not a Maltego graph: expected {MTGX_GRAPH} (GraphML "
                         f"under Graphs/) inside; found {found}")
+                for name in archive.namelist():
+                    if name.startswith("Entities/") and name.endswith(".entity"):
+                        with open_member(archive, name, path) as handle:
+                            self.definition(path, name, handle)
                 for graph_name in graphs:
                     with open_member(archive, graph_name, path) as handle:
                         root = root_element(handle.read(4096))
@@ -381,10 +669,36 @@ class MtgxImporter(ChartImporter):
                                     "from Maltego") from error
         return nodes, links
 
+    def definition(self, path: Path, name: str, handle) -> None:
+        """An entity type the graph defines (a transform set's own type): what it extends, its value."""
+        try:
+            element = ElementTree.parse(handle).getroot()
+        except ElementTree.ParseError:
+            return  # a definition Maltego could not read either; its entities still come in by name
+        type_name = element.get("id")
+        if not type_name:
+            return
+        bases = [base.text.strip() for base in element.iter() if _local(base.tag) == "BaseEntity" and base.text]
+        properties = next((item for item in element.iter() if _local(item.tag) == "Properties"), None)
+        self.definitions[type_name] = (bases, properties.get("value") if properties is not None else None)
+
+    def ancestry(self, type_name: str) -> list[str]:
+        """The types ``type_name`` extends, nearest first: from the graph's definitions, then Maltego's set."""
+        chain: list[str] = []
+        todo = list(self.definitions.get(type_name, ([], None))[0])
+        while todo:
+            name = todo.pop(0)
+            if name in chain or name == type_name:
+                continue
+            chain.append(name)
+            known = maltego_standard(name)
+            todo.extend(self.definitions.get(name, ([], None))[0] or ([known.base] if known and known.base else []))
+        return chain
+
     def parse_graph(self, path, graph_name, handle, nodes, links) -> None:
         counts = {"node": 0, "edge": 0}
         # Node ids are only unique within one graph of the archive.
-        scope = "" if graph_name == MTGX_GRAPH else graph_name + "#"
+        scope = "" if graph_name in (MTGX_GRAPH, path.name) else graph_name + "#"
         try:
             for _, element in ElementTree.iterparse(handle, events=("end",)):
                 name = _local(element.tag)
@@ -418,6 +732,19 @@ class MtgxImporter(ChartImporter):
             rows.append((prop.get("name", ""), prop.get("displayName", ""), (value.text or "") if value is not None else ""))
         return rows
 
+    def main_property(self, entity_type: str, rows: list[tuple[str, str, str]]) -> str:
+        """The property that is an entity's value: by the graph's definition, Maltego's set, or the first."""
+        defined = self.definitions.get(entity_type, ([], None))[1]
+        if defined:
+            return defined
+        for name in [entity_type, *self.ancestry(entity_type)]:
+            known = maltego_standard(name)
+            if known and known.value_property:
+                return known.value_property
+            if self.definitions.get(name, ([], None))[1]:
+                return self.definitions[name][1]
+        return rows[0][0] if rows else ""
+
     def node(self, path, graph_name, scope, element, number) -> NodeDraft | None:
         node_id = element.get("id") or f"#{number}"
         locator = f"{graph_name} node {node_id}"
@@ -445,31 +772,34 @@ class MtgxImporter(ChartImporter):
         fold_into, notes = None, []
         if schema is None or schema.abstract:
             workbench = False
-            schema, fold_into, notes = self.node_type(path, locator, entity_type)
-        main_name = MALTEGO_MAIN_PROPERTY.get(entity_type, (rows[0][0] if rows else "", ""))[0]
-        main_value = given.get(main_name) or (rows[0][2] if rows else "")
+            schema, fold_into, notes = self.node_type(path, locator, entity_type, hints=self.ancestry(entity_type))
+        main_name = self.main_property(entity_type, rows)
+        main_value = given.get(main_name) or next((value for _, _, value in rows if value.strip()), "")
+        aliases = maltego_property_map(entity_type)
+        for ancestor in self.ancestry(entity_type):
+            aliases = {**maltego_property_map(ancestor), **aliases}
         values = []
         for name, label, value in rows:
-            if name in (FTM_ID, FTM_SCHEMA, FTM_SOURCES, FTM_GRADE):
+            if name in (FTM_ID, FTM_SCHEMA, FTM_SOURCES, FTM_GRADE, FTM_DISPLAY):
                 continue
-            if workbench and entity_type == MALTEGO_FALLBACK_TYPE and name == main_name:
-                continue  # the caption Workbench showed; the values are in their own properties
-            if fold_into and name == main_name:
-                continue  # the value itself, handled by folding
-            values.append((name if find_property(schema, name, MALTEGO_PROPERTIES.get(entity_type)) else label or name,
-                           value))
+            if workbench and name == given.get(FTM_DISPLAY):
+                continue  # the text Workbench showed under the icon
+            known = (find_property(schema, name[4:]) if name.startswith("ftm.")
+                     else find_property(schema, name, aliases))
+            if name == main_name and known is None and not workbench:
+                continue  # the value that names the entity: its caption
+            values.append((f"{name[4:]} [{known.name}]" if known and name.startswith("ftm.") else
+                           name if known else label or name, value))
         extra: dict[str, Any] = {}
         if given.get(FTM_SOURCES):
             extra["maltego_sources"] = given[FTM_SOURCES].split(VALUE_SEPARATOR)
         if not workbench:
             extra["maltego_type"] = entity_type
-        if fold_into:
-            extra["type"] = entity_type
         entity_id = given[FTM_ID] if workbench else "maltego-" + _digest(entity_type, main_value or path.name + locator)
         return NodeDraft(key=scope + node_id, locator=locator, entity_id=entity_id, schema=schema, values=values,
                          fold_into=fold_into, caption=None if workbench else (main_value or None), notes=notes,
                          position=position, grade=_grade(given.get(FTM_GRADE)), extra=extra,
-                         aliases=MALTEGO_PROPERTIES.get(entity_type), written_by_workbench=workbench)
+                         aliases=aliases, written_by_workbench=workbench)
 
     def edge(self, path, graph_name, scope, element, number) -> LinkDraft | None:
         edge_id = element.get("id") or f"#{number}"
@@ -486,15 +816,15 @@ class MtgxImporter(ChartImporter):
         values = []
         for name, label, value in rows:
             if name in (FTM_ID, FTM_SCHEMA, FTM_SOURCES, FTM_GRADE, FTM_REFERENCE, MALTEGO_LINK_LABEL,
-                        MALTEGO_LINK_DESCRIPTION) or name.startswith("maltego.link."):
-                continue  # ids and Maltego's own link styling (colour, thickness, label display)
+                        MALTEGO_LINK_DESCRIPTION) or name in MALTEGO_LINK_STYLING:
+                continue  # ids, and Maltego's own link styling (colour, thickness, label display)
             values.append((name if schema is not None and find_property(schema, name) else label or name, value))
         extra: dict[str, Any] = {}
         if given.get(FTM_SOURCES):
             extra["maltego_sources"] = given[FTM_SOURCES].split(VALUE_SEPARATOR)
         if not workbench and payload is not None and payload.get("type"):
             extra["maltego_link_type"] = payload.get("type")
-        label = given.get(MALTEGO_LINK_LABEL, "")
+        label = given.get(MALTEGO_LINK_LABEL) or given.get("maltego.link.label") or ""
         return LinkDraft(key=scope + edge_id, locator=locator, end1=scope + source, end2=scope + target,
                          type_name="" if workbench else label, schema=schema if workbench else None,
                          entity_id=given[FTM_ID] if workbench else None, values=values,
@@ -507,6 +837,11 @@ class MtgxImporter(ChartImporter):
         nodes = [node for node in nodes if node.key not in derived]
         links = [link for link in links if link.end1 not in derived and link.end2 not in derived]
         yield from super().records(path, nodes, links)
+
+
+def _is_maltego_graphml(head: bytes) -> bool:
+    """Whether the opening of a GraphML document shows Maltego's payloads or its VersionInfo."""
+    return MTG_NAMESPACE.encode() in head or b'createdBy="Maltego' in head
 
 
 def _is_graph(name: str) -> bool:

@@ -16,9 +16,20 @@ from workbench.plugin_api import ParameterError, SourceFormatError, choose_impor
 from workbench.store import Case
 from workbench_plugins.interchange.chart_common import attribute_names, find_property, link_strength
 from workbench_plugins.interchange.i2_anx import AnxExporter, AnxImporter, i2_datetime
-from workbench_plugins.interchange.maltego import MALTEGO_PROPERTIES, MtgxExporter, MtgxImporter, maltego_type
+from workbench_plugins.interchange.maltego import (
+    MtgxExporter,
+    MtgxImporter,
+    maltego_property_map,
+    maltego_property_names,
+    maltego_type,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "interchange"
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+I2_LIBRARY = {line.rsplit(",", 1)[0] for line in (RESOURCES / "interchange" / "i2_icons.csv")
+              .read_text(encoding="utf-8").splitlines()[1:] if line and not line.startswith("#")}
+STANDARD_MALTEGO_TYPES = [line.split(",")[0] for line in (RESOURCES / "interchange" / "maltego_entities.csv")
+                          .read_text(encoding="utf-8").splitlines()[1:] if line and not line.startswith("#")]
 IMPORTER = {"anx": "i2-anx", "mtgx": "maltego-mtgx"}
 
 
@@ -211,7 +222,10 @@ def test_anx_is_utf16_with_i2_types_strength_arrows_dates_and_cards(tmp_path):
     assert root.tag == "Chart"
     types = {item.find("End/Entity").get("Identity"): item.find("End/Entity/Icon/IconStyle").get("Type")
              for item in root.iter("ChartItem") if item.find("End") is not None}
-    assert types == {"a": "Company", "o": "Organisation", "v": "Ship", "acct": "Bank Account", "p": "Person"}
+    # Icons of i2's standard library only (Office for a company, Organ for an organisation).
+    assert types == {"a": "Office", "o": "Organ", "v": "Ship", "acct": "Account", "p": "Person"}
+    assert all(entity_type.get("IconFile") in I2_LIBRARY and entity_type.get("Name") in I2_LIBRARY
+               for entity_type in root.iter("EntityType"))
     links = {}
     for item in root.iter("ChartItem"):
         link = item.find("Link")
@@ -221,7 +235,7 @@ def test_anx_is_utf16_with_i2_types_strength_arrows_dates_and_cards(tmp_path):
     assert {key: style.get("Strength") for key, (_, style) in links.items()} == {
         "pay-strong": "Confirmed", "pay-medium": "Unconfirmed", "pay-weak": "Tentative", "link": "Confirmed"}
     assert links["pay-strong"][1].get("ArrowStyle") == "ArrowOnHead"
-    assert links["link"][1].get("ArrowStyle") is None  # an undirected relationship has no arrow
+    assert links["link"][1].get("ArrowStyle") == "ArrowNone"  # an undirected relationship has no arrow
     assert links["pay-strong"][0].get("DateTime") == "2023-05-17T00:00:00.000"
     assert links["pay-medium"][0].get("DateTimeDescription") == "2023-05"
     card = links["pay-weak"][0].find("Link/CardCollection/Card")
@@ -257,11 +271,14 @@ def test_every_property_name_written_maps_back_to_its_property():
     for schema in model.schemata.values():
         if schema.abstract:
             continue
+        entity_type = maltego_type(schema)
+        written = maltego_property_names(schema, entity_type)
         for prop, name in attribute_names(schema).items():
             assert find_property(schema, name).name == prop, (schema.name, name)
-            maltego = MALTEGO_PROPERTIES.get(maltego_type(schema), {})
-            written = next((m for m, f in maltego.items() if f == prop), prop)
-            assert find_property(schema, written, maltego).name == prop, (schema.name, written)
+            maltego_name = written[prop][0]
+            read = (find_property(schema, maltego_name[4:]) if maltego_name.startswith("ftm.")
+                    else find_property(schema, maltego_name, maltego_property_map(entity_type)))
+            assert read.name == prop, (schema.name, maltego_name)
 
 
 # --------------------------------------------------------------------------- ANX written by i2
@@ -277,7 +294,7 @@ def test_i2_chart_entities_links_attributes_dates_positions(tmp_path):
     assert pavel.entity["schema"] == "Person"
     assert props["birthDate"] == ["1975-09-30"] and props["nationality"] == ["cz"]
     assert props["alias"] == ["P. Orlik", "Paul Orlick"]  # one attribute, one value a line
-    assert props["phone"] == ["+420601555014"]  # the linked Telephone entity became his phone
+    assert props["phone"] == ["+420601555014"]  # the linked Telephone entity also gave him its number
     assert props["notes"] == ["Case Reference: OP-KESTREL/17"]  # no FtM property: kept, not dropped
     assert props["description"] == ["Met the buyer in Sharjah, March 2023"]
     assert pavel.extra["position"] == [120.0, -40.0]
@@ -285,12 +302,15 @@ def test_i2_chart_entities_links_attributes_dates_positions(tmp_path):
     assert pavel.extra["i2_cards"][0]["Summary"] == "Interview note 14"
     assert by_name["Sandvale Marine Supplies"].entity["schema"] == "Organization"
     assert by_name["Sandvale - EUR account"].entity["properties"]["accountNumber"] == ["40-11-7788"]
-    assert "+420 601 555 014" not in by_name  # folded, not an entity of its own
+    phone = next(r for r in records if r.entity["properties"].get("phone") == ["+420601555014"]
+                 and r.entity["schema"] == "UserAccount")  # and stays an entity of the chart
+    assert phone.extra["i2_type"] == "Telephone"
 
     ids = {name: r.entity["id"] for name, r in by_name.items() if name}
     links = {r.entity["schema"] + ":" + (r.entity["properties"].get("role") or [""])[0]: r.entity
              for r in records if r.entity["schema"] not in ("Person", "Organization", "BankAccount")}
-    assert set(links) == {"Directorship:", "Ownership:", "Payment:", "Associate:", "UnknownLink:Director"}
+    assert set(links) == {"Directorship:", "Ownership:", "Payment:", "Associate:", "UnknownLink:Director",
+                          "UnknownLink:Telephone", "UserAccount:"}
     assert links["Directorship:"]["properties"]["director"] == [ids["Pavel ORLIK"]]
     assert links["Directorship:"]["properties"]["startDate"] == ["2022-11-02"]
     payment = links["Payment:"]["properties"]
@@ -308,39 +328,42 @@ def test_i2_chart_imports_into_a_case_with_positions(tmp_path):
         outcome = import_file(case, FIXTURES / "i2_chart.anx")
         assert outcome.importer_id == "i2-anx"
         assert case.counts_by_schema() == {"Associate": 1, "BankAccount": 1, "Directorship": 1, "Organization": 1,
-                                           "Ownership": 1, "Payment": 1, "Person": 2, "UnknownLink": 1}
+                                           "Ownership": 1, "Payment": 1, "Person": 2, "UnknownLink": 2,
+                                           "UserAccount": 1}
         pavel = next(e for e in case.entities("Person") if e.first("name") == "Pavel ORLIK")
         assert (case.chart_item(pavel.id)["x"], case.chart_item(pavel.id)["y"]) == (120.0, -40.0)
 
 
-def test_unknown_icon_type_stops_naming_the_element_and_leaves_the_case_unchanged(tmp_path):
+def test_unknown_icon_type_stops_when_asked_naming_the_element_and_leaves_the_case_unchanged(tmp_path):
     with Case.create(tmp_path / "case.wbcase") as case:
         before = dump(case)
         with pytest.raises(SourceFormatError) as error:
-            import_file(case, FIXTURES / "i2_unknown_icon.anx", importer_id="i2-anx")
+            import_file(case, FIXTURES / "i2_unknown_icon.anx", importer_id="i2-anx",
+                        options={"unknown_types": "stop"})
         message = str(error.value)
         assert "i2_unknown_icon.anx" in message and "ChartItem[2]" in message and "'Drone'" in message
-        assert "on_error=skip" in message
+        assert "entity_types=" in message
         assert dump(case) == before
 
 
-def test_unknown_icon_type_skipped_becomes_legal_entity_and_is_listed(tmp_path):
-    importer = AnxImporter(on_error="skip")
+def test_unknown_icon_type_becomes_the_nearest_type_by_default_and_is_listed(tmp_path):
+    importer = AnxImporter()
     records = list(importer.read(FIXTURES / "i2_unknown_icon.anx"))
     drone = next(r for r in records if r.entity["properties"].get("name") == ["Quadcopter QX-7"])
     assert drone.entity["schema"] == "LegalEntity"
     assert "i2 entity type: Drone" in drone.entity["properties"]["notes"]
     assert "Serial Number: QX7-0042-B" in drone.entity["properties"]["notes"]
     assert [str(item) for item in importer.skipped] == [
-        "ChartItem[2] (Id=ID11) 'Quadcopter QX-7': i2 entity type 'Drone' has no FtM type; "
-        "imported as LegalEntity, its type kept in notes"]
+        "1 i2 entity of type 'Drone' (first ChartItem[2] (Id=ID11) 'Quadcopter QX-7'): not one of i2's standard "
+        "types; read as LegalEntity (the nearest FtM type), the type kept in notes; unknown_types=stop refuses "
+        "such files"]
     link = next(r for r in records if r.entity["schema"] == "UnknownLink")
     assert link.entity["properties"]["role"] == ["Operator"]
     with Case.create(tmp_path / "case.wbcase") as case:
-        outcome = import_file(case, FIXTURES / "i2_unknown_icon.anx", importer_id="i2-anx",
-                              options={"on_error": "skip"})
+        outcome = import_file(case, FIXTURES / "i2_unknown_icon.anx")
         assert case.counts_by_schema() == {"LegalEntity": 1, "Person": 1, "UnknownLink": 1}
-        assert [item.element for item in outcome.left_out] == ["ChartItem[2] (Id=ID11) 'Quadcopter QX-7'"]
+        assert [item.element for item in outcome.left_out] == [
+            "1 i2 entity of type 'Drone' (first ChartItem[2] (Id=ID11) 'Quadcopter QX-7')"]
 
 
 def test_a_type_mapping_the_analyst_sets_is_used(tmp_path):
@@ -387,7 +410,9 @@ def test_mtgx_is_a_zip_with_the_graph_and_shared_values_as_maltego_entities(demo
     path = tmp_path / "demo.mtgx"
     report = MtgxExporter().write(demo, path)
     with zipfile.ZipFile(path) as archive:
-        assert archive.namelist() == ["Graphs/Graph1.graphml"]
+        names = archive.namelist()
+        assert names[:2] == ["version.properties", "Graphs/Graph1.graphml"]
+        assert "Graphs/Graph1.properties" in names and "Entities/maltego.Person.entity" in names
         root = ElementTree.fromstring(archive.read("Graphs/Graph1.graphml"))
     mtg = "{http://maltego.paterva.com/xml/mtgx}"
     types = {}
@@ -399,11 +424,12 @@ def test_mtgx_is_a_zip_with_the_graph_and_shared_values_as_maltego_entities(demo
     assert types["demo-person-arkady-veltsin"][1]["person.fullname"] == "Arkady Vasilyevich Veltsin"
     assert types["demo-co-atlas-crest-trading"][0] == "maltego.Company"
     assert types["demo-org-vostralin-institute"][0] == "maltego.Organization"
-    assert types["demo-acct-atlas-crest-usd"] == ("maltego.Phrase", types["demo-acct-atlas-crest-usd"][1])
+    assert types["demo-acct-atlas-crest-usd"][0] == "maltego.BankAccount"
     assert types["demo-acct-atlas-crest-usd"][1]["ftm.schema"] == "BankAccount"
     # Brightwave and Lumen share a phone number: one Maltego entity linked to both.
     brightwave_phone = types["demo-co-brightwave-components"][1]["phone"]
     assert types[brightwave_phone][0] == "maltego.PhoneNumber"
+    assert {entity_type for entity_type, _ in types.values()} <= set(STANDARD_MALTEGO_TYPES)
     phone_node = next(node.get("id") for node in root.iter("{http://graphml.graphdrawing.org/xmlns}node")
                       if brightwave_phone in ElementTree.tostring(node, encoding="unicode")
                       and "maltego.PhoneNumber" in ElementTree.tostring(node, encoding="unicode"))
@@ -437,7 +463,11 @@ def test_maltego_graph_entities_properties_links_positions(tmp_path):
     assert links["Ownership"]["asset"] == [kestrel.entity["id"]]
     assert links["Ownership"]["description"] == ["60% of the shares, per the 2023 filing"]
     assert links["UnknownLink"]["role"] == ["Registered address"]
-    assert len(records) == 7  # four entities, three links; phone and e-mail folded into the companies
+    # Every node stays an entity (the phone and e-mail address too, their values also given to the
+    # companies linked to them), every edge a link: six entities, six links.
+    assert sorted(r.entity["schema"] for r in records) == [
+        "Address", "Company", "Company", "Directorship", "Ownership", "Person", "UnknownLink", "UnknownLink",
+        "UnknownLink", "UnknownLink", "UserAccount", "UserAccount"]
 
 
 def test_maltego_unknown_entity_type_stops_or_comes_in_as_legal_entity(tmp_path):
@@ -447,12 +477,13 @@ def test_maltego_unknown_entity_type_stops_or_comes_in_as_legal_entity(tmp_path)
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("Graphs/Graph1.graphml", graph.replace('type="maltego.Location"', 'type="acme.Warehouse"'))
     with pytest.raises(SourceFormatError, match="node n5.*'acme.Warehouse'"):
-        list(MtgxImporter().read(path))
-    importer = MtgxImporter(on_error="skip")
-    warehouse = next(r for r in importer.read(path) if r.locator.endswith("node n5"))
+        list(MtgxImporter(unknown_types="stop").read(path))
+    importer = MtgxImporter()
+    warehouse = next(r for r in list(importer.read(path)) if r.locator.endswith("node n5"))
     assert warehouse.entity["schema"] == "LegalEntity"
     assert "Maltego entity type: acme.Warehouse" in warehouse.entity["properties"]["notes"]
-    assert importer.skipped[0].element == "Graphs/Graph1.graphml node n5"
+    assert warehouse.extra["maltego_type"] == "acme.Warehouse"
+    assert importer.skipped[0].element == "1 Maltego entity of type 'acme.Warehouse' (first Graphs/Graph1.graphml node n5)"
 
 
 def _not_mtgx(tmp_path):

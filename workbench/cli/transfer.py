@@ -86,8 +86,7 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                 for item in outcome.notes[:50]:
                     click.echo(f"    - {item}")
             if outcome.left_out:
-                click.secho(f"  skipped or brought in differently ({len(outcome.left_out)}), as asked with "
-                            "on_error=skip:", fg="yellow")
+                click.secho(f"  brought in differently or left out ({len(outcome.left_out)}):", fg="yellow")
                 for item in outcome.left_out[:50]:
                     click.echo(f"    - {item}")
                 if len(outcome.left_out) > 50:
