@@ -763,7 +763,7 @@ class ChartImporter(Importer):
         if node.caption and not node.written_by_workbench:
             caption_prop = next((name for name in node.schema.caption
                                  if name in node.schema.properties and _usable(node.schema.properties[name])), None)
-            if caption_prop and not props.get(caption_prop):
+            if caption_prop and not any(props.get(name) for name in node.schema.caption):
                 props[caption_prop] = [node.caption]
         self.add_text(node.schema, props, notes, "description", node.description, "Description")
         if node.date:
