@@ -363,7 +363,8 @@ def _entity_references(proxy: EntityProxy) -> Iterator[tuple[Property, str]]:
                 yield prop, value
 
 
-def chart_of_case(case: Any, include_protected: bool = False) -> Iterator[ChartEntity | ChartLink | ChartReference]:
+def chart_of_case(case: Any, include_protected: bool = False, tally: dict[str, int] | None = None,
+                  ) -> Iterator[ChartEntity | ChartLink | ChartReference]:
     """The case as a chart, in one pass over its entities: entities first, then links.
 
     Relationships are held back (as proxies) until every entity is known, because only then can
@@ -382,6 +383,7 @@ def chart_of_case(case: Any, include_protected: bool = False) -> Iterator[ChartE
                    if model.get(name) is not None and not model.get(name).edge)
     placer = _FreePlacer(positions, expected - len(positions))
     drawn: dict[str, Grade | None] = {}
+    carried = 0
     relationships: list[tuple[EntityProxy, list[SourceNote], Grade | None]] = []
     references: list[tuple[str, Property, str]] = []
 
@@ -389,6 +391,7 @@ def chart_of_case(case: Any, include_protected: bool = False) -> Iterator[ChartE
         if not rows:
             # Known only from protected sources: even its id and type would say what is hidden.
             continue
+        carried += 1
         sources, grade = _provenance(rows)
         if proxy.schema.edge:
             relationships.append((proxy, sources, grade))
@@ -418,6 +421,18 @@ def chart_of_case(case: Any, include_protected: bool = False) -> Iterator[ChartE
         target_id = aliases.get(target_id, target_id)
         if target_id in drawn:
             yield ChartReference(holder_id, prop, target_id, drawn[holder_id])
+    if tally is not None:
+        # Whatever the case holds that was not drawn is known only from protected sources.
+        tally["protected_only"] = max(0, sum(case.counts_by_schema().values()) - carried)
+
+
+def tally_losses(tally: dict[str, int]) -> list[str]:
+    """What an export left out of the case this time, said with its count (for "not carried")."""
+    count = tally.get("protected_only", 0)
+    if not count:
+        return []
+    return [f"{count:,} entit{'y' if count == 1 else 'ies'} known only from protected sources (left out, not even "
+            "their ids; export with --include-protected to carry them)"]
 
 
 def _temporal_start(proxy: EntityProxy) -> str | None:
@@ -763,7 +778,9 @@ class ChartImporter(Importer):
         if node.caption and not node.written_by_workbench:
             caption_prop = next((name for name in node.schema.caption
                                  if name in node.schema.properties and _usable(node.schema.properties[name])), None)
-            if caption_prop and not any(props.get(name) for name in node.schema.caption):
+            # Not when the value already sits in a property (a URL's address in sourceUrl).
+            if caption_prop and not props.get(caption_prop) and not any(
+                    node.caption in values for values in props.values()):
                 props[caption_prop] = [node.caption]
         self.add_text(node.schema, props, notes, "description", node.description, "Description")
         if node.date:

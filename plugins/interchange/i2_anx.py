@@ -51,6 +51,7 @@ from workbench_plugins.interchange.chart_common import (
     _xml_error,
     attribute_names,
     chart_of_case,
+    tally_losses,
     entity_caption,
     find_schema,
     join_values,
@@ -439,13 +440,13 @@ class AnxExporter(Exporter):
 
     id = "i2-anx-export"
     label = "i2 Analyst's Notebook chart (ANX)"
-    version = "1.0"
+    version = "1.1"
     format = "anx"
     file_suffix = ".anx"
     description = (
-        "Entities as i2 icons (type from a table: Person, Company, Organisation, Bank Account, Ship, ...), "
-        "relationships as links with type, arrow and strength from the grade, every property as an attribute, "
-        "one source card per source with its grade, and chart positions."
+        "Entities as icons of i2's standard library (Person, Office, Organ, Account, Ship, ...), relationships as "
+        "links with type, arrow and strength from the grade, every property as an attribute (dates as dates, "
+        "numbers as numbers), one source card per source with its grade, and chart positions."
     )
     losses = (
         "several values of a long-text property (description, notes) as separate values: they share one "
@@ -464,11 +465,12 @@ class AnxExporter(Exporter):
     def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         path = Path(path)
         report: dict[str, Any] = {}
+        tally: dict[str, int] = {}
 
         def write(temporary: Path) -> None:
             with tempfile.TemporaryFile("w+", encoding="utf-8") as scratch:
                 chart = _AnxChartWriter(scratch)
-                for item in chart_of_case(case, include_protected):
+                for item in chart_of_case(case, include_protected, tally):
                     if isinstance(item, ChartEntity):
                         chart.entity(item)
                     elif isinstance(item, ChartLink):
@@ -488,7 +490,7 @@ class AnxExporter(Exporter):
                 report.update(entities=chart.entities, links=chart.links)
 
         _write_atomically(path, write)
-        return {**report, "losses": list(self.losses)}
+        return {**report, "losses": [*tally_losses(tally), *self.losses]}
 
 
 class AnxImporter(ChartImporter):
@@ -496,10 +498,11 @@ class AnxImporter(ChartImporter):
 
     id = "i2-anx"
     label = "i2 Analyst's Notebook chart (ANX)"
-    version = "1.0"
+    version = "1.1"
     description = (
-        "Entities with their icon type, links with type, direction and strength, attributes, dates, cards "
-        "and positions. Unknown icon types stop the import, or with on_error=skip come in as LegalEntity."
+        "Every entity with its icon type (each of i2's 573 library icons has an FtM type; others come in as the "
+        "nearest, listed after the import), every link with type, direction and strength, attributes, dates, "
+        "cards and positions."
     )
     file_patterns = ("*.anx",)
     type_aliases = I2_TYPE_ALIASES

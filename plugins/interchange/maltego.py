@@ -54,6 +54,7 @@ from workbench_plugins.interchange.chart_common import (
     _xml_error,
     attribute_names,
     chart_of_case,
+    tally_losses,
     entity_caption,
     find_property,
     join_values,
@@ -532,6 +533,7 @@ class MtgxExporter(Exporter):
     def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         path = Path(path)
         report: dict[str, Any] = {}
+        tally: dict[str, int] = {}
 
         def member(name: str, comment: str) -> zipfile.ZipInfo:
             info = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
@@ -553,7 +555,7 @@ class MtgxExporter(Exporter):
                     out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
                     graph = _MtgxGraphWriter(out, self.options["value_entities"])
                     graph.start()
-                    for item in chart_of_case(case, include_protected):
+                    for item in chart_of_case(case, include_protected, tally):
                         if isinstance(item, ChartEntity):
                             graph.entity(item)
                         elif isinstance(item, ChartLink):
@@ -573,7 +575,7 @@ class MtgxExporter(Exporter):
             report.update(entities=graph.entities, links=graph.links, value_entities=len(graph.value_nodes))
 
         _write_atomically(path, write)
-        return {**report, "losses": list(self.losses)}
+        return {**report, "losses": [*tally_losses(tally), *self.losses]}
 
 
 class MtgxImporter(ChartImporter):

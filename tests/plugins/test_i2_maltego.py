@@ -253,9 +253,12 @@ def test_protected_sources_stay_out_of_the_chart_unless_asked(tmp_path):
         case.ingest([{"id": "x", "schema": "Person", "properties": {"alias": ["Informant's name"]}},
                      {"id": "source-7", "schema": "Person", "properties": {"name": ["Codename Heron"]}}],
                     SourceInfo(file_name="humint.txt", protected=True))
-        AnxExporter().write(case, tmp_path / "open.anx")
-        AnxExporter().write(case, tmp_path / "all.anx", include_protected=True)
-        MtgxExporter().write(case, tmp_path / "open.mtgx")
+        left_out = AnxExporter().write(case, tmp_path / "open.anx")["losses"][0]
+        carried = AnxExporter().write(case, tmp_path / "all.anx", include_protected=True)["losses"]
+        mtgx_left_out = MtgxExporter().write(case, tmp_path / "open.mtgx")["losses"][0]
+    # Not silently: the export says how many entities it left out, and why.
+    assert left_out == mtgx_left_out and left_out.startswith("1 entity known only from protected sources")
+    assert not any("protected sources" in loss for loss in carried)
     shared = (tmp_path / "open.anx").read_text(encoding="utf-16")
     assert "Open Name" in shared
     assert "Informant" not in shared and "source-7" not in shared  # not even the id of a protected-only entity
