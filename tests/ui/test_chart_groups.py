@@ -149,6 +149,12 @@ def test_collapse_a_selection_then_expand_hop_by_hop_with_undo(qtbot, tmp_path):
     # Links from the rest of the chart to any member now end at the group, summed up.
     ends = {(model.links[k].source, model.links[k].target) for k in model.aggregates}
     assert ends and all(node in pair for pair in ends)
+    # The inspector and the tooltip say what the group holds.
+    model.select([node])
+    assert f"Group of {len(chosen)} entities" in window.inspector.title.text()
+    from workbench.ui.chart_hover import entity_tooltip
+
+    assert "Double-click to open it" in entity_tooltip(case, model, node)
     # The group is kept in the case: a reopened case shows it collapsed.
     window.reload()
     assert model.shown[model.ids.index("group:Hub and partners")]

@@ -45,6 +45,16 @@ _SKIPPED = {"name", "alias", "amount", "currency", "amountUsd", "amountEur", "so
 
 def entity_tooltip(case: Case | None, model: ChartModel, index: int) -> str:
     """What a tooltip says about entity ``index`` of ``model``: caption, type, facts, grade, sources."""
+    if index >= model.entity_count and model.group_names:
+        summary = model.group_summary(index - model.entity_count, top=5)
+        lines = [f"<b>{html.escape(summary['name'])}</b>",
+                 f"Group of {summary['size']:,} entities: "
+                 + html.escape(", ".join(f"{count:,} {schema}" for schema, count in summary["types"].items()))]
+        if summary["severity"]:
+            lines.append(f"Worst open finding among them: {summary['severity']}")
+        lines.append("Most linked: " + html.escape(", ".join(caption for _, caption, _, _ in summary["members"])))
+        lines.append("<i>Double-click to open it in place</i>")
+        return "<br>".join(lines)
     entity_id = model.ids[index]
     schema = model.schemata[index]
     lines = [f"<b>{html.escape(model.captions[index])}</b>", html.escape(_schema_label(schema))]
@@ -103,6 +113,11 @@ def relationship_tooltip(case: Case | None, via: str, schema: str, source: str, 
 def link_tooltip(case: Case | None, model: ChartModel, k: int, edge_attrs: list[dict] | None = None) -> str:
     """The tooltip of link ``k`` of ``model`` (with the graph's edge attributes, when given)."""
     link = model.links[k]
+    if k in model.aggregates:
+        held = model.aggregates[k]
+        return (f"<b>{html.escape(model.captions[link.source])} — {html.escape(model.captions[link.target])}</b><br>"
+                f"{len(held):,} links summed up: {html.escape(link.label)}<br>"
+                "<i>Open the group to see each of them</i>")
     attrs = edge_attrs[k] if edge_attrs is not None and k < len(edge_attrs) else \
         {"amount": link.amount, "currency": link.currency}
     ends = {link.source, link.target}

@@ -70,6 +70,21 @@ class ChartMenus:
         title = menu.addAction(model.captions[index] if not many else f"{len(chosen)} entities selected")
         title.setEnabled(False)
         menu.addSeparator()
+        groups = [i for i in chosen if model.is_group(i)]
+        if groups:
+            g = model.group_of_node(groups[0])
+            self._add(menu, f"Open group ({len(model.group_members[g]):,} entities)" if len(groups) == 1
+                      else f"Open {len(groups)} groups", window._open_selected_groups,
+                      "Draw its members in place of the group (double-click does the same)")
+        if len(chosen) > 1:
+            self._add(menu, f"Collapse {what} into a group…", lambda: window.groups.collapse_selection(),
+                      "Draw them as one node, their links summed up")
+        opened = [i for i in chosen if i < model.entity_count and model.member_group[i] >= 0
+                  and not model.group_collapsed[model.member_group[i]]]
+        if opened:
+            self._add(menu, f"Close group {model.group_names[model.member_group[opened[0]]]!r}",
+                      lambda: window.groups.collapse_group_of(opened))
+        menu.addSeparator()
         hidden_neighbours = [i for i in model.neighbours(chosen) if not model.visible[i]]
         expand = self._add(menu, f"Expand neighbours ({len(hidden_neighbours)} hidden)" if hidden_neighbours
                            else "Expand neighbours", window.expand_selected)

@@ -25,18 +25,38 @@ Listener = Callable[[str], None]
 GROUP_LINKS_DRAWN = 3
 
 
-@dataclass
 class ChartLink:
-    source: int
-    target: int
-    schema: str
-    prop: str | None
-    via: str
-    label: str
-    weak: bool
-    directed: bool
-    amount: float | None = None
-    currency: str | None = None
+    """One link on the chart. Its caption is worked out when first read (a chart of 70,000
+    links draws a few hundred captions), from the graph's own attributes for the link."""
+
+    __slots__ = ("source", "target", "schema", "prop", "via", "_label", "weak", "directed", "amount", "currency",
+                 "attrs")
+
+    def __init__(self, source: int, target: int, schema: str, prop: str | None, via: str, label: str | None,
+                 weak: bool, directed: bool, amount: float | None = None, currency: str | None = None,
+                 attrs: dict | None = None):
+        self.source, self.target, self.schema, self.prop, self.via = source, target, schema, prop, via
+        self._label, self.weak, self.directed = label, weak, directed
+        self.amount, self.currency, self.attrs = amount, currency, attrs
+
+    @property
+    def label(self) -> str:
+        if self._label is None:
+            self._label = _link_label(self.attrs) if self.attrs is not None else self.schema
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, ChartLink):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__ if name != "_label") \
+            and self.label == other.label
+
+    def __repr__(self) -> str:
+        return f"ChartLink({self.source}->{self.target} {self.schema} {self.label!r})"
 
 
 @dataclass
@@ -124,15 +144,25 @@ class ChartModel:
             self.pinned[i] = bool(pinned)
             self.visible[i] = not hidden
         self.links = []
+        weak_grades: dict[str | None, bool] = {}  # a few dozen grades among 100,000 links
+        days_of: dict[str | None, float] = {}
+        link_days = []
         for u, v, attrs in graph.edges(data=True):
             grade = attrs.get("grade")
-            weak = True if not grade else parse_grade(grade).is_weak
+            weak = weak_grades.get(grade)
+            if weak is None:
+                weak = weak_grades[grade] = True if not grade else parse_grade(grade).is_weak
             self.links.append(
                 ChartLink(index[u], index[v], attrs["schema"], attrs.get("prop"), attrs["via"],
-                          _link_label(attrs), weak, attrs.get("prop") is None,
-                          attrs.get("amount"), attrs.get("currency"))
+                          None, weak, attrs.get("prop") is None,
+                          attrs.get("amount"), attrs.get("currency"), attrs)
             )
-        self.link_days = np.array([_days(attrs.get("start")) for _, _, attrs in graph.edges(data=True)], dtype=float)
+            start = attrs.get("start")
+            day = days_of.get(start)
+            if day is None:
+                day = days_of[start] = _days(start)
+            link_days.append(day)
+        self.link_days = np.array(link_days, dtype=float)
         self.time_window = None
         self.selected = set()
         self.highlighted_links = set()
@@ -271,6 +301,11 @@ class ChartModel:
             mask[self.entity_count:] = ~self.group_collapsed
         return mask
 
+    @property
+    def coloured_by_measure(self) -> bool:
+        """Whether the analyst coloured the nodes by a measure (a community), not by type."""
+        return self._user_colours is not None
+
     def is_group(self, i: int) -> bool:
         return i >= self.entity_count
 
@@ -281,6 +316,32 @@ class ChartModel:
     def members_of(self, g: int) -> list[str]:
         return [self.ids[i] for i in self.group_members[g]]
 
+    def group_summary(self, g: int, *, top: int = 12) -> dict:
+        """What the inspector says about a group: its members (most linked first), their types,
+        the worst finding among them, and its summed-up links to the rest of the chart."""
+        held = self.group_members[g]
+        node = self.entity_count + g
+        degree = np.zeros(self.entity_count, dtype=int)
+        for link in self.links[: self.base_link_count]:
+            degree[link.source] += 1
+            degree[link.target] += 1
+        ranked = sorted(held.tolist(), key=lambda i: (-degree[i], self.captions[i]))
+        types = Counter(self.schemata[i] for i in held)
+        links = []
+        for k, based_on in self.aggregates.items():
+            link = self.links[k]
+            if node in (link.source, link.target):
+                other = link.target if link.source == node else link.source
+                links.append((self.captions[other], link.label, len(based_on)))
+        links.sort(key=lambda row: -row[2])
+        return {
+            "name": self.group_names[g], "kind": self.group_kinds[g], "size": len(held),
+            "collapsed": bool(self.group_collapsed[g]), "severity": self.group_severity[g],
+            "types": dict(types.most_common()),
+            "members": [(self.ids[i], self.captions[i], self.schemata[i], self.severity[i]) for i in ranked[:top]],
+            "links": links,
+        }
+
     def set_groups(self, groups: dict[str, dict], members: dict[str, str]) -> None:
         """Take groups as the case now holds them (after a collapse, an open, an undo)."""
         selected_ids = set(self.selected_ids())
@@ -289,6 +350,31 @@ class ChartModel:
         self.selected = {index[e] for e in selected_ids if e in index}
         self.focus = {i for i in self.focus if i < len(self.ids)}
         self.highlighted_links = {k for k in self.highlighted_links if k < self.base_link_count}
+        self.notify("reset")
+
+    def release(self, indices: Iterable[int]) -> None:
+        """Draw these entities as themselves, out of their groups, in this model only."""
+        chosen = [i for i in indices if i < self.entity_count and self.member_group[i] >= 0]
+        if not chosen:
+            return
+        # Never placed (the group was never opened): next to where the group's node is drawn.
+        for k, i in enumerate(chosen):
+            centre = self.positions[self.entity_count + self.member_group[i]]
+            if np.isnan(self.positions[i]).any() and not np.isnan(centre).any():
+                angle = 2.399963 * k  # the golden angle: a few released entities never land on each other
+                self.positions[i] = centre + 90.0 * (1 + 0.3 * np.sqrt(k)) * np.array([np.cos(angle), np.sin(angle)])
+        self.member_group[chosen] = -1
+        members = [held[self.member_group[held] == g] for g, held in enumerate(self.group_members)]
+        keep = [g for g, held in enumerate(members) if len(held)]  # a group left empty goes
+        renumber = np.full(len(members) + 1, -1, dtype=int)
+        renumber[keep] = np.arange(len(keep))
+        self.member_group = renumber[self.member_group]  # -1 stays -1 (the extra last slot)
+        self.group_names = [self.group_names[g] for g in keep]
+        self.group_kinds = [self.group_kinds[g] for g in keep]
+        self.group_members = [members[g] for g in keep]
+        self.group_collapsed = self.group_collapsed[keep]
+        self._stored_group_xy = [self._stored_group_xy[g] for g in keep]
+        self._append_groups()
         self.notify("reset")
 
     def display_graph(self) -> nx.Graph:
@@ -412,6 +498,11 @@ class ChartModel:
         neighbours up to that many links away stay visible: a framed exhibit of the finding.
         """
         nodes, links = self.evidence_of(finding)
+        if self.group_names and self.collapsed_away[sorted(nodes)].any():
+            # A picture of the finding (report, export) draws its evidence as itself even on an
+            # overview: taken out of its groups in this model only; the case keeps them.
+            self.release(nodes)
+            nodes, links = self.evidence_of(finding)
         if hops is not None:
             keep = set(nodes)
             frontier = set(nodes)

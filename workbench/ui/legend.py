@@ -14,8 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform
 
 from workbench.analysis.timeline_model import TimelineModel
-from workbench.palette import LISTED_COLOUR
-from workbench.ui.chart_model import ChartModel
+from workbench.palette import GROUP_RINGS, LISTED_COLOUR
+from workbench.ui.chart_model import GROUP_LINKS_DRAWN, ChartModel
 from workbench.ui.styles import (
     DEFAULT_LINK_COLOUR,
     HIGHLIGHT_COLOUR,
@@ -62,6 +62,12 @@ def chart_legend(model: ChartModel, *, show_selection: bool = False) -> list[Leg
         entities.entries.append(LegendEntry(type_label(schema), "node", node_colour(schema).name(), schema=schema))
     if len(model.topics) == len(model.ids) and (model.listed & visible).any():
         entities.entries.append(LegendEntry("listed party (sanctions, export control)", "ring", LISTED_COLOUR))
+    drawn_groups = [g for g in range(len(model.group_names)) if visible[model.entity_count + g]] \
+        if len(visible) == len(model.ids) else []
+    for severity in ("high", "medium"):
+        if any(model.group_severity[g] == severity for g in drawn_groups):
+            entities.entries.append(LegendEntry(f"group with a {severity}-severity open finding", "ring",
+                                                GROUP_RINGS[severity]))
     if entities.entries:
         sections.append(entities)
     # One key per link colour: a relationship type, with the references its entities hold (a
@@ -92,8 +98,11 @@ def chart_legend(model: ChartModel, *, show_selection: bool = False) -> list[Leg
         evidence.entries.append(LegendEntry("selected", "ring", SELECTION_COLOUR))
     sections.append(evidence)
     notes = []
-    if model.node_colours is not None:
-        notes.append(LegendEntry("node colours show groups, not types", "note"))
+    if model.coloured_by_measure:
+        notes.append(LegendEntry("node colours show communities, not types", "note"))
+    if model.group_links_left_out:
+        notes.append(LegendEntry(f"between groups, only each group's {GROUP_LINKS_DRAWN} strongest links are drawn",
+                                 "note"))
     if model.style_note:
         notes.append(LegendEntry(model.style_note, "note"))
     if notes:

@@ -993,7 +993,11 @@ class MainWindow(QMainWindow):
     def _on_model(self, what: str) -> None:
         if what == "selection":
             chosen = self.model.selected_ids()
-            self.inspector.show_entity(self.case, chosen[0] if len(chosen) == 1 else None, len(chosen))
+            lone = next(iter(self.model.selected)) if len(self.model.selected) == 1 else None
+            if lone is not None and self.model.is_group(lone):
+                self.inspector.show_group(self.model.group_summary(self.model.group_of_node(lone)))
+            else:
+                self.inspector.show_entity(self.case, chosen[0] if len(chosen) == 1 else None, len(chosen))
             if not self._echoing_timeline:
                 touching = {link.via for link in self.model.links
                             if link.source in self.model.selected or link.target in self.model.selected}

@@ -173,6 +173,29 @@ class InspectorPanel(QWidget):
         self._show_properties(case, entity)
         self._show_relationships(case, entity.id)
 
+    def show_group(self, summary: dict) -> None:
+        """A collapsed (or opened) group: its size and types, its most linked members, its links."""
+        self.tree.clear()
+        self.relationships.clear()
+        self.add_value_button.setEnabled(False)
+        state = "collapsed" if summary["collapsed"] else "opened"
+        worst = f" · worst open finding: {summary['severity']}" if summary["severity"] else ""
+        self.title.setText(f"{summary['name']}\nGroup of {summary['size']:,} entities ({summary['kind']}, {state}){worst}")
+        self.title.setToolTip("Double-click the group (or press Enter) to open it; Ctrl+Z closes it again")
+        types = QTreeWidgetItem(["Types", ", ".join(f"{count:,} {schema}" for schema, count in summary["types"].items())])
+        self.tree.addTopLevelItem(types)
+        heading = QTreeWidgetItem([f"Most linked ({len(summary['members'])} of {summary['size']:,})", ""])
+        self.tree.addTopLevelItem(heading)
+        for entity_id, caption, schema, severity in summary["members"]:
+            item = QTreeWidgetItem([schema, caption + (f"  ({severity} finding)" if severity else "")])
+            item.setData(0, Qt.UserRole, entity_id)
+            heading.addChild(item)
+        heading.setExpanded(True)
+        self.relationships_title.setText(f"Links to the rest of the chart ({len(summary['links'])})"
+                                         if summary["links"] else "No links drawn to the rest of the chart")
+        for other, label, count in summary["links"]:
+            self.relationships.addTopLevelItem(QTreeWidgetItem([other, "", f"{label}"]))
+
     def _show_properties(self, case: Case, entity) -> None:
         """One row per value, every value shown; the property's label on the first of its rows."""
         labelled: set[str] = set()
