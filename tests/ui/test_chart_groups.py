@@ -195,3 +195,29 @@ def test_a_finding_on_an_overview_brings_its_evidence_out_framed(full_window, qt
     assert count_overlaps(full_window.chart.placed_labels(), full_window.chart.icon_rects()) == (0, 0)
     full_window.undo()
     assert model.collapsed_away[sorted(nodes)].any()
+
+
+def test_a_saved_view_keeps_its_groups(full_window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    model = full_window.model
+    overview_groups = list(model.group_names)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Overview", True))
+    full_window.save_view()
+    # Open a group, then go back to the saved overview by applying the view.
+    g = min(range(len(model.group_names)), key=lambda k: len(model.group_members[k]))
+    full_window.groups.open_group(model.entity_count + g)
+    assert not model.group_collapsed.all()
+    full_window.apply_view("Overview")
+    assert sorted(model.group_names) == sorted(overview_groups) and model.group_collapsed.all()
+    assert full_window.case.undo_label() == "Apply view 'Overview'"
+
+
+def test_overview_by_type_groups_parties_of_a_kind(full_window):
+    model = full_window.model
+    full_window.groups.overview("type", then_layout=False)
+    wait_for_jobs(full_window)
+    kinds = set(model.group_kinds)
+    assert kinds == {"type"}, "the communities are replaced, not added to"
+    for g, name in enumerate(model.group_names):
+        assert {model.schemata[i] for i in model.group_members[g]} == {name}

@@ -151,6 +151,25 @@ class GroupActions:
         if model.unplaced[np.flatnonzero(model.shown)].any():
             self.window.run_layout("force")
 
+    def snapshot(self) -> dict:
+        """The chart's groups as a saved view keeps them: each group and each member's group."""
+        if self.case is None:
+            return {}
+        return {"groups": self.case.chart_groups(), "members": self.case.group_members()}
+
+    def restore(self, state: dict, *, label: str) -> None:
+        """Put the groups of a saved view back (groups made since are undone, members regrouped)."""
+        saved_groups: dict = state.get("groups") or {}
+        saved_members: dict = state.get("members") or {}
+        now_groups, now_members = self.case.chart_groups(), self.case.group_members()
+        if saved_groups == now_groups and saved_members == now_members:
+            return
+        groups: dict = {name: None for name in now_groups if name not in saved_groups}
+        groups.update({name: dict(fields) for name, fields in saved_groups.items() if now_groups.get(name) != fields})
+        members = {e: None for e in now_members if e not in saved_members}
+        members.update({e: name for e, name in saved_members.items() if now_members.get(e) != name})
+        self.case.set_chart_groups(groups, members, label=label)
+
     # ------------------------------------------------------------------ open and collapse
 
     def open_group(self, node: int) -> None:

@@ -487,6 +487,9 @@ class MainWindow(QMainWindow):
             start=state.get("start"), end=state.get("end"), min_grade=state.get("min_grade"),
             topics=frozenset(state["topics"]) if state.get("topics") else None,
         )
+        if "groups" in state:
+            # The view's groups as they were saved (collapsed or open): one undoable step.
+            self.groups.restore(state, label=f"Apply view {name!r}")
         self.reload()
         x, y, w, h = state.get("range") or (0, 0, 0, 0)
         if w and h:
@@ -976,7 +979,7 @@ class MainWindow(QMainWindow):
             return
         name, ok = QInputDialog.getText(self, "Save view", "Name:")
         if ok and name:
-            hidden = [self.model.ids[i] for i in np.flatnonzero(~self.model.visible)]
+            hidden = [self.model.ids[i] for i in np.flatnonzero(~self.model.visible[: self.model.entity_count])]
             rect = self.chart.viewbox.viewRect()
             f = self.graph_filter
             self.case.save_view(name, {
@@ -985,6 +988,7 @@ class MainWindow(QMainWindow):
                 "links": sorted(f.link_schemata) if f.link_schemata else None,
                 "start": f.start, "end": f.end, "min_grade": f.min_grade,
                 "topics": sorted(f.topics) if f.topics else None,
+                **self.groups.snapshot(),
             })
             self.browser.load(self.case)
 
