@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 from workbench.bulk import collector_paused
 from workbench.plugin_api import Detector, ParameterError, detectors
+from workbench.plugin_api.wording import shorten
 from workbench.store import Case
 
 #: Seconds one detector may run before it is stopped and recorded as failed. The slowest built-in
@@ -402,8 +403,7 @@ def _checked(finding: Any) -> dict[str, Any]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:39] + '…'}"
+    return f"{type(value).__name__} {shorten(repr(value), 40)}"
 
 
 def _known_ids(case: Case, ids: set[str]) -> set[str]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from workbench.archives import check_archive
+from workbench.model.spreadsheet import cell_text
 from workbench.plugin_api.base import SourceFormatError
 
 TABLE_PATTERNS = ("*.csv", "*.tsv", "*.txt", "*.xlsx", "*.xlsm")
@@ -139,18 +139,6 @@ def read_csv(path: Path, encoding: str = "utf-8-sig", delimiter: str | None = No
     return header, rows(), delimiter
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat() if (value.hour, value.minute, value.second) != (0, 0, 0) else value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def read_xlsx(path: Path, sheet: str | None = None):
     """Header and rows of one sheet (the first unless named), read in openpyxl's streaming mode."""
     from openpyxl import load_workbook
@@ -171,7 +159,7 @@ def read_xlsx(path: Path, sheet: str | None = None):
     except StopIteration:
         workbook.close()
         raise SourceFormatError(f"{path.name} sheet {worksheet.title!r}: the sheet is empty; expected a header row") from None
-    header = [_cell_text(value).strip() for value in raw_header]
+    header = [cell_text(value).strip() for value in raw_header]
     while header and not header[-1]:
         header.pop()
     blanks = [f"{get_column_letter(i + 1)}1" for i, name in enumerate(header) if not name]
@@ -188,7 +176,7 @@ def read_xlsx(path: Path, sheet: str | None = None):
         width = len(header)
         try:
             for row_number, values in enumerate(rows_iter, start=2):
-                texts = [_cell_text(value) for value in values[:width]]
+                texts = [cell_text(value) for value in values[:width]]
                 if not any(texts):
                     continue
                 texts.extend([""] * (width - len(texts)))

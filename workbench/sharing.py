@@ -52,7 +52,6 @@ import csv
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import tempfile
@@ -72,6 +71,9 @@ from followthemoney.types import registry
 from workbench import __version__
 from workbench.model import Grade, Record, SourceInfo, model, parse_grade
 from workbench.model.spreadsheet import spreadsheet_safe, starts_a_formula
+from workbench.files import atomic_write
+from workbench.paths import user_data_dir
+from workbench.plugin_api.wording import shorten
 from workbench.store import SUFFIX, Case, CaseError, CaseReadOnly
 
 KEY_FORMAT = "workbench-sharing-key"
@@ -292,23 +294,15 @@ class SharingKey:
         folder = self.path.parent
         if not folder.exists():
             folder.mkdir(mode=0o700, parents=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
-        try:
-            os.fchmod(descriptor, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1, ensure_ascii=False)
-                handle.write("\n")
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_write(self.path, permissions=0o600) as handle:
+            json.dump(data, handle, indent=1, ensure_ascii=False)
+            handle.write("\n")
 
 
 def default_key_path(case: Case) -> Path:
     """Where a case's sharing key lives unless the analyst names one: in the user's data folder,
     never beside the case or the export (``$XDG_DATA_HOME/workbench/sharing-keys/CASE-ID.json``)."""
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "workbench" / "sharing-keys" / f"{case.meta('case_id') or Path(case.path).stem}.json"
+    return user_data_dir() / "sharing-keys" / f"{case.meta('case_id') or Path(case.path).stem}.json"
 
 
 def key_beside_export(key_path: Path, export_path: Path) -> bool:
@@ -1089,16 +1083,11 @@ def _write_ftm(work: Deidentifier, output: Path, key: SharingKey) -> dict[str, A
     """FtM JSON lines, sorted by the new ids, as the ftm-json importer and Aleph read them."""
     lines = sorted((item.proxy.id, json.dumps(item.proxy.to_dict(), sort_keys=True, ensure_ascii=False))
                    for item in work.records())
-    partial = output.with_name(output.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8") as handle:
-            for _, line in lines:
-                handle.write(line + "\n")
+    with atomic_write(output) as handle:
+        for _, line in lines:
+            handle.write(line + "\n")
         _note(key, work.case, output, "ftm", work.report)
         key.save()
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
     return {}
 
 
@@ -1249,8 +1238,7 @@ def audit_rows(case: Case, actions: Iterable[str] = ()) -> list[dict[str, Any]]:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str), limit)
 
 
 def describe_audit_entry(entry: dict[str, Any]) -> str:
@@ -1313,25 +1301,20 @@ def write_audit_log(rows: list[dict[str, Any]], path: str | Path) -> int:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".json"):
         raise CaseError(f"{path}: the audit log is exported as .csv or .jsonl")
-    partial = path.with_name(path.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            if suffix == ".csv":
-                writer = csv.writer(handle)
-                writer.writerow([*AUDIT_COLUMNS, "what"])
-                for row in rows:
-                    # An analyst's name or a file name a spreadsheet would run as a formula gets a ' in front.
-                    writer.writerow([spreadsheet_safe(cell) for cell in
-                                     (*(row[column] for column in AUDIT_COLUMNS), describe_audit_entry(row))])
-            else:
-                for row in rows:
-                    entry = {column: row[column] for column in AUDIT_COLUMNS if column != "details"}
-                    entry["details"] = row["data"]
-                    entry["what"] = describe_audit_entry(row)
-                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_write(path, newline="") as handle:
+        if suffix == ".csv":
+            writer = csv.writer(handle)
+            writer.writerow([*AUDIT_COLUMNS, "what"])
+            for row in rows:
+                # An analyst's name or a file name a spreadsheet would run as a formula gets a ' in front.
+                writer.writerow([spreadsheet_safe(cell) for cell in
+                                 (*(row[column] for column in AUDIT_COLUMNS), describe_audit_entry(row))])
+        else:
+            for row in rows:
+                entry = {column: row[column] for column in AUDIT_COLUMNS if column != "details"}
+                entry["details"] = row["data"]
+                entry["what"] = describe_audit_entry(row)
+                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
     return len(rows)
 
 

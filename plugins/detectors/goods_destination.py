@@ -33,44 +33,12 @@ from dateutil.relativedelta import relativedelta
 from followthemoney.types import registry
 
 from workbench.plugin_api import Detector, Parameter, ParameterError, mention
+from workbench.plugin_api.facts import hs6, hs_chapter, hs_digits, parse_date, read_shipments
+from workbench.plugin_api.facts import ShipmentFacts as Shipment
+from workbench.plugin_api.wording import listing
 from workbench.reference import chpl_tiers, column, table
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def hs_digits(code: str | None) -> str:
-    """The digits of an HS code ("8542.32.00" -> "85423200").
-
-    A spreadsheet that read the code as a number drops its leading zero ("30617" for 0306.17),
-    so an odd number of digits (5, 7, 9) gets the zero back.
-    """
-    digits = re.sub(r"\D", "", code or "")
-    if len(digits) in (5, 7, 9):
-        digits = "0" + digits
-    return digits
-
-
-def hs6(code: str | None) -> str | None:
-    """The HS-6 subheading of a code of six digits or more (dots and spaces ignored), else None."""
-    digits = hs_digits(code)
-    return digits[:6] if len(digits) >= 6 else None
-
-
-def hs_chapter(code: str | None) -> str | None:
-    """The HS chapter (first two digits) of a code of at least four digits, else None."""
-    digits = hs_digits(code)
-    return digits[:2] if len(digits) >= 4 else None
-
-
-def parse_date(value: str | None) -> date | None:
-    """An ISO date or prefix ("2023", "2023-03") as a date on its first day; None if unreadable."""
-    match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", (value or "").strip())
-    if not match:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1))
-    except ValueError:
-        return None
 
 
 def country_name(code: str) -> str:
@@ -82,25 +50,13 @@ def country_names(codes: Iterable[str]) -> str:
 
 
 def join_names(names: Iterable[str]) -> str:
-    names = list(dict.fromkeys(n for n in names if n))
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    """``"A, B and C"``, each name once."""
+    return listing(dict.fromkeys(n for n in names if n))
 
 
 def full_stop(text: str) -> str:
     """End a sentence once, even when it ends with "Inc." or "Ltd."."""
     return text if text.endswith(".") else text + "."
-
-
-def money(amount: str | None, currency: str | None) -> str:
-    if not amount:
-        return ""
-    try:
-        figure = f"{float(amount):,.0f}"
-    except ValueError:
-        figure = amount
-    return f"{currency} {figure}" if currency else figure
 
 
 def words(text: str) -> str:
@@ -153,7 +109,6 @@ def clamp(score: float) -> float:
     return round(min(1.0, max(0.05, score)), 3)
 
 
-SHIPMENT_ROLES = ("exporter", "consignee", "declaredEndUser", "notifyParty", "forwarder")
 ROLE_WORDS = {
     "exporter": "exporter",
     "consignee": "consignee",
@@ -177,45 +132,6 @@ def roles_parameter(name: str, value: str, allowed: Iterable[str]) -> tuple[str,
 
 
 @dataclass(frozen=True, eq=False)
-class Shipment:
-    """The facts of one Shipment entity a detector needs, party ids resolved."""
-
-    id: str
-    parties: dict[str, tuple[str, ...]]
-    hs_codes: tuple[str, ...]
-    hs6: tuple[str, ...]
-    description: str
-    origin: tuple[str, ...]
-    destination: tuple[str, ...]
-    transit: tuple[str, ...]
-    start: date | None
-    end: date | None
-    amount: str | None
-    currency: str | None
-    quantity: str | None
-    unit: str | None
-
-    def role(self, name: str) -> tuple[str, ...]:
-        return self.parties.get(name, ())
-
-    @property
-    def departed(self) -> date | None:
-        return self.start or self.end
-
-    @property
-    def arrived(self) -> date | None:
-        return self.end or self.start
-
-    @property
-    def hs_text(self) -> str:
-        return "/".join(self.hs6) if self.hs6 else "/".join(self.hs_codes) or "(no HS code)"
-
-    @property
-    def value_text(self) -> str:
-        return money(self.amount, self.currency)
-
-
-@dataclass(frozen=True, eq=False)
 class EndUseDocument:
     id: str
     number: str
@@ -234,8 +150,7 @@ class CaseView:
         self.case = case
         self.facts = case.snapshot()
         self._resolved: dict[str, str] = {}
-        self.shipments = [self._shipment(proxy) for proxy in self.facts.of_schema("Shipment")]
-        self.shipments.sort(key=lambda s: s.id)
+        self.shipments = read_shipments(self.facts, self.resolve)
         self.by_id = {s.id: s for s in self.shipments}
         self.documents = sorted((self._document(proxy) for proxy in self.facts.of_schema("EndUseDocument")),
                                 key=lambda d: d.id)
@@ -248,28 +163,6 @@ class CaseView:
 
     def _ids(self, proxy: Any, prop: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.resolve(value) for value in proxy.get(prop, quiet=True)))
-
-    def _shipment(self, proxy: Any) -> Shipment:
-        codes = tuple(proxy.get("hsCode"))
-        dates = proxy.get("date")
-        start = parse_date(proxy.first("startDate")) or (parse_date(dates[0]) if dates else None)
-        end = parse_date(proxy.first("endDate")) or (parse_date(dates[0]) if dates else None)
-        return Shipment(
-            id=proxy.id,
-            parties={role: self._ids(proxy, role) for role in SHIPMENT_ROLES},
-            hs_codes=codes,
-            hs6=tuple(dict.fromkeys(code for code in map(hs6, codes) if code)),
-            description=proxy.first("goodsDescription") or proxy.first("description") or "",
-            origin=tuple(proxy.get("originCountry")),
-            destination=tuple(proxy.get("destinationCountry")),
-            transit=tuple(proxy.get("transitCountries")),
-            start=start,
-            end=end,
-            amount=proxy.first("amount"),
-            currency=proxy.first("currency"),
-            quantity=proxy.first("quantity"),
-            unit=proxy.first("quantityUnit"),
-        )
 
     def _document(self, proxy: Any) -> EndUseDocument:
         return EndUseDocument(

@@ -26,6 +26,8 @@ import phonenumbers
 from followthemoney.types import registry
 
 from workbench.plugin_api import Detector, Parameter, mention
+from workbench.plugin_api.facts import full_day, read_shipments
+from workbench.plugin_api.wording import listing, money
 from workbench.reference import chpl_tiers, column
 
 # Payment text that may say how or why money moved.
@@ -42,16 +44,6 @@ _MAX_STEPS = 2_000_000
 # ---------------------------------------------------------------------------------------- helpers
 
 
-def _day(values: Iterable[str]) -> date | None:
-    """The first full ISO date among ``values`` (a bare year or month is not a day)."""
-    for value in values:
-        try:
-            return date.fromisoformat(value[:10])
-        except (TypeError, ValueError):
-            continue
-    return None
-
-
 def _number(values: Iterable[str]) -> float | None:
     for value in values:
         try:
@@ -62,8 +54,7 @@ def _number(values: Iterable[str]) -> float | None:
 
 
 def _money(amount: float, currency: str) -> str:
-    text = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    return f"{currency} {text}" if currency else f"{text} (no currency given)"
+    return money(amount, currency, no_currency="(no currency given)")
 
 
 def _country(code: str) -> str:
@@ -71,16 +62,7 @@ def _country(code: str) -> str:
 
 
 def _countries(codes: Iterable[str]) -> str:
-    return _listing([_country(code) for code in sorted(set(codes))], "or")
-
-
-def _listing(items: list[str], word: str = "and") -> str:
-    items = list(items)
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+    return listing([_country(code) for code in sorted(set(codes))], "or")
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -120,7 +102,7 @@ class _Parties:
         return (proxy.caption if proxy is not None else None) or entity_id
 
     def names(self, ids: Iterable[str]) -> str:
-        return _listing([self.name(entity_id) for entity_id in ids])
+        return listing([self.name(entity_id) for entity_id in ids])
 
     def countries(self, entity_id: str) -> frozenset[str]:
         """Where a party is: country, jurisdiction, main country (a person's nationality if none)."""
@@ -206,7 +188,7 @@ def _read_payments(case: Any) -> list[_Payment]:
                 beneficiaries=tuple(sorted(set(proxy.get("beneficiary")))),
                 amount=_number(proxy.get("amount")),
                 currency=(proxy.first("currency") or "").upper(),
-                day=_day(proxy.get("date") + proxy.get("startDate")),
+                day=full_day(proxy.get("date") + proxy.get("startDate")),
                 text=" | ".join(value for prop in _PAYMENT_TEXT_PROPS for value in proxy.get(prop)),
                 purpose=purpose,
                 payer_accounts=tuple(sorted(set(proxy.get("payerAccount")))),
@@ -225,7 +207,7 @@ def _sum_by_currency(payments: Iterable[_Payment]) -> dict[str, float]:
 
 
 def _totals_phrase(totals: dict[str, float]) -> str:
-    return _listing([_money(amount, currency) for currency, amount in sorted(totals.items())])
+    return listing([_money(amount, currency) for currency, amount in sorted(totals.items())])
 
 
 def _payments_phrase(payments: list[_Payment]) -> str:
@@ -276,24 +258,27 @@ class _Shipment:
 
 
 def _load_shipments(case: Any) -> list[_Shipment]:
+    """The case's shipments from the one Shipment reader, dated to the day (a bare year or month
+    does not place a shipment near a payment); HS codes as HS-6 subheadings, else as written."""
+    facts = case.snapshot()
     shipments = []
-    for proxy in case.snapshot().of_schema("Shipment"):
-        start = _day(proxy.get("startDate") + proxy.get("date"))
-        end = _day(proxy.get("endDate"))
+    for shipment in read_shipments(facts):
+        start = full_day(shipment.dates["startDate"] + shipment.dates["date"])
+        end = full_day(shipment.dates["endDate"])
         shipments.append(
             _Shipment(
-                id=proxy.id,
-                name=mention(proxy, kind=False),
-                exporters=tuple(sorted(set(proxy.get("exporter")))),
-                consignees=tuple(sorted(set(proxy.get("consignee")))),
-                end_users=tuple(sorted(set(proxy.get("declaredEndUser")))),
-                notify=tuple(sorted(set(proxy.get("notifyParty")))),
-                hs_codes=tuple(sorted({code.replace(".", "").strip()[:6] for code in proxy.get("hsCode")})),
-                amount=_number(proxy.get("amount")),
-                currency=(proxy.first("currency") or "").upper(),
+                id=shipment.id,
+                name=mention(facts.get(shipment.id), kind=False),
+                exporters=tuple(sorted(shipment.role("exporter"))),
+                consignees=tuple(sorted(shipment.role("consignee"))),
+                end_users=tuple(sorted(shipment.role("declaredEndUser"))),
+                notify=tuple(sorted(shipment.role("notifyParty"))),
+                hs_codes=tuple(sorted(shipment.hs6 or shipment.hs_codes)),
+                amount=_number([shipment.amount] if shipment.amount else []),
+                currency=(shipment.currency or "").upper(),
                 start=start or end,
                 end=end,
-                destinations=tuple(sorted({c.lower() for c in proxy.get("destinationCountry")})),
+                destinations=tuple(sorted({c.lower() for c in shipment.destination})),
             )
         )
     shipments.sort(key=lambda s: (s.start or date.max, s.id))
@@ -582,7 +567,7 @@ class CashForGoodsDetector(_FamilyDetector):
                 continue
             text = (f"{parties.names(payment.payers) or 'An unknown payer'} paid "
                     f"{parties.names(payment.beneficiaries) or 'an unknown beneficiary'} {payment.describe()} "
-                    f"and {_listing(reasons)}.")
+                    f"and {listing(reasons)}.")
             if large:
                 text += (f" The amount is at least the {minimum:,.0f} threshold "
                          f"(applied in the payment's own currency; amounts are not converted).")
@@ -878,7 +863,7 @@ class FanInFanOutDetector(_FamilyDetector):
         last = max(t.day for t in ins + outs)
         shown = [parties.name(p) for p in payers[:6]] + ([f"{len(payers) - 6} more"] if len(payers) > 6 else [])
         text = (f"Between {ins[0].day.isoformat()} and {last.isoformat()}, {parties.name(party)} received "
-                f"{_money(money_in, currency)} from {len(payers)} payers ({_listing(shown)}) and paid "
+                f"{_money(money_in, currency)} from {len(payers)} payers ({listing(shown)}) and paid "
                 f"{_money(money_out, currency)} ({money_out / money_in:.0%}) on to {parties.names(few)}. ")
         paid_by = f"{len(earlier) if earlier else 'no'} payer{'' if len(earlier) == 1 else 's'}"
         if seen >= self.options["history_days"]:
@@ -1120,7 +1105,7 @@ class CircularPaymentsDetector(_FamilyDetector):
                 times = f" ({len(step.payments)} times)" if len(step.payments) > 1 else ""
                 days = sorted({t.day for t in step.payments})
                 hops.append(f"{who(step.payer)} paid {who(step.beneficiary)} {_money(first.amount, first.currency)}"
-                             f"{times} on {_listing([d.isoformat() for d in days])}")
+                             f"{times} on {listing([d.isoformat() for d in days])}")
             else:
                 shown = sorted(step.payments, key=lambda t: t.order)[:3]
                 more = f" and {len(step.payments) - 3} more" if len(step.payments) > 3 else ""
@@ -1132,7 +1117,7 @@ class CircularPaymentsDetector(_FamilyDetector):
         spread = (max(sums) - min(sums)) / max(sums)
         in_order = all(a.day <= b.day for a, b in zip(circle, circle[1:]) if a.matched and b.matched)
         gaps = sum(not s.matched for s in circle)
-        text = (f"Money went round a circle of {len(members)} parties within {_days(span)}: {_listing(hops)}. "
+        text = (f"Money went round a circle of {len(members)} parties within {_days(span)}: {listing(hops)}. "
                 f"The sum lost at most {spread:.0%} on the way")
         text += ", and was paid on in time order." if in_order else "; its payments were not made in time order."
         text += (" None of these payers paid anyone else about the same sum." if self.options["everyday_match"] > 0
@@ -1404,10 +1389,10 @@ class _FanDetector(_FamilyDetector):
         span = f"between {group[0].day.isoformat()} and {group[-1].day.isoformat()}"
         if self.incoming:
             text = (f"{parties.name(hub)} received {len(group)} payments of {sums} from {len(counterparties)} payers "
-                    f"({_listing(shown)}) {span}, {_money(total, currency)} in all. Its {others} other payers "
+                    f"({listing(shown)}) {span}, {_money(total, currency)} in all. Its {others} other payers "
                     f"typically pay it {_money(usual, currency)}")
         else:
-            text = (f"{parties.name(hub)} paid {len(counterparties)} beneficiaries ({_listing(shown)}) "
+            text = (f"{parties.name(hub)} paid {len(counterparties)} beneficiaries ({listing(shown)}) "
                     f"{len(group)} payments of {sums} {span}, {_money(total, currency)} in all. It typically pays "
                     f"its {others} other beneficiaries {_money(usual, currency)}")
         ratio = max(usual, middle) / max(min(usual, middle), 1e-9)
@@ -1552,7 +1537,7 @@ class OutOfProfileDetector(_FamilyDetector):
                 evidence.extend(t.payment.id for t in sorted(paid, key=lambda t: t.order))
                 days.append(first)
             sentences.append(f"{parties.name(party)} {verb} its {len(rest)} other {role} {usual}, but "
-                             f"{_listing(unusual_parts)}.")
+                             f"{listing(unusual_parts)}.")
         others = sorted({item[1] for item in items})
         return {
             "entities": sorted({party, *others}),
@@ -1878,8 +1863,8 @@ class WebmailNoWebsiteDetector(_FamilyDetector):
                          for c in party.get(prop)}
             where = f" ({_countries(countries)})" if countries else ""
             text = (f"{party.caption}{where} has no website on record and uses the free webmail "
-                    f"address{'es' if len(free) > 1 else ''} {_listing(free)}")
-            text += f"; it also has {_listing(own)}." if own else " and no address at a domain of its own."
+                    f"address{'es' if len(free) > 1 else ''} {listing(free)}")
+            text += f"; it also has {listing(own)}." if own else " and no address at a domain of its own."
             yield {
                 "entities": [party.id],
                 "evidence": [party.id],

@@ -35,7 +35,7 @@ from workbench.analysis.ownership import listed_share, parse_percentage
 from workbench.analysis.resolution import LIST_TOPICS, list_matches, matching_text
 from workbench.model import model
 from workbench.plugin_api import Detector, Parameter, ParameterError, mention, own_caption
-from workbench.plugin_api.wording import quoted
+from workbench.plugin_api.wording import listing, money, quoted
 
 REDFLAGS = "redflags.md"
 
@@ -100,26 +100,9 @@ def _percent(fraction: float) -> str:
     return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
 
-def _money(amount: Any, currency: Any) -> str:
-    if amount in (None, ""):
-        return ""
-    try:
-        number = float(amount)
-    except (TypeError, ValueError):
-        return f"{currency or ''} {amount}".strip()
-    text = f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
-    return f"{currency} {text}" if currency else text
-
-
 def _listing(items: list[str], limit: int = 6) -> str:
     """ "A, B and C"; beyond ``limit`` items, "A, B, ... and 4 more"."""
-    items = list(items)
-    if len(items) > limit:
-        shown, rest = items[: limit - 1], len(items) - (limit - 1)
-        return ", ".join(shown) + f" and {rest} more"
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return listing(items, limit=limit)
 
 
 def _sentence(text: str) -> str:
@@ -853,7 +836,7 @@ class MassRegistrationOrNominee(Detector):
             return deal_id
         date = deal.first("date") or deal.first("startDate")
         if deal.schema.is_a("Payment"):
-            amount = _money(deal.first("amount"), deal.first("currency"))
+            amount = money(deal.first("amount"), deal.first("currency"))
             return "payment" + "".join(f" {part}" for part in (amount and f"of {amount}", date and f"on {date}") if part)
         hs = deal.first("hsCode")
         return (f"shipment {entities.fact_name(deal_id)}"
@@ -1237,7 +1220,7 @@ class CivilianNearMilitary(Detector):
                 first = links[0]
                 details = " ".join(filter(None, [(first.get("schema") or "link").lower(),
                                                  entities.link_name(first["via"]), first.get("start"),
-                                                 _money(first.get("amount"), first.get("currency"))]))
+                                                 money(first.get("amount"), first.get("currency"))]))
                 more = f" (+{len(links) - 1})" if len(links) > 1 else ""
                 steps.append(f"[{details}{more}] {entities.caption(right)}")
             path_texts.append(" – ".join(steps))

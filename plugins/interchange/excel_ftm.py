@@ -27,13 +27,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,10 +48,11 @@ from followthemoney.types import registry
 
 from workbench import __version__
 from workbench.archives import check_archive, read_member
+from workbench.files import atomic_write, replacing
 from workbench.model import model
 from workbench.model.grading import Grade, parse_grade
 from workbench.model.provenance import Record
-from workbench.model.spreadsheet import from_spreadsheet_safe, spreadsheet_safe, starts_a_formula
+from workbench.model.spreadsheet import cell_text, from_spreadsheet_safe, spreadsheet_safe, starts_a_formula
 from workbench.plugin_api import Exporter, Importer, Parameter, SourceFormatError
 
 # ---------------------------------------------------------------------------------- shared
@@ -197,26 +197,21 @@ class FtmExporter(Exporter):
         dataset = self.options["dataset"] or dataset_name(case)
         aliases = merged_ids(case)
         entities = links = marked = 0
-        partial = path.with_name(path.name + ".part")
-        try:
-            with partial.open("wb") as handle:
-                if self.options["statements"]:
-                    writer = _StatementWriter(handle, self._statement_format(path))
-                    for proxy, provenance in exported_entities(case, include_protected):
-                        writer.write_entity(proxy, provenance, dataset, aliases.get(proxy.id, ()))
-                        entities += 1
-                        links += proxy.schema.edge
-                    writer.close()
-                    marked = writer.marked
-                else:
-                    for proxy, provenance in exported_entities(case, include_protected):
-                        handle.write(orjson.dumps(self._entity_line(proxy, provenance, dataset, aliases)))
-                        handle.write(b"\n")
-                        entities += 1
-                        links += proxy.schema.edge
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
+        with atomic_write(path, "wb") as handle:
+            if self.options["statements"]:
+                writer = _StatementWriter(handle, self._statement_format(path))
+                for proxy, provenance in exported_entities(case, include_protected):
+                    writer.write_entity(proxy, provenance, dataset, aliases.get(proxy.id, ()))
+                    entities += 1
+                    links += proxy.schema.edge
+                writer.close()
+                marked = writer.marked
+            else:
+                for proxy, provenance in exported_entities(case, include_protected):
+                    handle.write(orjson.dumps(self._entity_line(proxy, provenance, dataset, aliases)))
+                    handle.write(b"\n")
+                    entities += 1
+                    links += proxy.schema.edge
         losses = list(self.statement_losses if self.options["statements"] else self.entity_losses)
         if marked:
             losses.append(f"{marked:,} cells starting with =, +, - or @ written with a ' in front, so that a "
@@ -668,12 +663,8 @@ class XlsxExporter(Exporter):
 
         entities = sum(layout.rows for layout in layouts.values())
         links = sum(layout.rows for layout in layouts.values() if layout.schema.edge)
-        partial = path.with_name(path.name + ".part")
-        try:
+        with replacing(path) as partial:
             workbook.save(partial)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
         return {"entities": entities, "links": links, "losses": losses}
 
     # -- first pass: which columns, and what to call the ends of relationships
@@ -1010,7 +1001,7 @@ class XlsxImporter(Importer):
         for row_number, row in enumerate(rows, start=2):
             if not any(cell is not None and str(cell).strip() for cell in row):
                 continue  # blank row
-            entity_id = _cell_text(row[id_index]) if id_index < len(row) else ""
+            entity_id = cell_text(row[id_index]) if id_index < len(row) else ""
             if not entity_id or not entity_id.strip():
                 self._problem(f"{place} cell {get_column_letter(id_index + 1)}{row_number}: expected an entity id; "
                               "the row has values but no id")
@@ -1023,7 +1014,7 @@ class XlsxImporter(Importer):
         """Understand the header row, or say which cell does not fit and what was expected."""
         from openpyxl.utils import get_column_letter
 
-        titles = [_cell_text(cell).strip() if cell is not None else "" for cell in header]
+        titles = [cell_text(cell).strip() if cell is not None else "" for cell in header]
         if ID_COLUMN not in titles:
             found = titles[0] if titles else ""
             self._problem(f"{place} cell A1: expected the column header {ID_COLUMN!r} (the header row must have an "
@@ -1079,7 +1070,7 @@ class XlsxImporter(Importer):
                     self._problem(f"{place} cell {get_column_letter(index + 1)}{row_number}: expected a number "
                                   f"(a chart coordinate), found {raw!r}")
                 continue
-            text = _cell_text(raw)
+            text = cell_text(raw)
             if column.kind == "property":
                 prop = column.prop
                 if prop.type is registry.phone:
@@ -1123,23 +1114,6 @@ class XlsxImporter(Importer):
     def _invalid(self, cell: str, schema: Schema, prop: Property, value: str) -> None:
         self._problem(f"{cell}: {value!r} is not a valid {prop.type.name} for {schema.name}.{prop.name} "
                       f"(expected a {prop.type.label.lower()} value)")
-
-
-def _cell_text(value: Any) -> str:
-    """A cell's value as FtM text; cells an analyst typed into may hold numbers or dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def _sheet_names(path: Path) -> list[str] | None:

@@ -33,7 +33,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -49,6 +48,7 @@ from followthemoney.schema import Schema
 from followthemoney.types import registry
 
 from workbench import __version__
+from workbench.files import atomic_write
 from workbench.model import model
 from workbench.model.provenance import Record
 from workbench.plugin_api import Exporter, Importer, Parameter, ParameterError, SourceFormatError
@@ -433,14 +433,8 @@ def export_graph(case: Any, path: Path, writer: _GraphWriter, include_protected:
             tally.links += 1
 
         # Written beside the target and renamed into place, so a failed export leaves no half file.
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-        try:
-            with temporary.open("w", encoding="utf-8") as output:
-                writer.finish(output, case.meta("title", path.stem) or path.stem)
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as output:
+            writer.finish(output, case.meta("title", path.stem) or path.stem)
     finally:
         relationships.close()
         writer.close()

@@ -32,10 +32,8 @@ FAMILY = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    case = build_demo_case(tmp_path_factory.mktemp("demo") / "demo.wbcase")
-    yield case
-    case.close()
+def demo(module_demo):
+    return module_demo
 
 
 # ------------------------------------------------------------------------------- hand-built cases
@@ -615,3 +613,27 @@ def test_the_family_runs_through_the_runner_and_findings_are_stored(tmp_path):
         assert stored["parameters"]["window_days"] == 365
         third = case.findings(detector_id="third-party-payer")
         assert third[0]["severity"] == "high" and "demo-pay-02-karadeniz-rheinfeld" in third[0]["evidence"]["facts"]
+
+
+def test_payment_and_goods_detectors_read_an_hs_code_the_same_way(tmp_path):
+    """One Shipment reader: '8542 31 90' as a broker writes it, and '30617' for 0306.17 after a
+    spreadsheet ate its zero, are the HS-6 subheadings 854231 and 030617 for every detector."""
+    from workbench.plugin_api.facts import read_shipments
+    from workbench_plugins.detectors.goods_destination import ChplToRiskyDestination
+
+    spaced = [
+        company("msb", "Al Noor Exchange House LLC", "ae", sector="Money exchange and remittance"),
+        shipment("shp-fpga", "seller", "buyer", "2023-07-10", 8000, hs="8542 31 90", destination="ru"),
+        shipment("shp-shrimp", "seller", "buyer", "2023-08-10", 900, hs="30617"),
+        payment("pay-msb", "msb", "seller", 7900, "2023-07-01", purpose="Order 78"),
+    ]
+    case = make_case(tmp_path, CLEAN + spaced)
+    read = {s.id: s for s in read_shipments(case.snapshot())}
+    assert read["shp-fpga"].hs6 == ("854231",) and read["shp-fpga"].hs_codes == ("8542 31 90",)
+    assert read["shp-shrimp"].hs6 == ("030617",) and read["shp-clean"].hs6 == ("847150",)
+    # Cash for goods sees the FPGAs as CHPL goods (tier 1), as the goods detectors do.
+    msb = next(f for f in findings(CashForGoodsDetector(), case) if f["details"]["payment"] == "pay-msb")
+    assert "HS 854231" in msb["explanation"] and "CHPL tier 1" in msb["explanation"]
+    risky = [f for f in ChplToRiskyDestination().run(case) if "shp-fpga" in f["evidence"]]
+    assert risky and "HS 854231" in risky[0]["explanation"]
+    case.close()

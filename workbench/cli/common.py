@@ -76,10 +76,6 @@ def find_entity(case: Case, text: str) -> str:
     raise CaseError(f"{text!r} matches several entities; use an id: {options}")
 
 
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def caption(case: Case, entity_id: str) -> str:
     row = case.conn.execute("SELECT caption FROM entities WHERE id = ?", (entity_id,)).fetchone()
     return row[0] if row and row[0] else entity_id

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from workbench.cli.common import caption, shorten, table
+from workbench.cli.common import caption, table
+from workbench.plugin_api.wording import shorten
 from workbench.store import Case, CaseError
 
 

@@ -1,4 +1,5 @@
-"""Text that a spreadsheet shows as written and never runs as a formula.
+"""Spreadsheet cells as text: what a typed cell says (:func:`cell_text`), and text that a
+spreadsheet shows as written and never runs as a formula.
 
 Excel, LibreOffice and Google Sheets take a cell that starts with ``=``, ``+``, ``-`` or ``@``
 (or a tab or carriage return before one) for a formula, and a formula in exported data can
@@ -11,6 +12,8 @@ A plain number (``-12.5``, ``+971500000999``) is not a formula and is left alone
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
+from typing import Any
 
 #: What a spreadsheet takes for the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,3 +44,25 @@ def from_spreadsheet_safe(text: str) -> str:
     if isinstance(text, str) and text.startswith(TEXT_MARK) and starts_a_formula(text.lstrip(TEXT_MARK)):
         return text[1:]
     return text
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as FtM text; cells an analyst typed into may hold numbers, dates or booleans.
+
+    ``None`` is empty; a boolean is ``true`` or ``false`` (as FtM and JSON write it); a whole
+    float loses its ``.0`` (a spreadsheet stores 2023 and 854232 as floats); a date or a
+    midnight timestamp is an ISO date, another timestamp ISO date and time.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -27,6 +27,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
+from workbench.paths import user_data_dir
 from workbench.plugin_api.base import Detector, Exporter, Importer, Plugin
 
 ENTRY_POINT_GROUP = "workbench.plugins"
@@ -56,8 +57,7 @@ def user_plugin_dir() -> Path:
     configured = os.environ.get("WORKBENCH_PLUGIN_DIR")
     if configured:
         return Path(configured).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "workbench" / "plugins"
+    return user_data_dir() / "plugins"
 
 
 def _describe(error: BaseException) -> str:

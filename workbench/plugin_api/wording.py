@@ -4,7 +4,9 @@ An id such as ``demo-shp-01-rheinfeld-atlas-crest`` means nothing to the reader 
 the shipment's caption ("DDR4 SDRAM memory ICs, 16 Gbit") does. Detectors name the facts they
 cite (shipments, payments, documents, ownerships) through :func:`mention`, so the findings panel,
 ``workbench findings`` and the report all read the same words. The id is the last resort, for
-an entity the case records nothing readable about.
+an entity the case records nothing readable about. Sums of money (:func:`money`), lists of
+names (:func:`listing`) and cut-short captions (:func:`shorten`) are written here once, for the
+detectors, the command line and the app alike.
 
 Works on anything with the read side of an FtM proxy: ``id``, ``schema``, ``caption``,
 ``get(prop)``, ``first(prop)`` (an ``EntityProxy`` or the store's ``EntityFacts``).
@@ -12,6 +14,7 @@ Works on anything with the read side of an FtM proxy: ``id``, ``schema``, ``capt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 # Properties that carry a figure worth naming an entity by when it has no caption of its own.
@@ -35,8 +38,10 @@ def own_caption(entity: Any) -> str | None:
     return caption
 
 
-def money(amount: str | float | None, currency: str | None) -> str:
-    """``USD 310,000``; the amount as recorded when it is not a number; ``""`` without one."""
+def money(amount: str | float | None, currency: str | None, *, no_currency: str = "") -> str:
+    """``USD 310,000``, ``EUR 1,250.50``; the amount as recorded when it is not a number; ``""``
+    without one. Without a currency the figure alone, followed by ``no_currency`` if given
+    (``"12,000 (no currency given)"``)."""
     if amount in (None, ""):
         return ""
     try:
@@ -44,7 +49,28 @@ def money(amount: str | float | None, currency: str | None) -> str:
         figure = f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
     except (TypeError, ValueError):
         figure = str(amount)
-    return f"{currency.upper()} {figure}" if currency else figure
+    if currency:
+        return f"{currency.upper()} {figure}"
+    return f"{figure} {no_currency}" if no_currency else figure
+
+
+def listing(items: Iterable[str], word: str = "and", *, limit: int | None = None) -> str:
+    """``"A, B and C"`` (or ``"A, B or C"`` with ``word="or"``); ``""`` for none.
+
+    With ``limit``, a longer list names its first ``limit - 1`` items: ``"A, B, C and 4 more"``.
+    """
+    items = list(items)
+    if limit is not None and len(items) > limit:
+        shown = items[: limit - 1]
+        return ", ".join(shown) + f" {word} {len(items) - len(shown)} more"
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the last of them ``…`` where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def quoted(text: str) -> str:
@@ -85,4 +111,4 @@ def mention(entity: Any, *, kind: bool = True) -> str:
     return " ".join([word, *parts]) if parts else f"{word} {entity.id}"
 
 
-__all__ = ["mention", "money", "own_caption", "quoted"]
+__all__ = ["listing", "mention", "money", "own_caption", "quoted", "shorten"]

@@ -34,6 +34,7 @@ from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.model import model as ftm_model
 from workbench.model.provenance import place_in_source
 from workbench.model.grading import CREDIBILITY, RELIABILITY, parse_grade
+from workbench.files import write_text_atomically
 from workbench.resources import resources_dir
 from workbench.store import Case, CaseError
 
@@ -455,9 +456,7 @@ def build_report(
     pages = None
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
-        partial = path.with_name(path.name + ".part")
-        partial.write_text(html, encoding="utf-8")
-        os.replace(partial, path)
+        write_text_atomically(path, html)
     else:
         from workbench.ui.rendering import html_to_pdf
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from workbench.files import write_text_atomically
 from workbench.paths import user_data_dir
 from workbench.store import migrations as _migrations
 
@@ -134,9 +135,7 @@ def remember_passed(path: Path) -> None:
     target = _checked_file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(checked), encoding="utf-8")
-        os.replace(temporary, target)
+        write_text_atomically(target, json.dumps(checked))
     except OSError:
         pass
 

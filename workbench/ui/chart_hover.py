@@ -21,6 +21,7 @@ from workbench.analysis.graph import ONGOING_SCHEMATA
 from workbench.model import model as ftm_model
 from workbench.model.grading import parse_grade
 from workbench.model.provenance import place_in_source
+from workbench.plugin_api.wording import shorten
 from workbench.store import Case
 from workbench.ui.chart_model import ChartModel, money
 from workbench.ui.chart_view import ChartView
@@ -152,7 +153,7 @@ def key_facts(proxy, *, dates: bool = True, dates_only: bool = False) -> list[st
         label = prop.label
         if prop_name == "percentage":
             label, text = "Share", text.rstrip("%") + "%"
-        lines.append(f"{label}: {_short(text, 90)}")
+        lines.append(f"{label}: {shorten(text, 90)}")
 
     if not dates_only:
         for name in _KEY_PROPERTIES:
@@ -212,10 +213,6 @@ def _sources_line(case: Case, entity_id: str) -> str:
             names.append(text)
     extra = f" (+{len(names) - MAX_SOURCES})" if len(names) > MAX_SOURCES else ""
     return "Source: " + html.escape(", ".join(names[:MAX_SOURCES]) + extra)
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------------------------- hit tests

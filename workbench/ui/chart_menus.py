@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMenu
 
 from workbench.analysis.layout import LAYOUTS as LAYOUT_NAMES
+from workbench.plugin_api.wording import shorten
 from workbench.ui.chart_hover import link_at
 from workbench.ui.chart_model import bundle_caption
 
@@ -116,7 +117,7 @@ class ChartMenus:
         parallel = [other for other in model.links if {other.source, other.target} == set(ends)]
         caption = f"{model.captions[link.source]} → {model.captions[link.target]}: {bundle_caption(parallel)}"
         menu = QMenu(self.chart)
-        title = menu.addAction(_short(caption, 70))
+        title = menu.addAction(shorten(caption, 70))
         title.setEnabled(False)
         menu.addSeparator()
         self._add(menu, "Select both ends", lambda: model.select(ends))
@@ -157,7 +158,7 @@ class ChartMenus:
             return
         sub = menu.addMenu(f"Findings about {'it' if len(entity_ids) == 1 else 'them'} ({len(rows)})")
         for row in rows[:MAX_FINDINGS_LISTED]:
-            text = f"[{row['severity']}] {_short(row.get('explanation') or row['detector_id'], 80)}"
+            text = f"[{row['severity']}] {shorten(row.get('explanation') or row['detector_id'], 80)}"
             self._add(sub, text, lambda _=False, row=row: self._show_finding(row))
         if len(rows) > MAX_FINDINGS_LISTED:
             more = sub.addAction(f"… and {len(rows) - MAX_FINDINGS_LISTED} more in the Findings panel")
@@ -187,10 +188,6 @@ class ChartMenus:
 
 def _copy(text: str) -> None:
     QGuiApplication.clipboard().setText(text)
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _show_on_timeline(window, vias: set[str]) -> None:

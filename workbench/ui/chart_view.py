@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.analysis.layout import FIT_MARGIN_X, FIT_MARGIN_Y, fit_scale
 from workbench.palette import GROUP_FILL, GROUP_RINGS, GROUP_SCHEMA, LISTED_COLOUR
+from workbench.plugin_api.wording import shorten
 from workbench.ui.chart_model import ChartModel, bundle_caption
 from workbench.ui.label_placement import (
     LabelRequest,
@@ -569,7 +570,7 @@ class ChartView(pg.GraphicsView):
         for k in order.tolist():
             i = int(in_view[k])
             strong = bool(selected[i] or evidence[i])
-            text = _short(model.captions[i], 34)
+            text = shorten(model.captions[i], 34)
             w = self._text_width(text, "strong" if strong else "entity") + 6
             x, y = pixels[k]
             # A listed party's name may also sit a little further out: it is the one to find.
@@ -790,7 +791,7 @@ def label_boxes(model: ChartModel, indices=None) -> dict[str, tuple[float, float
     boxes = {}
     for i in indices:
         icon = float(sizes[i])
-        width = max(metrics.horizontalAdvance(_short(model.captions[i], 34)) + 6, icon) + 8
+        width = max(metrics.horizontalAdvance(shorten(model.captions[i], 34)) + 6, icon) + 8
         top, bottom = -icon / 2 - 3, icon / 2 + 2 + line + 3
         boxes[model.ids[i]] = (width, bottom - top, (top + bottom) / 2, icon + 2)
     return boxes
@@ -827,10 +828,6 @@ def _brush(colour: str, alpha: int = 255) -> QBrush:
         tinted.setAlpha(alpha)
         brush = _BRUSHES[key] = QBrush(tinted)
     return brush
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["ChartView", "ChartViewBox", "QColor", "QPen", "math"]

@@ -48,10 +48,9 @@ _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#
 
 def demo_case_path() -> Path:
     """Where the app keeps its copy of the demo case (rebuilt if deleted)."""
-    import os
+    from workbench.paths import user_data_dir
 
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "workbench" / ("demo" + SUFFIX)
+    return user_data_dir() / ("demo" + SUFFIX)
 
 
 def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "force", boxes=None, viewport=None,

@@ -18,10 +18,12 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from workbench.analysis.timeline_model import SECONDS_PER_DAY, TimelineModel
 from workbench.analysis.timeline_model import iso_seconds as _seconds  # noqa: F401
 from workbench.analysis.timeline_model import same_time_offsets as _same_time_offsets  # noqa: F401
+from workbench.plugin_api.wording import shorten
 from workbench.ui.styles import LINK_COLOURS, SELECTION_COLOUR
 
 MAX_MARKS = 20_000
 LANE_PIXELS = 20  # height a lane needs for its name to be read
+LANE_CAPTION_CHARS = 28  # a lane's name is cut to this many characters
 DENSITY_BINS = 800
 
 
@@ -72,7 +74,7 @@ class TimelineView(QWidget):
     def set_model(self, model: TimelineModel) -> None:
         self.model = model
         left = self.lanes_plot.getAxis("left")
-        ticks = [(i, _short(c)) for i, c in enumerate(model.lane_captions)]
+        ticks = [(i, shorten(c, LANE_CAPTION_CHARS)) for i, c in enumerate(model.lane_captions)]
         left.setTicks([ticks, []])
         # Sized from the captions now: left to pyqtgraph, the axis only widens after its first
         # paint, so the first frame (and any grab or export of it) shows no lane names.
@@ -234,10 +236,6 @@ def _kind_brush(kind: str):
     if brush is None:
         brush = _KIND_BRUSHES[kind] = pg.mkBrush(LINK_COLOURS.get(kind, "#64748b"))
     return brush
-
-
-def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["SECONDS_PER_DAY", "TimelineModel", "TimelineView", "Qt"]

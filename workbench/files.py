@@ -1,0 +1,64 @@
+"""Files written whole or not at all: a hidden temporary file beside the target, renamed into place.
+
+An export, a report or a key that fails half-way (a full disk, a bug, Ctrl+C) must leave the
+file that was there before, or nothing, never half a file that looks whole. Every writer goes
+through :func:`replacing` (for libraries that write to a path: openpyxl, networkx) or
+:func:`atomic_write` (for an open file): the temporary file is ``.NAME.<random>.part`` in the
+target's own folder, so the final :func:`os.replace` is one rename on one file system, and it is
+removed again when anything goes wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextmanager
+def replacing(path: str | os.PathLike, *, permissions: int | None = None) -> Iterator[Path]:
+    """A fresh temporary path beside ``path`` to write to; it replaces ``path`` when the block ends.
+
+    If the block raises (or is interrupted), the temporary file is removed and ``path`` is left
+    as it was. With ``permissions`` (``0o600`` for a key) the file has them before anything
+    secret is written to it.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        if permissions is not None:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, permissions))
+            os.chmod(temporary, permissions)  # whatever the umask says
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str | None = "utf-8",
+                 newline: str | None = None, permissions: int | None = None) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` (``"w"`` text or ``"wb"`` bytes); it becomes ``path``
+    when the block ends without an error, and is removed otherwise."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"{mode!r}: atomic_write opens a file to write it whole ('w' or 'wb')")
+    with replacing(path, permissions=permissions) as temporary:
+        if "b" in mode:
+            with open(temporary, "wb") as handle:
+                yield handle
+        else:
+            with open(temporary, "w", encoding=encoding, newline=newline) as handle:
+                yield handle
+
+
+def write_text_atomically(path: str | os.PathLike, text: str, *, encoding: str = "utf-8",
+                          permissions: int | None = None) -> None:
+    """``path`` holds ``text``, written whole or not at all."""
+    with atomic_write(path, encoding=encoding, permissions=permissions) as handle:
+        handle.write(text)
+
+
+__all__ = ["atomic_write", "replacing", "write_text_atomically"]
