@@ -19,9 +19,53 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "shared_data"
 
 
+EXAMPLES = REPO / "docs" / "plugin_examples"
+
+
 @pytest.fixture
 def shared_data() -> Path:
     return SHARED_DATA if SHARED_DATA.exists() else FIXTURE_DATA
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """The bundled demo case, built for this test alone (it may change it)."""
+    from workbench.demo import build_demo_case
+
+    case = build_demo_case(tmp_path / "demo.wbcase")
+    yield case
+    case.close()
+
+
+@pytest.fixture(scope="module")
+def module_demo(tmp_path_factory):
+    """The demo case built once for a test module whose tests only read it."""
+    from workbench.demo import build_demo_case
+
+    case = build_demo_case(tmp_path_factory.mktemp("demo") / "demo.wbcase")
+    yield case
+    case.close()
+
+
+@pytest.fixture
+def case(tmp_path):
+    """A new, empty case (test modules that need another case define their own ``case``)."""
+    from workbench.store import Case
+
+    with Case.create(tmp_path / "case.wbcase") as created:
+        yield created
+
+
+@pytest.fixture
+def plugin_dir(tmp_path, monkeypatch) -> Path:
+    """A user plugin folder holding the plugin guide's minimal_plugins.py, in force for this test."""
+    import shutil
+
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
+    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
+    return folder
 
 
 _exit_status = {"code": 0}

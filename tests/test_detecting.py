@@ -1,27 +1,18 @@
 """The detector runner and the findings store, with the documented example detector."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from workbench.detecting import run_detectors
 from workbench.model import SourceInfo
 from workbench.store import Case, CaseError
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "plugin_examples"
-
 
 @pytest.fixture
-def case(tmp_path, monkeypatch):
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
-    (folder / "broken_detector.py").write_text(
+def case(tmp_path, plugin_dir):
+    (plugin_dir / "broken_detector.py").write_text(
         "from workbench.plugin_api import Detector\n"
         "class Broken(Detector):\n    id = 'example-broken'\n    def run(self, case):\n        raise RuntimeError('bug')\n"
     )
-    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
     with Case.create(tmp_path / "f.wbcase") as created:
         created.ingest(
             [{"id": f"p{n}", "schema": "Payment",

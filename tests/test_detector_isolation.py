@@ -6,7 +6,6 @@ as an analyst would install one.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,6 @@ from workbench.detecting import DetectionCancelled, run_detectors
 from workbench.model import SourceInfo
 from workbench.store import Case
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "plugin_examples"
 GOOD = "example-round-amounts"  # the documented example: finds p0 (50,000) and p1 (20,000)
 
 
@@ -38,12 +36,8 @@ def detector(name: str, run_body: str, *, header: str = "") -> str:
 
 
 @pytest.fixture
-def plugins(tmp_path, monkeypatch):
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
-    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
-    return folder
+def plugins(plugin_dir):
+    return plugin_dir
 
 
 @pytest.fixture

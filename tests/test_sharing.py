@@ -22,7 +22,6 @@ import pytest
 from click.testing import CliRunner
 
 from workbench.cli import _CaseErrors
-from workbench.demo import build_demo_case
 from workbench.paths import user_data_dir
 from workbench.model import Record, SourceInfo, model, parse_grade
 from workbench.plugin_api import find_plugin
@@ -49,13 +48,6 @@ NOTE = ("Met Yelena Dravnikova and VELTSIN, Arkady at the Istanbul office; call 
 
 
 # ---------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def demo(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
-    yield case
-    case.close()
 
 
 @pytest.fixture

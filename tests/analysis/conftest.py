@@ -1,10 +1,6 @@
 import pytest
 
-from workbench.demo import build_demo_case
-
 
 @pytest.fixture
-def demo_case(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
-    yield case
-    case.close()
+def demo_case(demo):
+    return demo

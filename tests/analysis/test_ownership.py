@@ -4,7 +4,6 @@ import pytest
 
 from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.analysis.ownership import effective_ownership, listed_share, parse_percentage, ultimate_owners
-from workbench.demo import build_demo_case
 from workbench.model import SourceInfo
 from workbench.store import Case
 
@@ -35,13 +34,6 @@ def make_case(tmp_path, entities):
 
 def parties(*ids):
     return [person(i) if i.startswith("p") else company(i) for i in ids]
-
-
-@pytest.fixture
-def demo(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
-    yield case
-    case.close()
 
 
 # ---------------------------------------------------------------------------------- effective shares

@@ -48,13 +48,6 @@ def pagerank_by_power_iteration(graph, damping=0.85, rounds=200):
 
 
 @pytest.fixture
-def demo(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
-    yield case
-    case.close()
-
-
-@pytest.fixture
 def karate_and_more():
     """The karate club, a separate chain of five and an isolated party: three components."""
     graph = nx.disjoint_union(nx.Graph(nx.karate_club_graph()), nx.path_graph(5))

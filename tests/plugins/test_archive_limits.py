@@ -4,12 +4,12 @@ The bombs are made here from the demo case's own exports: a real member with a h
 whitespace or of one letter put in, which deflate packs a thousand to one.
 """
 
-import sqlite3
 import zipfile
 
 import pytest
 from click.testing import CliRunner
 
+from casefiles import dump
 from workbench.archives import ArchiveLimits
 
 from workbench.cli import main
@@ -52,14 +52,6 @@ def bomb(source, target, member, marker, filler: bytes, size: int, *, replace=Fa
                 out.write(filler * (size % MB))
                 out.write(data[end:])
     return target
-
-
-def dump(path):
-    connection = sqlite3.connect(path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 @pytest.fixture

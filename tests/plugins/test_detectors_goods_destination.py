@@ -117,10 +117,8 @@ PLANTED = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    case = build_demo_case(tmp_path_factory.mktemp("demo") / "demo.wbcase")
-    yield case
-    case.close()
+def demo(module_demo):
+    return module_demo
 
 
 def _case(tmp_path_factory, name: str, records: list[dict]) -> Case:

@@ -37,11 +37,9 @@ def entity(entity_id, schema, **props):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(module_demo):
     """The demo case, shared by the tests that only read it."""
-    case = build_demo_case(tmp_path_factory.mktemp("demo") / "demo.wbcase")
-    yield case
-    case.close()
+    return module_demo
 
 
 @pytest.fixture

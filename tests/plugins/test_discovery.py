@@ -1,6 +1,3 @@
-import shutil
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -9,17 +6,6 @@ from workbench.importing import import_file
 from workbench.model import SourceInfo
 from workbench.plugin_api import ParameterError, choose_importer, discover_plugins
 from workbench.store import Case
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "plugin_examples"
-
-
-@pytest.fixture
-def plugin_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
-    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
-    return folder
 
 
 def by_id(found):

@@ -7,7 +7,6 @@ with the case that was exported; they differ only in what the format's ``losses`
 from __future__ import annotations
 
 import json
-import sqlite3
 import zipfile
 from datetime import datetime
 from itertools import groupby
@@ -18,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
+from casefiles import dump
 from workbench.cli import main
-from workbench.demo import build_demo_case
 from workbench.importing import import_file
 from workbench.model import Record, SourceInfo, parse_grade
 from workbench.plugin_api import SourceFormatError, choose_importer, find_exporter
@@ -39,13 +38,6 @@ SECRET = "Protected-Informant-Alias"
 
 
 # ---------------------------------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture
-def demo(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
-    yield case
-    case.close()
 
 
 @pytest.fixture
@@ -102,10 +94,6 @@ def links_of(case: Case) -> set[tuple]:
 
 def grades_of(case: Case) -> dict[str, str]:
     return dict(case.conn.execute("SELECT id, grade FROM entities"))
-
-
-def dump(case: Case) -> list[str]:
-    return list(sqlite3.connect(case.path).iterdump())
 
 
 def reimport(tmp_path: Path, path: Path, name: str, importer_id: str | None = None, **options) -> Case:

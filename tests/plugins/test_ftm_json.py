@@ -14,12 +14,6 @@ def sample(shared_data):
     return shared_data / "ftm" / "eu_fsf_sample.ftm.json"
 
 
-@pytest.fixture
-def case(tmp_path):
-    with Case.create(tmp_path / "case.wbcase") as created:
-        yield created
-
-
 def test_opensanctions_stream_keeps_topics_datasets_and_referents(case, sample):
     assert choose_importer(sample) is FtmJsonImporter
     outcome = import_file(case, sample)

@@ -1,14 +1,13 @@
 """GEXF and GraphML: round trips of the demo case, foreign files, mapping, and bad input."""
 
 import json
-import sqlite3
 
 import networkx as nx
 import pytest
 from click.testing import CliRunner
 
+from casefiles import dump
 from workbench.cli import main
-from workbench.demo import build_demo_case
 from workbench.importing import import_file
 from workbench.model import Record, SourceInfo, parse_grade
 from workbench.palette import NODE_COLOURS
@@ -41,20 +40,9 @@ def chart_of(case):
     return sorted(case.conn.execute("SELECT entity_id, x, y FROM chart_items"))
 
 
-def dump(case):
-    return list(sqlite3.connect(case.path).iterdump())
-
-
 def extra_of(case, entity_id):
     row = case.conn.execute("SELECT extra FROM records WHERE entity_id = ?", (entity_id,)).fetchone()
     return json.loads(row[0]) if row and row[0] else {}
-
-
-@pytest.fixture
-def demo(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
-    yield case
-    case.close()
 
 
 @pytest.fixture

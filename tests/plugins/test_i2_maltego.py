@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from workbench.cli import main
-from workbench.demo import build_demo_case
 from workbench.importing import import_file
 from workbench.model import SourceInfo, model, parse_grade
 from workbench.plugin_api import ParameterError, SourceFormatError, choose_importer, find_exporter, find_plugin
@@ -34,13 +33,11 @@ IMPORTER = {"anx": "i2-anx", "mtgx": "maltego-mtgx"}
 
 
 @pytest.fixture
-def demo(tmp_path):
-    case = build_demo_case(tmp_path / "demo.wbcase")
+def demo(demo):
     # Two entities placed by the analyst; the rest were never laid out.
-    case.set_chart_items({"demo-person-arkady-veltsin": {"x": 12.4, "y": -30.6},
+    demo.set_chart_items({"demo-person-arkady-veltsin": {"x": 12.4, "y": -30.6},
                           "demo-co-atlas-crest-trading": {"x": 200.0, "y": 50.0}})
-    yield case
-    case.close()
+    return demo
 
 
 def snapshot(case):

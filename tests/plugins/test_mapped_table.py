@@ -8,7 +8,6 @@ from openpyxl import Workbook
 from workbench.importing import import_file
 from workbench.model import SourceInfo, model
 from workbench.plugin_api import SourceFormatError
-from workbench.store import Case
 from workbench_plugins.importers.mapped_table import MappedTableImporter, draft_spec, read_csv
 
 TX_MAPPING = {
@@ -46,12 +45,6 @@ def dump(path: Path) -> list[str]:
         return list(conn.iterdump())
     finally:
         conn.close()
-
-
-@pytest.fixture
-def case(tmp_path):
-    with Case.create(tmp_path / "case.wbcase") as created:
-        yield created
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ the importer must not give them to anybody.
 
 import re
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from followthemoney.types import registry
 
+from casefiles import dump
 from workbench.model import SourceInfo, model
 from workbench.plugin_api import SourceFormatError, find_plugin
 from workbench.store import Case
@@ -80,14 +80,6 @@ def copy_sample(ofac_dir: Path, folder: Path, files=OFAC_FILES) -> Path:
     for name in files:
         shutil.copyfile(ofac_dir / name, folder / name)
     return folder / "sdn.csv"
-
-
-def dump(case_path: Path) -> list[str]:
-    conn = sqlite3.connect(case_path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def ingest(case: Case, path: Path):

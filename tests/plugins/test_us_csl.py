@@ -1,11 +1,11 @@
 """The US Consolidated Screening List importer, on the real sample and on broken copies of it."""
 
 import csv
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from casefiles import dump
 from workbench.model import SourceInfo
 from workbench.plugin_api import SourceFormatError, choose_importer
 from workbench.store import Case
@@ -40,15 +40,6 @@ def by_id(records):
 
 def props(records, entity_id):
     return by_id(records)[entity_id].entity["properties"]
-
-
-def dump(case_path: Path) -> list[str]:
-    """Everything in the case as SQL text: equal dumps mean an unchanged case."""
-    conn = sqlite3.connect(case_path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def write_csl(path: Path, *rows: dict[str, str]) -> Path:

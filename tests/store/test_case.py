@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from casefiles import dump
 from workbench.model import Record, SourceInfo, make_entity, parse_grade
 from workbench.store import (
     Case,
@@ -42,23 +43,8 @@ def source(name="payments.csv", grade="B2", **kwargs):
     return SourceInfo(file_name=name, importer_id="test", importer_version="1", grade=parse_grade(grade), **kwargs)
 
 
-def dump(case_path: Path) -> list[str]:
-    """Everything in the case as SQL text: equal dumps mean an unchanged case."""
-    conn = sqlite3.connect(case_path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def case(tmp_path):
-    with Case.create(tmp_path / "case.wbcase") as opened:
-        yield opened
 
 
 @pytest.fixture

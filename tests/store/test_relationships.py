@@ -2,14 +2,11 @@
 
 import pytest
 
-from workbench.demo import build_demo_case
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    case = build_demo_case(tmp_path_factory.mktemp("demo") / "demo.wbcase")
-    yield case
-    case.close()
+def demo(module_demo):
+    return module_demo
 
 
 def test_an_owned_company_sees_its_owners_with_their_shares(demo):

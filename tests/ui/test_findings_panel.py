@@ -1,21 +1,12 @@
 """The findings panel: run detectors in a worker, show evidence, mark findings."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from workbench.ui.app import wait_for_jobs
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "plugin_examples"
-
 
 @pytest.fixture
-def window(request, tmp_path, monkeypatch):
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    shutil.copy(EXAMPLES / "minimal_plugins.py", folder)
-    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
+def window(request, plugin_dir):
     return request.getfixturevalue("demo_window")
 
 
