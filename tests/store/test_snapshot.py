@@ -1,6 +1,6 @@
 """The case's facts read in bulk (``Case.snapshot``): the same answers as the proxies, never stale."""
 
-from test_case import case, company, network, source  # noqa: F401  (the store tests' case and data)
+from test_case import company, network, source  # noqa: F401  (the store tests' data; `case` is conftest's)
 
 from workbench.model import make_entity
 
