@@ -5,7 +5,7 @@ from datetime import date, datetime
 from openpyxl import Workbook
 
 from workbench.model.spreadsheet import cell_text
-from workbench_plugins.importers.mapped_table import read_xlsx
+from workbench.mapping import read_xlsx
 
 
 def test_typed_cells_become_ftm_text():
