@@ -323,7 +323,18 @@ class _StatementWriter:
 STATEMENT_FIELDS = ("entity_id", "prop", "schema", "value")
 
 
-class FtmStatementsImporter(Importer):
+class _CleaningImporter(Importer):
+    """An importer that cleans values as FtM would and, with ``on_error="skip"``, lists what it left out."""
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        #: What an ``on_error="skip"`` import left out, one line each naming the place (file line,
+        #: or sheet and cell) and why.
+        self.skipped: list[str] = []
+        self._cleaner = ValueCleaner()
+
+
+class FtmStatementsImporter(_CleaningImporter):
     """FtM statements (JSON lines or CSV): each value with its origin, dataset and grade."""
 
     id = "ftm-statements"
@@ -335,12 +346,6 @@ class FtmStatementsImporter(Importer):
     )
     file_patterns = ("*statements*.json", "*statements*.jsonl", "*statements*.csv")
     parameters = {"on_error": ON_ERROR}
-
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        #: What an ``on_error="skip"`` import left out, one line each naming the place and why.
-        self.skipped: list[str] = []
-        self._cleaner = ValueCleaner()
 
     @classmethod
     def sniff(cls, path: Path) -> float:
@@ -908,7 +913,7 @@ class _Column:
     prop: Property | None = None
 
 
-class XlsxImporter(Importer):
+class XlsxImporter(_CleaningImporter):
     """A workbook in the shape ``xlsx-export`` writes, back into the same entities."""
 
     id = "workbench-xlsx"
@@ -927,12 +932,6 @@ class XlsxImporter(Importer):
             "false: every value takes the grade given to this import",
         ),
     }
-
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        #: What an ``on_error="skip"`` import left out, one line each naming the sheet, cell and why.
-        self.skipped: list[str] = []
-        self._cleaner = ValueCleaner()
 
     @classmethod
     def sniff(cls, path: Path) -> float:

@@ -55,17 +55,8 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                     def progress(done: int) -> None:
                         bar.update(min(done, bar.length) - bar.pos)
 
-                    outcome = import_file(
-                        opened,
-                        path,
-                        importer_id=importer_id,
-                        options=options,
-                        grade=source_grade,
-                        protected=protected,
-                        note=note,
-                        again=again,
-                        progress=progress,
-                    )
+                    outcome = import_file(opened, path, importer_id=importer_id, options=options, grade=source_grade,
+                                          protected=protected, note=note, again=again, progress=progress)
                     bar.update(bar.length - bar.pos)
             except (SourceFormatError, ParameterError, LookupError) as error:
                 failures += 1

@@ -522,6 +522,16 @@ class CaseBuilder:
         low, high = start - timedelta(days=margin), end + timedelta(days=margin)
         return not any(low <= day <= high for day in self.shipment_days.get(exporter, ()))
 
+    def sale(self, rng: random.Random, key: str, supplier: str, buyer: str, code: str, day: date,
+             value_range: tuple[float, float], **shipment: Any) -> tuple[str, float, str]:
+        """A consignment of ``code`` from ``supplier`` to ``buyer`` leaving on ``day``, priced in the
+        supplier's currency within ``value_range``: ``(shipment id, value, currency)``."""
+        currency = self.parties[supplier].currency
+        value, quantity = self.goods_value(rng, code, currency, *value_range)
+        shipment_id = self.shipment(rng, key, supplier, buyer, code, day, value=value, currency=currency,
+                                    quantity=quantity, **shipment)
+        return shipment_id, value, currency
+
     def goods_value(self, rng: random.Random, code: str, currency: str, low: float = 1_500,
                     high: float = 400_000) -> tuple[float, int]:
         """A (value, quantity) pair for one consignment of ``code``, outside the quiet band."""

@@ -236,19 +236,8 @@ def generate(scenario: Scenario | str, seed: int = 1, size: float = 1.0, *, paym
         raise ValueError("size must not be negative")
     builder = CaseBuilder(scenario, seed)
     build_background(builder, random.Random(f"{seed}:background"), scenario.background, size)
-    patterns = []
-    for index, spec in enumerate(scenario.patterns, start=1):
-        builder.namespace = f"P{index}:"
-        planted = PATTERNS[spec["kind"]](builder, random.Random(f"{seed}:pattern:{index}:{spec['kind']}"), spec)
-        planted.id = f"P{index}"
-        patterns.append(planted)
-    decoys = []
-    for index, spec in enumerate(scenario.decoys, start=1):
-        builder.namespace = f"D{index}:"
-        planted = DECOYS[spec["kind"]](builder, random.Random(f"{seed}:decoy:{index}:{spec['kind']}"), spec)
-        planted.id = f"D{index}"
-        decoys.append(planted)
-    builder.namespace = ""
+    patterns = _plant(builder, seed, scenario.patterns, PATTERNS, "P", "pattern")
+    decoys = _plant(builder, seed, scenario.decoys, DECOYS, "D", "decoy")
     labels = {entity_id: builder.describe(entity_id) for entity_id in builder.by_id}
     generated = GeneratedCase(scenario, seed, size, builder.families, patterns, decoys, labels)
     if payments:
@@ -259,6 +248,21 @@ def generate(scenario: Scenario | str, seed: int = 1, size: float = 1.0, *, paym
             generated.bulk_payments = missing
             generated.bulk = transfers
     return generated
+
+
+def _plant(builder: CaseBuilder, seed: int, specs: list[dict[str, Any]],
+           kinds: dict[str, Callable[[CaseBuilder, random.Random, dict[str, Any]], Planted]], prefix: str,
+           stream: str) -> list[Planted]:
+    """Plant each of ``specs`` (patterns ``P1``, ``P2``... or decoys ``D1``...), each in a namespace of
+    role keys and from a random stream of its own."""
+    planted = []
+    for index, spec in enumerate(specs, start=1):
+        builder.namespace = f"{prefix}{index}:"
+        answer = kinds[spec["kind"]](builder, random.Random(f"{seed}:{stream}:{index}:{spec['kind']}"), spec)
+        answer.id = f"{prefix}{index}"
+        planted.append(answer)
+    builder.namespace = ""
+    return planted
 
 
 def key_path_for(case_path: str | Path) -> Path:

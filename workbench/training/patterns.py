@@ -112,10 +112,7 @@ def front_company_hub(b: CaseBuilder, rng: random.Random, options: dict[str, Any
     supplier = _supplier(b, rng, "front:supplier", ("electronics", "computing"))
     category = b.parties[supplier].categories[0]
     code = _pick_chpl(b, rng, category, ("1", "2"))
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 40_000, 350_000)
-    shipment = b.shipment(rng, "front:shipment", supplier, front, code, first_import, value=value,
-                          currency=currency, quantity=quantity)
+    shipment, value, currency = b.sale(rng, "front:shipment", supplier, front, code, first_import, (40_000, 350_000))
     paid = b.payment(rng, "front:payment", front, supplier, value, currency,
                      first_import + timedelta(days=rng.randint(-15, 20)), f"Proforma invoice {rng.randint(1000, 9999)}")
     days = (first_import - incorporated).days
@@ -187,10 +184,7 @@ def layered_ownership(b: CaseBuilder, rng: random.Random, options: dict[str, Any
               for index, company in enumerate(layers + extras)]
     supplier = _supplier(b, rng, "layers:supplier", ("computing",))
     code = rng.choice(CATEGORIES["computing"][5])
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 20_000, 150_000)
-    shipment = b.shipment(rng, "layers:shipment", supplier, operating, code, day, value=value, currency=currency,
-                          quantity=quantity)
+    shipment, value, currency = b.sale(rng, "layers:shipment", supplier, operating, code, day, (20_000, 150_000))
     paid = b.payment(rng, "layers:payment", operating, supplier, value, currency, day + timedelta(days=rng.randint(0, 30)),
                      f"Invoice {rng.randint(10000, 99999)}")
     layer_text = " → ".join(f"{b.label(c)} ({country_name(b.parties[c].country)})" for c in chain)
@@ -284,10 +278,7 @@ def third_country_payment(b: CaseBuilder, rng: random.Random, options: dict[str,
                       sector="Investment and consulting", incorporated=date(rng.randint(2016, 2021), rng.randint(1, 12), 1))
     supplier = _supplier(b, rng, "third:supplier", (category,), quiet=(start - timedelta(days=30), start + timedelta(days=60)))
     code = _pick_chpl(b, rng, category)
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 30_000, 400_000)
-    shipment = b.shipment(rng, "third:shipment", supplier, consignee, code, start, value=value, currency=currency,
-                          quantity=quantity)
+    shipment, value, currency = b.sale(rng, "third:shipment", supplier, consignee, code, start, (30_000, 400_000))
     paid = b.payment(rng, "third:payment", payer, supplier, value, currency, start + timedelta(days=rng.randint(-20, 25)),
                      f"Payment for {b.label(consignee)}, invoice {rng.randint(1000, 99999)}")
     steps = [
@@ -355,10 +346,7 @@ def forwarder_consignee(b: CaseBuilder, rng: random.Random, options: dict[str, A
                     date.fromisoformat(b.prop(forwarder, "incorporationDate")))
     supplier = _supplier(b, rng, "forwarder:supplier", ("electronics", "computing"))
     code = _pick_chpl(b, rng, b.parties[supplier].categories[0], ("1", "2", "3"))
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 25_000, 300_000)
-    shipment = b.shipment(rng, "forwarder:shipment", supplier, forwarder, code, start, value=value, currency=currency,
-                          quantity=quantity)
+    shipment, value, currency = b.sale(rng, "forwarder:shipment", supplier, forwarder, code, start, (25_000, 300_000))
     flags = ["intermediary-as-consignee", "chpl-to-risky-destination"] + (["free-trade-zone-consignee"] if free_zone else [])
     steps = [
         Step(f"{b.label(supplier)} shipped {_goods_text(b, code)} to {b.label(forwarder)} in {country_name(hub)}"
@@ -385,10 +373,7 @@ def falsified_end_use(b: CaseBuilder, rng: random.Random, options: dict[str, Any
     supplier = _supplier(b, rng, "eud:supplier", ("electronics", "instruments"))
     category = b.parties[supplier].categories[0]
     code = _pick_chpl(b, rng, category, ("1", "2", "3", "4"))
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 30_000, 300_000)
-    shipment = b.shipment(rng, "eud:shipment", supplier, consignee, code, start, value=value, currency=currency,
-                          quantity=quantity)
+    shipment, value, currency = b.sale(rng, "eud:shipment", supplier, consignee, code, start, (30_000, 300_000))
     paid = b.payment(rng, "eud:payment", consignee, supplier, value, currency, start + timedelta(days=rng.randint(-10, 30)),
                      f"Invoice {rng.randint(10000, 99999)}")
     issued = start - timedelta(days=rng.randint(10, 40))
@@ -429,8 +414,8 @@ def falsified_end_use(b: CaseBuilder, rng: random.Random, options: dict[str, Any
     arrived = b.arrival(shipment)
     gap = rng.randint(5, 25)
     onward = b.shipment(rng, "eud:onward", consignee, buyer, code, arrived + timedelta(days=gap),
-                        value=round(value * rng.uniform(1.3, 1.8), 2), currency=currency, quantity=quantity,
-                        destination=destination, transit_days=rng.randint(7, 15))
+                        value=round(value * rng.uniform(1.3, 1.8), 2), currency=currency,
+                        quantity=b.prop(shipment, "quantity"), destination=destination, transit_days=rng.randint(7, 15))
     paid_onward = b.payment(rng, "eud:onward-payment", buyer, consignee, float(b.prop(onward, "amount")), currency,
                             arrived + timedelta(days=gap + rng.randint(2, 25)), f"Contract {rng.randint(10, 99)}")
     steps = [
@@ -481,10 +466,7 @@ def listed_two_hops(b: CaseBuilder, rng: random.Random, options: dict[str, Any])
                          categories=("electronics",), incorporated=date(rng.randint(2013, 2020), rng.randint(1, 12), 1))
     supplier = _supplier(b, rng, "listed:supplier", ("electronics", "computing"))
     code = _pick_chpl(b, rng, b.parties[supplier].categories[0], ("1", "2"))
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 30_000, 250_000)
-    shipment = b.shipment(rng, "listed:shipment", supplier, end_user, code, start, value=value, currency=currency,
-                          quantity=quantity)
+    shipment, value, currency = b.sale(rng, "listed:shipment", supplier, end_user, code, start, (30_000, 250_000))
     paid = b.payment(rng, "listed:payment", end_user, supplier, value, currency, start + timedelta(days=rng.randint(0, 30)),
                      f"Invoice {rng.randint(10000, 99999)}")
     founded = date.fromisoformat(b.prop(end_user, "incorporationDate"))
@@ -552,10 +534,7 @@ def hub_distributor(b: CaseBuilder, rng: random.Random, options: dict[str, Any])
                     date.fromisoformat(b.prop(distributor, "incorporationDate")))
     supplier = _supplier(b, rng, "decoy:hub-supplier", ("electronics",))
     code = _pick_chpl(b, rng, "electronics", ("3", "4"))
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 20_000, 200_000)
-    shipment = b.shipment(rng, "decoy:hub-shipment", supplier, distributor, code, start, value=value,
-                          currency=currency, quantity=quantity)
+    shipment, value, currency = b.sale(rng, "decoy:hub-shipment", supplier, distributor, code, start, (20_000, 200_000))
     paid = b.payment(rng, "decoy:hub-payment", distributor, supplier, value, currency,
                      start + timedelta(days=rng.randint(0, 30)), f"Invoice {rng.randint(10000, 99999)}")
     document = b.add("documents", "EndUseDocument", "decoy:hub-eud", {
@@ -583,10 +562,8 @@ def forwarder_with_end_user(b: CaseBuilder, rng: random.Random, options: dict[st
                          sector="Medical equipment", categories=("electronics", "instruments"))
     supplier = _supplier(b, rng, "decoy:forwarder-supplier", ("instruments", "electronics"))
     code = _pick_chpl(b, rng, b.parties[supplier].categories[0])
-    currency = b.parties[supplier].currency
-    value, quantity = b.goods_value(rng, code, currency, 15_000, 150_000)
-    shipment = b.shipment(rng, "decoy:forwarder-shipment", supplier, forwarder, code, start, value=value,
-                          currency=currency, quantity=quantity, declared_end_user=hospital)
+    shipment, value, currency = b.sale(rng, "decoy:forwarder-shipment", supplier, forwarder, code, start,
+                                       (15_000, 150_000), declared_end_user=hospital)
     paid = b.payment(rng, "decoy:forwarder-payment", hospital, supplier, value, currency,
                      start + timedelta(days=rng.randint(0, 30)), f"Invoice {rng.randint(10000, 99999)}")
     return Planted(
