@@ -38,9 +38,7 @@ import functools
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +51,7 @@ from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 from followthemoney.types import registry
 
+from workbench.files import replacing
 from workbench.model import model
 from workbench.model.grading import Grade, parse_grade
 from workbench.model.provenance import Record
@@ -445,15 +444,8 @@ def _temporal_start(proxy: EntityProxy) -> str | None:
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write ``path`` through a temporary file beside it, so a failed export leaves no half file."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or None)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary:
+        write(temporary)
 
 
 # ========================================================================== import: shared ==
