@@ -1,5 +1,7 @@
 """The import wizard and the plugins dialog on real widgets, with the real AMLSim sample."""
 
+from pathlib import Path
+
 import pytest
 
 from workbench.ui.app import wait_for_jobs
@@ -41,6 +43,16 @@ def test_import_in_a_worker_updates_the_window(window, shared_data):
     window.import_file(shared_data / "un" / "un_consolidated_sample.xml", grade="A1")
     wait_for_jobs(window)
     assert "already imported" in window.last_notice
+
+
+def test_import_says_which_types_came_in_as_their_nearest(window):
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "interchange" / "maltego3_transforms.mtgx"
+    window.import_file(fixture)
+    wait_for_jobs(window)
+    notice = window.last_notice
+    assert notice.startswith("Imported maltego3_transforms.mtgx: 21 entities")
+    assert "brought in differently or left out: 1 Maltego entity of type 'acme.registry.Company'" in notice
+    assert "(and 2 more)" in notice
 
 
 def test_failed_import_leaves_the_case_unchanged(window, tmp_path):

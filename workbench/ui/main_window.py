@@ -660,8 +660,13 @@ class MainWindow(QMainWindow):
             self.timeline.set_model(TimelineModel.from_case(self.case))
             if self.model.unplaced.any():
                 self.run_layout("force")
+            # What the importer brought in differently, left out or could not carry is said too,
+            # as the command line lists it: the first item, and how many there are.
+            said = [*(outcome.left_out or []), *(outcome.notes or [])]
+            more = f" (and {len(said) - 1:,} more)" if len(said) > 1 else ""
             self.notice(f"Imported {Path(path).name}: {report.entities:,} entities, "
-                        f"{report.statements:,} values, {report.edges:,} links")
+                        f"{report.statements:,} values, {report.edges:,} links"
+                        + (f"; brought in differently or left out: {said[0]}{more}" if said else ""))
 
         def failed(message):
             self._end_job()
