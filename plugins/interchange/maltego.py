@@ -590,7 +590,7 @@ class MtgxImporter(ChartImporter):
         "a type of a transform set comes in by the types it extends and is listed after the import. Phone "
         "numbers, e-mail addresses and websites stay entities and also become properties of what they link to."
     )
-    file_patterns = ("*.mtgx", "*.graphml")
+    file_patterns = ("*.mtgx", "*.graphml", "*.mtgl")
     value_types = MALTEGO_VALUE_TYPES
     tool = "Maltego"
 
@@ -606,8 +606,11 @@ class MtgxImporter(ChartImporter):
         try:
             if zipfile.is_zipfile(path):
                 with zipfile.ZipFile(path) as archive:
-                    if any(_is_graph(name) for name in archive.namelist()):
+                    names = archive.namelist()
+                    if any(_is_graph(name) for name in names):
                         return 0.95
+                    if any(name.startswith("Graphs/") and "/DataEntities/" in name for name in names):
+                        return 0.5  # a Maltego 4 large graph: claimed, to say how to save it as MTGX
                 return 0.0
             with Path(path).open("rb") as handle:
                 head = handle.read(1 << 16)
@@ -645,6 +648,11 @@ class MtgxImporter(ChartImporter):
         try:
             with zipfile.ZipFile(path) as archive:
                 graphs = sorted(name for name in archive.namelist() if _is_graph(name))
+                if not graphs and any(name.startswith("Graphs/") and "/DataEntities/" in name
+                                      for name in archive.namelist()):
+                    raise SourceFormatError(
+                        f"{path.name}: a Maltego 4 large-graph archive (.mtgl: a search index under Graphs/, no "
+                        f"GraphML); open it in Maltego and save it as .mtgx (File > Save As), then import that")
                 if not graphs:
                     found = ", ".join(archive.namelist()[:8]) or "nothing"
                     raise SourceFormatError(

@@ -486,6 +486,15 @@ def test_maltego_unknown_entity_type_stops_or_comes_in_as_legal_entity(tmp_path)
     assert importer.skipped[0].element == "1 Maltego entity of type 'acme.Warehouse' (first Graphs/Graph1.graphml node n5)"
 
 
+def _large_graph(tmp_path):
+    path = tmp_path / "graph.mtgl"
+    with zipfile.ZipFile(path, "w") as archive:  # how Maltego 4 lays out a large graph (.mtgl)
+        archive.writestr("version.properties", "maltego.graph.version=1.2\n")
+        archive.writestr("Graphs/Graph1/DataEntities/segments_3", b"\x00" * 16)
+        archive.writestr("Graphs/Graph1/Collection/collection-nodes.data", b"\x00" * 16)
+    return path
+
+
 def _not_mtgx(tmp_path):
     path = tmp_path / "notes.mtgx"
     with zipfile.ZipFile(path, "w") as archive:
@@ -517,6 +526,7 @@ def _not_a_zip(tmp_path):
 
 @pytest.mark.parametrize("make, expected", [
     (_not_mtgx, r"a zip archive, but not a Maltego graph: expected Graphs/Graph1.graphml .*found notes.txt"),
+    (_large_graph, r"graph.mtgl: a Maltego 4 large-graph archive .*save it as .mtgx"),
     (_truncated, "not a readable zip archive"),
     (_damaged, "damaged|not a readable zip|not well-formed"),
     (_not_a_zip, "not a readable zip archive"),
@@ -529,6 +539,8 @@ def test_bad_mtgx_gives_a_clear_message_and_an_unchanged_case(tmp_path, make, ex
             import_file(case, path, importer_id="maltego-mtgx")
         assert path.name in str(error.value)
         assert dump(case) == before
+    if make is _large_graph:  # recognised without naming the importer, to say what to do
+        assert choose_importer(path).id == "maltego-mtgx"
 
 
 def test_maltego_edge_to_a_missing_node_is_skipped_when_asked(tmp_path):
