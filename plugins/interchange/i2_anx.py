@@ -169,7 +169,9 @@ ANX_MARKER_NAME = "Entity identities"
 ANX_MARKER_VALUE = "FollowTheMoney ids (Workbench)"
 #: How i2 shows and merges attributes of each type (dates with their date, numbers as written).
 ANX_CLASS_DISPLAY = {"AttTime": (("ShowDate", "true"), ("ShowTime", "false")), "AttNumber": (("DecimalPlaces", 2),)}
-ANX_MERGE = {"AttTime": "AttMergeNoOp", "AttNumber": "AttMergeNoOp"}
+#: How i2 merges two items' values: text a line each; dates and numbers take i2's own default
+#: (AttMergeNoOp is a paste behaviour only; i2 refuses it as a merge behaviour).
+ANX_MERGE = {"AttText": "AttMergeAddWithLineBreak"}
 ANX_STRENGTHS = ((CONFIRMED, "DotStyleSolid"), (UNCONFIRMED, "DotStyleDashed"), (TENTATIVE, "DotStyleDotted"))
 ANX_GRADE_ONE = [f"{letter} - {text}" for letter, text in RELIABILITY.items()]
 ANX_GRADE_TWO = [f"{number} - {text}" for number, text in CREDIBILITY.items()]
@@ -395,7 +397,7 @@ class _AnxChartWriter:
             _element("AttributeClass", [("Id", ident), ("Name", name), ("Type", att_type), ("IsUser", "true"),
                                         ("UserCanAdd", "true"), ("UserCanRemove", "true"), ("ShowValue", "true"),
                                         *ANX_CLASS_DISPLAY.get(att_type, ()),
-                                        ("MergeBehaviour", ANX_MERGE.get(att_type, "AttMergeAddWithLineBreak"))])
+                                        ("MergeBehaviour", ANX_MERGE.get(att_type))])
             for name, (ident, att_type) in self.attribute_classes.items()
         )
         if classes:

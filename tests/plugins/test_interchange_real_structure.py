@@ -278,6 +278,12 @@ def test_anx_export_has_the_element_order_of_i2s_schema(demo_exports):
         assert style.get("ArrowStyle") in ("ArrowOnHead", "ArrowOnTail", "ArrowOnBoth", "ArrowNone")
     # Attribute classes typed: dates AttTime (values i2 date-times), amounts AttNumber.
     types = {cls.get("Name"): cls.get("Type") for cls in ours.iter("AttributeClass")}
+    # Merge behaviours valid for each type (i2 refuses, e.g., a no-op merge on a number class).
+    valid_merge = {"AttText": {"AttMergeAdd", "AttMergeAddWithSpace", "AttMergeAddWithLineBreak"},
+                   "AttNumber": {"AttMergeAdd", "AttMergeMax", "AttMergeMin"},
+                   "AttTime": {"AttMergeMax", "AttMergeMin"}}
+    for cls in ours.iter("AttributeClass"):
+        assert cls.get("MergeBehaviour") is None or cls.get("MergeBehaviour") in valid_merge[cls.get("Type")]
     assert types["Date"] == "AttTime" and types["Amount"] == "AttNumber"
     assert set(types.values()) <= {"AttText", "AttTime", "AttNumber", "AttFlag"}
     for attribute in ours.iter("Attribute"):
