@@ -404,7 +404,8 @@ def chart_of_case(case: Any, include_protected: bool = False, tally: dict[str, i
         schema = proxy.schema
         ends_from = [aliases.get(value, value) for value in proxy.get(schema.source_prop)]
         ends_to = [aliases.get(value, value) for value in proxy.get(schema.target_prop)]
-        if ends_from and ends_to and all(end in drawn for end in ends_from + ends_to):
+        # i2 draws no link from an entity to itself: such a relationship is drawn as an entity.
+        if ends_from and ends_to and all(end in drawn for end in ends_from + ends_to) and not set(ends_from) & set(ends_to):
             for source_id in ends_from:
                 for target_id in ends_to:
                     yield ChartLink(proxy, source_id, target_id, sources, grade, proxy.id in two_way)

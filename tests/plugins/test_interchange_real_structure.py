@@ -307,3 +307,23 @@ def test_a_training_case_round_trip_keeps_every_count(tmp_path, format_name):
     with Case.create(tmp_path / "back.wbcase") as back:
         import_file(back, tmp_path / f"out.{format_name}")
         assert back.counts_by_schema() == before
+
+
+@pytest.mark.parametrize("format_name", ["anx", "mtgx"])
+def test_a_relationship_of_an_entity_with_itself_is_no_self_link_and_comes_back(tmp_path, format_name):
+    from workbench.model import SourceInfo
+
+    with Case.create(tmp_path / "loop.wbcase") as case:
+        case.ingest([{"id": "c1", "schema": "Company", "properties": {"name": ["Loop Trading"]}},
+                     {"id": "pay1", "schema": "Payment", "properties": {"payer": ["c1"], "beneficiary": ["c1"],
+                                                                       "amount": ["500"]}}],
+                    SourceInfo(file_name="ledger.csv"))
+        before = case.counts_by_schema()
+        find_exporter(format_name)().write(case, tmp_path / f"loop.{format_name}")
+    with Case.create(tmp_path / "back.wbcase") as back:
+        import_file(back, tmp_path / f"loop.{format_name}")
+        assert back.counts_by_schema() == before
+        assert back.entity("pay1").get("amount") == ["500"]
+    if format_name == "anx":
+        chart = ElementTree.fromstring((tmp_path / "loop.anx").read_bytes())
+        assert all(link.get("End1Id") != link.get("End2Id") for link in chart.iter("Link"))
