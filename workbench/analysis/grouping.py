@@ -68,10 +68,40 @@ def communities(graph: nx.Graph, nodes: Iterable | None = None, *, seed: int = 1
             if sum(1 for group in level if len(group) >= MIN_GROUP) <= most:
                 break
         found = found or [set(simple.nodes)]
+        found = _merge_down(simple, [set(group) for group in found], most)
     degree = dict(simple.degree(weight="weight"))
     ordered = [sorted(group, key=lambda n: (-degree.get(n, 0), str(n))) for group in found]
     ordered.sort(key=lambda group: (-len(group), str(group[0])))
     return ordered
+
+
+def _merge_down(simple: nx.Graph, found: list[set], most: int) -> list[set]:
+    """Merge the smallest community into the one it has most links with until at most ``most``
+    have :data:`MIN_GROUP` members (Louvain stops where modularity does, not where a reader does)."""
+    owner = {node: k for k, group in enumerate(found) for node in group}
+    alive = {k for k, group in enumerate(found)}
+
+    def counted() -> int:
+        return sum(1 for k in alive if len(found[k]) >= MIN_GROUP)
+
+    while counted() > most and len(alive) > 1:
+        smallest = min((k for k in alive if len(found[k]) >= MIN_GROUP), key=lambda k: (len(found[k]), k))
+        ties: dict[int, float] = {}
+        for node in found[smallest]:
+            for other, data in simple[node].items():
+                k = owner[other]
+                if k != smallest:
+                    ties[k] = ties.get(k, 0.0) + data.get("weight", 1)
+        if ties:
+            into = max(ties, key=lambda k: (ties[k], -k))
+        else:  # a separate network: join the next smallest, as a catch-all
+            into = min((k for k in alive if k != smallest), key=lambda k: (len(found[k]), k))
+        for node in found[smallest]:
+            owner[node] = into
+        found[into] |= found[smallest]
+        found[smallest] = set()
+        alive.discard(smallest)
+    return [found[k] for k in sorted(alive)]
 
 
 def group_caption(members: list, captions: Mapping, *, room: int = 24) -> str:
@@ -171,7 +201,41 @@ def member_positions(graph: nx.Graph, members: list, centre: tuple[float, float]
             gaps.append(d.min())
     scale = spacing / float(np.median(gaps)) if gaps and np.median(gaps) > 0 else 1.0
     xy = xy * scale + np.asarray(centre, dtype=float)
-    return {m: (float(x), float(y)) for m, (x, y) in zip(members, xy)}
+    placed = {m: (float(x), float(y)) for m, (x, y) in zip(members, xy)}
+    return fan_out_leaves(graph.subgraph(members), placed, spacing=spacing)
+
+
+#: A hub with at least this many leaves (entities linked to it alone) gets them as a fan.
+FAN_LEAVES = 5
+
+
+def fan_out_leaves(graph: nx.Graph, positions: dict, *, spacing: float) -> dict:
+    """Leaves of a hub (a company's 40 one-off customers) on an arc around it, facing away from
+    the rest of the chart, instead of a clump the force layout leaves on top of the hub."""
+    simple = _simple_undirected(graph)
+    leaves_of: dict = {}
+    for node in simple.nodes:
+        if simple.degree(node) == 1:
+            hub = next(iter(simple.neighbors(node)))
+            if simple.degree(hub) > 1:
+                leaves_of.setdefault(hub, []).append(node)
+    if not leaves_of:
+        return positions
+    placed = dict(positions)
+    middle = np.mean(np.array(list(positions.values()), dtype=float), axis=0)
+    for hub, leaves in leaves_of.items():
+        if len(leaves) < FAN_LEAVES or hub not in placed:
+            continue
+        at = np.asarray(placed[hub], dtype=float)
+        away = at - middle
+        facing = float(np.arctan2(away[1], away[0])) if np.hypot(*away) > 1e-9 else 0.0
+        # Leaves a spacing apart on an arc of up to 3/4 of a turn, widening the radius as needed.
+        radius = max(spacing * 1.5, spacing * len(leaves) / (1.5 * np.pi))
+        spread = min(1.5 * np.pi, spacing * len(leaves) / radius)
+        angles = facing + np.linspace(-spread / 2, spread / 2, len(leaves))
+        for leaf, angle in zip(sorted(leaves, key=str), angles):
+            placed[leaf] = (float(at[0] + radius * np.cos(angle)), float(at[1] + radius * np.sin(angle)))
+    return placed
 
 
 def make_way(positions: np.ndarray, centre: tuple[float, float], radius: float) -> np.ndarray:

@@ -21,6 +21,8 @@ from workbench.analysis.layout import EDGE_LENGTH
 from workbench.ui.workers import start_job
 
 AUTO_KINDS = ("community", "type", "country")
+#: Groups this small open at once; bigger ones are laid out (or split) in a worker.
+SYNCHRONOUS_OPEN = 60
 #: Distance between neighbouring members when a group opens in place (chart units).
 MEMBER_SPACING = EDGE_LENGTH * 0.9
 
@@ -173,23 +175,65 @@ class GroupActions:
     # ------------------------------------------------------------------ open and collapse
 
     def open_group(self, node: int) -> None:
-        """Open a collapsed group in place; a big one opens into its own communities."""
-        model, case = self.model, self.case
+        """Open a collapsed group in place; a big one opens into its own communities.
+
+        The members' layout (and a big group's communities) are worked out in a worker when
+        there are more than a few dozen of them: the window stays responsive, with progress.
+        """
+        model, case, window = self.model, self.case, self.window
         g = model.group_of_node(node)
-        if g is None or case is None or not model.group_collapsed[g]:
+        if g is None or case is None or not model.group_collapsed[g] or window._job is not None:
             return
         name = model.group_names[g]
         member_ids = model.members_of(g)
         centre = model.positions[node]
-        if np.isnan(centre).any():
-            centre = np.zeros(2)
+        centre = np.zeros(2) if np.isnan(centre).any() else np.array(centre, dtype=float)
         captions = dict(zip(model.ids[: model.entity_count], model.captions[: model.entity_count]))
-        if len(member_ids) > grouping.SPLIT_ABOVE:
-            parts = grouping.split_groups(model.graph, member_ids, captions, taken=set(model.group_names))
-            if parts:
-                self._open_into_parts(g, parts, centre)
-                return
-        placed = grouping.member_positions(model.graph, member_ids, tuple(centre), spacing=MEMBER_SPACING)
+        graph, taken = model.graph, set(model.group_names)
+
+        def plan(progress=lambda f: None, cancelled=lambda: False):
+            if len(member_ids) > grouping.SPLIT_ABOVE:
+                parts = grouping.split_groups(graph, member_ids, captions, taken=taken)
+                if parts:
+                    return "parts", parts, _parts_layout(graph, member_ids, parts, centre)
+            return "members", None, grouping.member_positions(graph, member_ids, tuple(centre),
+                                                              spacing=MEMBER_SPACING)
+
+        def finished(result):
+            window._end_job()
+            if name not in model.group_names:
+                return  # undone meanwhile
+            kind, parts, placed = result
+            if kind == "parts":
+                self._open_into_parts(model.group_names.index(name), parts, centre, placed)
+            else:
+                self._open_in_place(model.group_names.index(name), centre, placed)
+
+        if len(member_ids) <= SYNCHRONOUS_OPEN:
+            window._job = None
+            finished(plan())
+            return
+
+        def failed(message):
+            window._end_job()
+            window.status.setText(f"Could not open {name!r}: {message}")
+
+        def cancelled_():
+            window._end_job()
+            window.status.setText(f"Opening {name!r} cancelled; nothing changed")
+
+        window.progress.setValue(0)
+        window.progress.show()
+        window.cancel_button.show()
+        window.status.setText(f"Opening {name!r} ({len(member_ids):,} entities)…")
+        window._job = start_job(window, plan, finished, failed, lambda f: window.progress.setValue(int(f * 100)),
+                                cancelled_)
+
+    def _open_in_place(self, g: int, centre: np.ndarray, placed: dict) -> None:
+        model = self.model
+        name = model.group_names[g]
+        member_ids = model.members_of(g)
+        node = model.entity_count + g
         xy = np.array(list(placed.values()))
         radius = float(np.hypot(*(xy - centre).T).max()) + MEMBER_SPACING if len(xy) else MEMBER_SPACING
         items = {e: {"x": x, "y": y} for e, (x, y) in placed.items()}
@@ -201,29 +245,12 @@ class GroupActions:
         self.window._update_status()
         self.window.status.setText(f"Opened {name!r}: {len(member_ids)} entities. Ctrl+Z closes it again.")
 
-    def _open_into_parts(self, g: int, parts: dict[str, list], centre: np.ndarray) -> None:
-        model, case = self.model, self.case
+    def _open_into_parts(self, g: int, parts: dict[str, list], centre: np.ndarray, placed: dict) -> None:
+        model = self.model
         name, kind = model.group_names[g], model.group_kinds[g]
         member_ids = model.members_of(g)
-        # The parts sit around where the group was, laid out by the links between them.
         in_part = {e: part for part, held in parts.items() for e in held}
-        quotient = {part: set() for part in parts}
         loose = [e for e in member_ids if e not in in_part]
-        for u, v in model.graph.subgraph(member_ids).edges():
-            a, b = in_part.get(u, u), in_part.get(v, v)
-            if a != b and a in quotient and b in quotient:
-                quotient[a].add(b)
-        import networkx as nx
-
-        small = nx.Graph()
-        small.add_nodes_from(list(parts) + loose)
-        for part, others in quotient.items():
-            small.add_edges_from((part, other) for other in others)
-        for u, v in model.graph.subgraph(member_ids).edges():
-            a, b = in_part.get(u, u), in_part.get(v, v)
-            if a != b:
-                small.add_edge(a, b)
-        placed = grouping.member_positions(small, list(small.nodes), tuple(centre), spacing=MEMBER_SPACING * 2.2)
         xy = np.array(list(placed.values()))
         radius = float(np.hypot(*(xy - centre).T).max()) + MEMBER_SPACING * 2 if len(xy) else MEMBER_SPACING
         groups: dict = {name: None}
@@ -233,8 +260,7 @@ class GroupActions:
         node = model.entity_count + g
         self._make_way(centre, radius, exclude={node}, items=items, groups=groups)
         members = {e: in_part.get(e) for e in member_ids}
-        self._commit(groups, members, items=items,
-                              label=f"Open group {name!r} into {len(parts)} groups")
+        self._commit(groups, members, items=items, label=f"Open group {name!r} into {len(parts)} groups")
         index = {e: i for i, e in enumerate(model.ids)}
         shown_now = {index[f"group:{part}"] for part in parts if f"group:{part}" in index}
         shown_now |= {index[e] for e in loose if e in index}
@@ -384,3 +410,17 @@ def _num(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if np.isnan(number) else number
+
+
+def _parts_layout(graph, member_ids: list, parts: dict[str, list], centre: np.ndarray) -> dict:
+    """Where a big group's parts (and its loose members) go: laid out by the links between them."""
+    import networkx as nx
+
+    in_part = {e: part for part, held in parts.items() for e in held}
+    small = nx.Graph()
+    small.add_nodes_from(list(parts) + [e for e in member_ids if e not in in_part])
+    for u, v in graph.subgraph(member_ids).edges():
+        a, b = in_part.get(u, u), in_part.get(v, v)
+        if a != b:
+            small.add_edge(a, b)
+    return grouping.member_positions(small, list(small.nodes), tuple(centre), spacing=MEMBER_SPACING * 2.2)
