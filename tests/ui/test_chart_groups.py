@@ -156,6 +156,12 @@ def test_collapse_a_selection_then_expand_hop_by_hop_with_undo(qtbot, tmp_path):
     from workbench.ui.chart_hover import entity_tooltip
 
     assert "Double-click to open it" in entity_tooltip(case, model, node)
+    # Del on a group hides its members, and with them the group; undo brings it back.
+    window.hide_selected()
+    assert not model.shown[node] and not model.visible[chosen].any()
+    window.undo()
+    node = model.ids.index("group:Hub and partners")
+    assert model.shown[node]
     # The group is kept in the case: a reopened case shows it collapsed.
     window.reload()
     assert model.shown[model.ids.index("group:Hub and partners")]

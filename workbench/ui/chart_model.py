@@ -231,7 +231,9 @@ class ChartModel:
         self.topics = self.topics + [()] * count
         self.positions = np.vstack([self.positions, xy])
         self.pinned = np.concatenate([self.pinned, np.zeros(count, dtype=bool)])
-        self.visible = np.concatenate([self.visible, np.ones(count, dtype=bool)])
+        # A group is drawn while any of its members is not hidden.
+        self.visible = np.concatenate([self.visible, np.array([bool(self.visible[held].any()) if len(held) else False
+                                                               for held in self.group_members], dtype=bool)])
         # Every link with an end inside a collapsed group is drawn as part of one summed-up link
         # between the group's node and the other end (or not at all, inside the group).
         rep = np.arange(n)
@@ -446,6 +448,8 @@ class ChartModel:
         indices = list(indices)
         for i in indices:
             self.visible[i] = visible
+        for g, held in enumerate(self.group_members):
+            self.visible[self.entity_count + g] = bool(self.visible[held].any()) if len(held) else False
         if not visible:
             gone = set(indices)
             self.selected -= gone

@@ -411,8 +411,13 @@ class MainWindow(QMainWindow):
             self.groups.open_group(index)
 
     def _entities(self, indices) -> list[int]:
-        """Only the entities among chart indices (group nodes are not entities of the case)."""
-        return [i for i in indices if i < self.model.entity_count]
+        """The entities among chart indices, a group node standing for its members."""
+        model = self.model
+        chosen = []
+        for i in indices:
+            g = model.group_of_node(i)
+            chosen.extend([i] if g is None else model.group_members[g].tolist())
+        return sorted(set(chosen))
 
     def hide_selected(self) -> None:
         chosen = self._entities(sorted(self.model.selected))
