@@ -238,30 +238,25 @@ def test_a_killed_detect_is_marked_partial(case_path, plugins):
 # ------------------------------------------------------------------ plugin import
 
 
-def test_sys_exit_at_a_plugins_import_is_that_plugins_failure(case_path, plugins):
-    (plugins / "exits_at_import.py").write_text("import sys\nsys.exit(3)\n")
+@pytest.mark.parametrize("plugin, code, says, time_limit", [
+    ("exits_at_import", "import sys\nsys.exit(3)\n", "SystemExit: the plugin called sys.exit(3) while being imported",
+     None),
+    ("spins_at_import", "while True:\n    pass\n", "did not finish importing within 1 s", "1"),
+], ids=["sys.exit", "endless loop"])
+def test_a_plugin_that_exits_or_never_finishes_at_import_is_that_plugins_failure(case_path, plugins, monkeypatch,
+                                                                                 plugin, code, says, time_limit):
+    if time_limit:
+        monkeypatch.setenv("WORKBENCH_PLUGIN_IMPORT_TIME_LIMIT", time_limit)
+    (plugins / f"{plugin}.py").write_text(code)
     listed = cli("plugins")
     assert listed.exit_code == 0
-    assert "FAILED    exits_at_import" in listed.output
-    assert "SystemExit: the plugin called sys.exit(3) while being imported" in listed.output
+    assert f"FAILED    {plugin}" in listed.output and says in listed.output
     assert f"detector  {GOOD}" in listed.output
     assert cli("info", case_path).exit_code == 0
     detected = cli("detect", case_path, "--only", GOOD)
     assert detected.exit_code == 0 and "ERROR" not in detected.output
     missing = cli("info", case_path.with_name("missing.wbcase"))
     assert missing.exit_code == 3 and "no such case file" in missing.output
-
-
-def test_an_endless_loop_at_a_plugins_import_is_that_plugins_failure(case_path, plugins, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_PLUGIN_IMPORT_TIME_LIMIT", "1")
-    (plugins / "spins_at_import.py").write_text("while True:\n    pass\n")
-    listed = cli("plugins")
-    assert listed.exit_code == 0
-    assert "FAILED    spins_at_import" in listed.output
-    assert "did not finish importing within 1 s" in listed.output
-    assert f"detector  {GOOD}" in listed.output
-    detected = cli("detect", case_path, "--only", GOOD)
-    assert detected.exit_code == 0
 
 
 def test_without_fork_detectors_still_run_read_only_and_guarded(case, plugins, monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from windows import open_at_full_size
 
 from workbench.analysis import grouping
 from workbench.detecting import run_detectors
@@ -13,22 +14,6 @@ from workbench.store import Case
 from workbench.training import generate, write_case
 from workbench.ui.app import wait_for_jobs
 from workbench.ui.label_placement import count_overlaps
-
-
-def _window(qtbot, path):
-    from workbench.ui.main_window import MainWindow
-
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1600, 1000)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_case(path)
-    wait_for_jobs(window)
-    window.chart.fit()
-    qtbot.wait(60)
-    window.chart.settle()
-    return window
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +30,7 @@ def full_network(tmp_path_factory):
 def full_window(qtbot, full_network, tmp_path):
     copy = tmp_path / "full.wbcase"
     copy.write_bytes(full_network.read_bytes())
-    return _window(qtbot, copy)
+    return open_at_full_size(qtbot, copy)
 
 
 def _icon_overlaps(chart) -> int:
@@ -135,7 +120,7 @@ def test_collapse_a_selection_then_expand_hop_by_hop_with_undo(qtbot, tmp_path):
     from workbench.demo import build_demo_case
 
     build_demo_case(tmp_path / "demo.wbcase").close()
-    window = _window(qtbot, tmp_path / "demo.wbcase")
+    window = open_at_full_size(qtbot, tmp_path / "demo.wbcase")
     model, case = window.model, window.case
     assert not model.group_names, "the demo (26 entities) opens as itself, no overview"
     # Collapse two linked parties and everything around them into one node.

@@ -9,36 +9,15 @@ import re
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRectF
+from windows import open_at_full_size, settle
 
 from workbench.detecting import run_detectors
-from workbench.ui.app import wait_for_jobs
 from workbench.ui.chart_model import ChartLink, bundle_caption, money
 from workbench.ui.label_placement import count_overlaps
 
 
-def settle(qtbot, window) -> None:
-    qtbot.wait(60)
-    window.chart.settle()  # the screen places labels on a timer once the view settles
-
-
 def overlaps(chart) -> tuple[int, int]:
     return count_overlaps(chart.placed_labels(), chart.icon_rects())
-
-
-def open_at_full_size(qtbot, path):
-    """A case opened as a new user opens it: 1600x1000, the first layout computed, fitted."""
-    from workbench.ui.main_window import MainWindow
-
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1600, 1000)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_case(path)
-    wait_for_jobs(window)
-    window.chart.fit()
-    settle(qtbot, window)
-    return window
 
 
 @pytest.fixture
