@@ -50,6 +50,7 @@ from workbench.store.errors import (
 )
 from workbench.store import integrity
 from workbench.store.chart_groups import ChartGroupsMixin
+from workbench.store.columns import PaymentColumns, payment_columns
 from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS, READABLE_WITHOUT, create_migration_record
 from workbench.store.snapshot import FactsSnapshot
 
@@ -1386,6 +1387,15 @@ class Case(ChartGroupsMixin):
         if self._snapshot is None or self._snapshot.version != version:
             self._snapshot = FactsSnapshot(self, version)
         return self._snapshot
+
+    def payment_columns(self, *, schema: str = "Payment", texts: Iterable[str] = ()) -> PaymentColumns:
+        """Every payment as numpy columns (payer, beneficiary, amount, currency, day): about 40
+        bytes a payment where the snapshot holds about 1 KB; see :mod:`workbench.store.columns`.
+
+        Not cached: the caller holds it as long as it needs it. ``texts`` names text properties
+        (``purpose``) to add as coded columns.
+        """
+        return payment_columns(self.conn, schema=schema, texts=texts)
 
     @property
     def version(self) -> int:
