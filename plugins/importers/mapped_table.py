@@ -38,6 +38,12 @@ from workbench.model import model
 from workbench.model.provenance import Record
 from workbench.plugin_api import Importer, Parameter, SourceFormatError
 
+#: Digests of parties already yielded that one import keeps (about 65 bytes each: at most about
+#: 65 MB); past that, a party named again is recorded again and merged by the case.
+_REMEMBERED = 1_000_000
+#: Cleaned values cached per type (dates and countries repeat on every row; names and amounts rarely).
+_CACHED = 20_000
+
 # ---------------------------------------------------------------------------------- values
 
 
@@ -62,11 +68,16 @@ class _Cleaner:
 
     def __init__(self, dayfirst: bool):
         self.dayfirst = dayfirst
-        self.cache: dict[tuple, str | None] = {}
+        # One cache per type, each of at most _CACHED values: a column of unique amounts or names
+        # must not crowd out the few hundred dates that repeat on every row.
+        self.caches: dict[Any, dict[tuple, str | None]] = {}
 
     def __call__(self, prop, value: str, fuzzy: bool, fmt: str | None) -> str | None:
-        key = (prop.type, value, fuzzy, fmt)
-        cleaned = self.cache.get(key, self)
+        key = (value, fuzzy, fmt)
+        cache = self.caches.get(prop.type)
+        if cache is None:
+            cache = self.caches[prop.type] = {}
+        cleaned = cache.get(key, self)
         if cleaned is not self:
             return cleaned
         cleaned = prop.type.clean(value, fuzzy=fuzzy, format=fmt)
@@ -77,8 +88,8 @@ class _Cleaner:
                 cleaned = _normalise_amount(value)
         elif cleaned is not None and prop.type == registry.number:
             cleaned = _normalise_amount(cleaned) or cleaned
-        if len(self.cache) < 200_000:
-            self.cache[key] = cleaned
+        if len(cache) < _CACHED:
+            cache[key] = cleaned
         return cleaned
 
     def _free_date(self, value: str) -> str | None:
@@ -143,9 +154,12 @@ class MappedTableImporter(Importer):
             filters_not = [(column, _as_set(values)) for column, values in (query.get("filters_not") or {}).items()]
             plans.append((compiled, filters, filters_not))
         clean = _Cleaner(self.options["dayfirst"])
-        # The last properties yielded for each id: an account named in 5,000 rows is recorded
-        # once, with the first row that names it; payments, which differ, keep every row.
-        emitted: dict[str, dict[str, list[str]]] = {}
+        # An account named in 5,000 rows is recorded once, with the first row that names it: a
+        # digest of each party's id and values already yielded is kept (8 bytes each, at most
+        # _REMEMBERED of them, so memory stays flat however long the file). Relationships
+        # (payments, stakes) are not remembered: each row is its own, and a row repeated is
+        # recorded again and merged into the same entity by the case.
+        emitted: set[int] = set()
         for row_number, raw in rows:
             row = {column: value.strip() or None for column, value in raw.items()}
             locator = f"{where}{row_number}"
@@ -154,10 +168,13 @@ class MappedTableImporter(Importer):
                     continue
                 if any(row.get(column) in values for column, values in filters_not):
                     continue
-                for entity in self._map_row(compiled, row, clean):
-                    if emitted.get(entity["id"]) == entity["properties"]:
-                        continue
-                    emitted[entity["id"]] = entity["properties"]
+                for entity, remember in self._map_row(compiled, row, clean):
+                    if remember:
+                        digest = hash((entity["id"], tuple((k, tuple(v)) for k, v in entity["properties"].items())))
+                        if digest in emitted:
+                            continue
+                        if len(emitted) < _REMEMBERED:
+                            emitted.add(digest)
                     yield Record(entity, locator=locator)
 
     @staticmethod
@@ -176,7 +193,8 @@ class MappedTableImporter(Importer):
         raise SourceFormatError(message)
 
     @staticmethod
-    def _map_row(compiled, row: dict[str, str | None], clean: _Cleaner) -> list[dict[str, Any]]:
+    def _map_row(compiled, row: dict[str, str | None], clean: _Cleaner) -> list[tuple[dict[str, Any], bool]]:
+        """The row's entities, each with whether it is a party to remember (not a relationship)."""
         by_name: dict[str, dict[str, Any]] = {}
         results = []
         for mapping in compiled.entities:
@@ -211,7 +229,7 @@ class MappedTableImporter(Importer):
                 continue  # no key values in this row: FtM skips such entities too
             entity = {"id": entity_id, "schema": mapping.schema.name, "properties": properties}
             by_name[mapping.name] = entity
-            results.append(entity)
+            results.append((entity, not mapping.schema.edge))
         return results
 
 

@@ -517,24 +517,27 @@ class Case(ChartGroupsMixin):
         """Write records under an existing source row (inside the caller's transaction)."""
         report = IngestReport(source_id=source_id)
         aliases = dict(cursor.execute("SELECT alias_id, canonical_id FROM entity_aliases").fetchall())
-        seen: set[str] = set()
+        # Whether an entity was written before (by an earlier import or an earlier batch of this
+        # one) is asked of the case, batch by batch: memory stays that of a batch however large
+        # the file. Only entities described more than once are remembered, to be rebuilt.
         to_rebuild: set[str] = set()
         batch: list[tuple[int, Record | dict | EntityProxy]] = []
         number = 0
         for number, item in enumerate(records, start=1):
             batch.append((number, item))
             if len(batch) >= INGEST_BATCH:
-                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
+                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report)
                 batch = []
                 if progress:
                     progress(number)
         if batch:
-            self._ingest_batch(cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report)
+            self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report)
             if progress:
                 progress(number)
         for entity_id in to_rebuild:
             self._rebuild_entity(cursor, entity_id, aliases)
-        report.entities = len(seen)
+        report.entities = cursor.execute(
+            "SELECT count(DISTINCT entity_id) FROM records WHERE source_id = ?", (source_id,)).fetchone()[0]
         return report
 
     # ------------------------------------------------------------------ the analyst's own facts
@@ -593,7 +596,7 @@ class Case(ChartGroupsMixin):
         )
         return cursor.lastrowid
 
-    def _ingest_batch(self, cursor, batch, source_id, source_grade, aliases, seen, to_rebuild, report) -> None:
+    def _ingest_batch(self, cursor, batch, source_id, source_grade, aliases, to_rebuild, report) -> None:
         record_rows = []
         statements = []
         entity_rows = []
@@ -605,6 +608,7 @@ class Case(ChartGroupsMixin):
             chunk = ids[start : start + 900]
             marks = ",".join("?" * len(chunk))
             existing.update(row[0] for row in cursor.execute(f"SELECT id FROM entities WHERE id IN ({marks})", chunk))
+        seen: set[str] = set()  # written in this batch
         by_schema = report.by_schema
         # Ids are assigned here, not by SQLite, so statements can name their record in the same
         # executemany; the transaction holds the write lock, so nobody else takes these numbers.
