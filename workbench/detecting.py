@@ -18,6 +18,7 @@ How far a run got is kept in the case, so a run that was cancelled or killed sho
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -89,6 +90,10 @@ def run_detectors(
     with its run, and the others still run. A detector that fails keeps its earlier findings.
     """
     chosen = available_detectors(ids)
+    if not ids:
+        # A family's detectors one after the other: what they share (the payments read once, the
+        # graph) is built once and released before the next family's (see _run_one).
+        chosen.sort(key=lambda detector: (detector.__module__, detector.id))
     run = _RunProgress(case, [detector.id for detector in chosen])
     outcomes: list[DetectorOutcome] = []
     worker: _Worker | _InlineWorker | None = None
@@ -308,7 +313,36 @@ def _die_with_host() -> None:
         os._exit(0)
 
 
+#: The module of the detector that ran last in this process: its family's shared data is kept
+#: while detectors of the same family run, and released when another family's detector starts.
+_running_family: str | None = None
+
+
+def _release_caches(case: Case, family: str | None = None) -> None:
+    """Let go of what detectors built and share: the snapshot of the case's facts, the case graphs
+    and a family's own caches (a detector module's ``release_caches()``), so that the peak memory of
+    a run is that of its hungriest family, not the sum of all of them."""
+    from workbench.analysis import graph
+
+    case._snapshot = None
+    graph._CACHE.clear()
+    families = [family] if family else [name for name in list(sys.modules) if name.startswith("workbench_plugins.")]
+    for name in families:
+        release = getattr(sys.modules.get(name), "release_caches", None)
+        if callable(release):
+            try:
+                release()
+            except Exception:  # noqa: BLE001 - a plugin's cache is its own business
+                pass
+    gc.collect()
+
+
 def _run_one(case: Case, detector: type[Detector], parameters: dict[str, Any]) -> tuple:
+    global _running_family
+    family = detector.__module__
+    if _running_family is not None and _running_family != family:
+        _release_caches(case, _running_family)
+    _running_family = family
     try:
         instance = detector(**parameters)
     except ParameterError as error:

@@ -22,12 +22,14 @@ from datetime import date, timedelta
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 import phonenumbers
 from followthemoney.types import registry
 
 from workbench.plugin_api import Detector, Parameter, mention
 from workbench.plugin_api.facts import full_day, read_shipments
 from workbench.plugin_api.wording import listing, money
+from workbench.store.columns import NO_DAY
 from workbench.reference import chpl_tiers, column
 
 # Payment text that may say how or why money moved.
@@ -138,7 +140,7 @@ class _Parties:
         return frozenset(found)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions of them on a large case: no dict per payment
 class _Payment:
     id: str
     payers: tuple[str, ...]
@@ -177,7 +179,14 @@ def _load_payments(case: Any) -> list[_Payment]:
     return list(payments)
 
 
+def release_caches() -> None:
+    """Drop the payments read for this family (the detector runner calls it when the family is done)."""
+    _PAYMENTS_CACHE.clear()
+
+
 def _read_payments(case: Any) -> list[_Payment]:
+    if hasattr(case, "payment_columns"):
+        return _payments_from_columns(case)
     payments = []
     for proxy in case.snapshot().of_schema("Payment"):
         purpose = " | ".join(proxy.get("purpose"))
@@ -196,6 +205,81 @@ def _read_payments(case: Any) -> list[_Payment]:
         )
     payments.sort(key=lambda p: (p.day or date.max, p.id))
     return payments
+
+
+def _payments_from_columns(case: Any) -> list[_Payment]:
+    """The payments from the case's compact columns (no snapshot of every payment's values).
+
+    Values repeated across payments (parties, currencies, days, purposes) are shared objects, so
+    a payment costs a few hundred bytes here instead of the 3 KB of a snapshot entry and its copy.
+    """
+    columns = case.payment_columns(texts=[*_PAYMENT_TEXT_PROPS, "payerAccount"])
+    ids = columns.ids()
+    parties = columns.parties
+    currencies = [code.upper() for code in columns.currencies]
+    epoch = date(1970, 1, 1).toordinal()
+    days: dict[int, date | None] = {}
+    text_props = [columns.texts[prop] for prop in _PAYMENT_TEXT_PROPS]
+    purpose_codes, purpose_values = columns.texts["purpose"]
+    account_codes, account_values = columns.texts["payerAccount"]
+    account_tuples = [tuple(sorted(set(value.split(" | ")))) for value in account_values]
+    text_of: dict[tuple, str] = {}
+    groups: dict[tuple, tuple[str, ...]] = {}
+    payments: list[_Payment] = []
+    # Where each payment's rows begin (a payment has one row per payer and beneficiary).
+    starts = np.flatnonzero(np.diff(columns.payment, prepend=-1)).tolist() + [len(columns)]
+    block = 50_000  # payments converted to Python values at a time
+    for first_payment in range(0, len(starts) - 1, block):
+        low, high = starts[first_payment], starts[min(first_payment + block, len(starts) - 1)]
+        numbers = columns.payment[low:high].tolist()
+        payer, beneficiary = columns.payer[low:high].tolist(), columns.beneficiary[low:high].tolist()
+        amount, currency = columns.amount[low:high].tolist(), columns.currency[low:high].tolist()
+        day = columns.day[low:high].tolist()
+        text_codes = [codes[low:high].tolist() for codes, _ in text_props]
+        purposes, accounts = purpose_codes[low:high].tolist(), account_codes[low:high].tolist()
+        row, count = 0, high - low
+        while row < count:
+            number = numbers[row]
+            first = row
+            payers, payees = [], []
+            while row < count and numbers[row] == number:
+                if payer[row] >= 0:
+                    payers.append(payer[row])
+                if beneficiary[row] >= 0:
+                    payees.append(beneficiary[row])
+                row += 1
+            value, when = amount[first], day[first]
+            found_day = days.get(when, False)
+            if found_day is False:
+                found_day = days[when] = None if when == NO_DAY else date.fromordinal(epoch + when)
+            text_key = tuple(codes[first] for codes in text_codes)
+            text = text_of.get(text_key)
+            if text is None:
+                text = text_of[text_key] = " | ".join(
+                    values[code] for (_, values), code in zip(text_props, text_key) if code >= 0)
+            payments.append(_Payment(
+                id=ids[number],
+                payers=_shared_group(groups, parties, payers),
+                beneficiaries=_shared_group(groups, parties, payees),
+                amount=None if value != value else value,
+                currency=currencies[currency[first]] if currency[first] >= 0 else "",
+                day=found_day,
+                text=text,
+                purpose=purpose_values[purposes[first]] if purposes[first] >= 0 else "",
+                payer_accounts=account_tuples[accounts[first]] if accounts[first] >= 0 else (),
+            ))
+    del ids
+    payments.sort(key=lambda p: (p.day or date.max, p.id))
+    return payments
+
+
+def _shared_group(groups: dict, parties: list[str], codes: list[int]) -> tuple[str, ...]:
+    """The parties of ``codes`` as a sorted tuple of ids, one shared tuple per distinct group."""
+    key = tuple(codes)
+    found = groups.get(key)
+    if found is None:
+        found = groups[key] = tuple(sorted({parties[code] for code in codes}))
+    return found
 
 
 def _sum_by_currency(payments: Iterable[_Payment]) -> dict[str, float]:
@@ -674,7 +758,7 @@ class StructuringDetector(_FamilyDetector):
 # ---------------------------------------------------------------------------------------- graph views
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Transfer:
     payment: _Payment
     payer: str

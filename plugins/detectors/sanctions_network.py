@@ -27,10 +27,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import networkx as nx
+import numpy as np
 from followthemoney.types import registry
 
 from workbench import reference
-from workbench.analysis.graph import case_graph
+from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.analysis.ownership import listed_share, parse_percentage
 from workbench.analysis.resolution import LIST_TOPICS, list_matches, matching_text
 from workbench.model import model
@@ -38,6 +39,20 @@ from workbench.plugin_api import Detector, Parameter, ParameterError, mention, o
 from workbench.plugin_api.wording import listing, money, quoted
 
 REDFLAGS = "redflags.md"
+
+# What these detectors read from the case graph: every relationship but payments, and every
+# reference. A bank-records case has millions of payments: the two detectors that look at them
+# read them as columns (``case.payment_columns``), not as a million links of the graph.
+_PAYMENT = model.get("Payment")
+_NO_PAYMENTS = GraphFilter(link_schemata=frozenset(
+    {name for name, schema in model.schemata.items() if not schema.is_a(_PAYMENT) and not _PAYMENT.is_a(schema)}
+    | {"references"}))
+
+
+def _graph(case):
+    """The case graph without payments (see ``_NO_PAYMENTS``); the whole graph for a case
+    object that cannot give its payments as columns."""
+    return case_graph(case, _NO_PAYMENTS) if hasattr(case, "payment_columns") else case_graph(case)
 
 # ---------------------------------------------------------------------------------- helpers
 
@@ -348,7 +363,7 @@ class Ofac50Percent(Detector):
         if not topics:
             raise ParameterError("parameter 'topics' names no topic")
         threshold = self.options["threshold"]
-        graph = case_graph(case)
+        graph = _graph(case)
         shares = listed_share(case, graph, topics=topics, threshold=threshold)
         entities = _Entities(case)
         listed = {node for node in _listed_nodes(graph, topics)}
@@ -518,7 +533,11 @@ class _PartyFacts:
                 if asset in account_key:
                     for owner in ownership.get("owner"):
                         hold(owner, asset, ownership.id)
-        for payment in case.snapshot().of_schema("Payment"):
+        # Only payments that name an account: on a bank-records case, a few among millions.
+        accounts_named = ("payerAccount", "beneficiaryAccount")
+        with_accounts = case.facts_having("Payment", ("payer", "beneficiary", *accounts_named), accounts_named) \
+            if hasattr(case, "facts_having") else case.snapshot().of_schema("Payment")
+        for payment in with_accounts:
             for party_prop, account_prop in (("payer", "payerAccount"), ("beneficiary", "beneficiaryAccount")):
                 for account_id in payment.get(account_prop, quiet=True):
                     for holder in payment.get(party_prop, quiet=True):
@@ -560,7 +579,7 @@ class SharedIdentifierWithListed(Detector):
     WEIGHTS = {"director": 0.6, "listed director": 0.8, "account": 0.8, "email": 0.6, "phone": 0.5, "address": 0.4}
 
     def run(self, case) -> Iterator[dict]:
-        graph = case_graph(case)
+        graph = _graph(case)
         entities = _Entities(case)
         listed = _listed_nodes(graph)
         blocked: dict[str, dict] = {}
@@ -687,7 +706,7 @@ class MassRegistrationOrNominee(Detector):
     }
 
     def run(self, case) -> Iterator[dict]:
-        graph = case_graph(case)
+        graph = _graph(case)
         entities = _Entities(case)
         listed = _listed_nodes(graph)
         facts = _party_facts(case, entities)
@@ -778,12 +797,6 @@ class MassRegistrationOrNominee(Detector):
         return found
 
     def _counterparties(self, case, graph, entities: _Entities, facts: _PartyFacts) -> list[dict]:
-        deals: dict[tuple[str, str], list[str]] = defaultdict(list)
-        # Payer-beneficiary and exporter-consignee pairs are the graph's own links (already
-        # built and cached), so the payments need not be read again here.
-        for left, right, data in graph.edges(data=True):
-            if data["prop"] is None and data["schema"] in ("Payment", "Shipment") and left != right:
-                deals[tuple(sorted((left, right)))].append(data["via"])
         directors_of: dict[str, set[str]] = defaultdict(set)
         for director, organizations in facts.directors.items():
             for organization in organizations:
@@ -792,6 +805,28 @@ class MassRegistrationOrNominee(Detector):
         for key, holders in facts.addresses.items():
             for holder in holders:
                 addresses_of[holder].add(key)
+        # Only parties with a director or an address can share one: their deals are all that count.
+        tied = set(directors_of) | set(addresses_of)
+        deals: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # Exporter-consignee pairs are the graph's own links (already built and cached);
+        # payer-beneficiary pairs come from the payments' columns.
+        kinds = ("Shipment",) if hasattr(case, "payment_columns") else ("Payment", "Shipment")
+        for left, right, data in graph.edges(data=True):
+            if data["prop"] is None and data["schema"] in kinds and left != right and left in tied and right in tied:
+                deals[tuple(sorted((left, right)))].append(data["via"])
+        if tied and hasattr(case, "payment_columns"):
+            payments = case.payment_columns()
+            wanted = np.fromiter((party in tied for party in payments.parties), dtype=bool,
+                                 count=len(payments.parties))
+            if wanted.any():
+                rows = np.flatnonzero((payments.payer >= 0) & (payments.beneficiary >= 0)
+                                      & (payments.payer != payments.beneficiary))
+                rows = rows[wanted[payments.payer[rows]] & wanted[payments.beneficiary[rows]]]
+                ids = payments.payment_ids(payments.payment[rows].tolist())
+                for row, via in zip(rows.tolist(), ids):
+                    left, right = payments.parties[payments.payer[row]], payments.parties[payments.beneficiary[row]]
+                    deals[tuple(sorted((left, right)))].append(via)
+            del payments
 
         found = []
         for (left, right), deal_ids in sorted(deals.items()):
@@ -877,7 +912,7 @@ class OpaqueOwnership(Detector):
     def run(self, case) -> Iterator[dict]:
         secrecy = _country_set(self.options["secrecy_jurisdictions"], "secrecy_jurisdictions")
         min_depth = self.options["min_depth"]
-        graph = case_graph(case)
+        graph = _graph(case)
         entities = _Entities(case)
         links = nx.DiGraph()
         for owner, asset, data in graph.edges(data=True):
@@ -1086,8 +1121,11 @@ class CivilianNearMilitary(Detector):
             link_types.add(schema.name)
             link_types.update(d.name for d in schema.descendants)
         max_hops = self.options["max_hops"]
-        graph = case_graph(case)
         entities = _Entities(case)
+        declared = self._end_users(case, entities)
+        if not declared:
+            return  # no end user declared anywhere: nobody to be near a military party
+        graph = case_graph(case)  # payments are links to follow here
 
         adjacency: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for source, target, data in graph.edges(data=True):
@@ -1098,7 +1136,6 @@ class CivilianNearMilitary(Detector):
             adjacency[source][target].append(data)
             adjacency[target][source].append(data)
 
-        declared = self._end_users(case, entities)
         military_cache: dict[str, list[str]] = {}
 
         def military(node: str) -> list[str]:

@@ -76,6 +76,7 @@ def test_one_sided_undated_and_shared_payments_have_their_rows(network):
         ("cash-in", None, "helios", 9900.0, "EUR", None),
     ]
     assert columns.payments == 6
+    assert columns.ids() == ["pay-1", "joint", "pay-2", "month-only", "pay-3", "cash-in"]
     codes, values = columns.texts["purpose"]
     assert [values[c] if c >= 0 else None for c in codes.tolist()] == \
         [None, "invoice 7 | freight", "invoice 7 | freight", None, None, None, "cash"]

@@ -140,17 +140,38 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
             hidden=entity_id in hidden, topics=tuple(sorted(topics)),
         )
 
-    rows = case.conn.execute(
-        "SELECT e.id, e.source_id, e.target_id, e.via_id, e.prop, e.schema, e.start_date, e.end_date,"
-        " e.amount, e.currency, v.grade FROM edges e LEFT JOIN entities v ON v.id = e.via_id"
-    ).fetchall()
+    columns = ("SELECT e.id, e.source_id, e.target_id, e.via_id, e.prop, e.schema, e.start_date, e.end_date,"
+               " e.amount, e.currency, v.grade FROM edges e LEFT JOIN entities v ON v.id = e.via_id")
     # A property edge that starts at a relationship entity (a Shipment's forwarder) is drawn
-    # from that relationship's source party (the exporter), which is a node.
-    sources_of = {}
-    for row in rows:
-        if row[4] is None:
-            sources_of.setdefault(row[3], []).append(row[1])
-    for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in rows:
+    # from that relationship's source party (the exporter), which is a node. Property edges are
+    # few; only the relationships they touch are looked up, so a case of millions of payments is
+    # read once, row by row, never held as a list.
+    touched = set()
+    for source, target in case.conn.execute("SELECT source_id, target_id FROM edges WHERE prop IS NOT NULL"):
+        touched.add(source)
+        touched.add(target)
+    sources_of: dict[str, list[str]] = {}
+    wanted = sorted(touched)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for via, source in case.conn.execute(
+            f"SELECT via_id, source_id FROM edges WHERE prop IS NULL AND via_id IN ({','.join('?' * len(chunk))})"
+            " ORDER BY id", chunk,
+        ):
+            sources_of.setdefault(via, []).append(source)
+    del touched, wanted
+
+    def is_relationship(entity_id: str) -> bool:
+        """Whether ``entity_id`` is a relationship entity (has a link of its own)."""
+        if entity_id in sources_of:
+            return True
+        return case.conn.execute(
+            "SELECT 1 FROM edges WHERE via_id = ? AND prop IS NULL LIMIT 1", (entity_id,)).fetchone() is not None
+
+    # Node ids, dates, types, currencies and grades repeat on every link: one string object each.
+    shared: dict[str, str] = {node: node for node in graph}
+    share = shared.setdefault
+    for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.conn.execute(columns):
         if link_types is not None and not _link_kept(schema, prop, link_types):
             continue
         if start is None and not graph_filter.keep_undated:
@@ -163,7 +184,7 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
                 continue
         if not _grade_ok(grade, graph_filter.min_grade):
             continue
-        if target in sources_of:
+        if target not in graph and is_relationship(target):
             # A reference to a relationship (an end-use document covering a shipment) is not a
             # link between two parties; detectors read it from the case instead.
             continue
@@ -181,8 +202,12 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
                                        topics=())
             extra = details.get(via, {}) if prop is None else {}
             graph.add_edge(
-                origin, target, key=edge_id, via=via, schema=schema, prop=prop, start=start, end=end,
-                amount=amount, currency=currency, grade=grade, share=extra.get("percentage"), role=extra.get("role"),
+                share(origin, origin), share(target, target), key=edge_id, via=via, schema=share(schema, schema),
+                prop=prop if prop is None else share(prop, prop),
+                start=start if start is None else share(start, start), end=end if end is None else share(end, end),
+                amount=amount, currency=currency if currency is None else share(currency, currency),
+                grade=grade if grade is None else share(grade, grade),
+                share=extra.get("percentage"), role=extra.get("role"),
             )
     return graph
 

@@ -50,7 +50,7 @@ from workbench.store.errors import (
 )
 from workbench.store import integrity
 from workbench.store.chart_groups import ChartGroupsMixin
-from workbench.store.columns import PaymentColumns, payment_columns
+from workbench.store.columns import PaymentColumns, facts_having, payment_columns
 from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS, READABLE_WITHOUT, create_migration_record
 from workbench.store.snapshot import FactsSnapshot
 
@@ -1400,6 +1400,11 @@ class Case(ChartGroupsMixin):
         (``purpose``) to add as coded columns.
         """
         return payment_columns(self.conn, schema=schema, texts=texts)
+
+    def facts_having(self, schema: str, props: Iterable[str], having: Iterable[str]) -> list:
+        """The entities of ``schema`` that have one of the properties ``having``, as snapshot entries
+        holding only ``props`` (see :func:`workbench.store.columns.facts_having`)."""
+        return facts_having(self.conn, schema, props, having)
 
     @property
     def version(self) -> int:

@@ -53,6 +53,7 @@ class PaymentColumns:
     texts: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
     _rowids: np.ndarray | None = None  # the entities table's rowid of each payment, by number
     _conn: sqlite3.Connection | None = None
+    _schemata: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.payment)
@@ -71,6 +72,15 @@ class PaymentColumns:
             found.update(self._conn.execute(
                 f"SELECT rowid, id FROM entities WHERE rowid IN ({','.join('?' * len(chunk))})", chunk))
         return [found[int(self._rowids[n])] for n in numbers]
+
+    def ids(self) -> list[str]:
+        """Every payment's entity id, by number (a list of strings: about 90 bytes a payment)."""
+        ids = [entity_id for entity_id, in self._conn.execute(
+            f"SELECT id FROM entities WHERE schema IN ({','.join('?' * len(self._schemata))})"
+            " ORDER BY start_date IS NULL, start_date, rowid", self._schemata)]
+        if len(ids) != self.payments:
+            raise RuntimeError("the case changed while its payments were read; read them again")
+        return ids
 
     def dates(self, rows: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
         """``day`` as numpy datetime64[D] (NaT when undated), for all rows or the rows given."""
@@ -154,6 +164,7 @@ def payment_columns(conn: sqlite3.Connection, *, schema: str = "Payment", texts:
         currencies=list(currency_codes),
         _rowids=np.frombuffer(rowids, dtype=np.int64).copy(),
         _conn=conn,
+        _schemata=names,
     )
     del payment, payer, beneficiary, amount, currency, day, rowids
     if lacking:
@@ -233,46 +244,81 @@ def _with_lacking(conn, columns: PaymentColumns, lacking: list[int], party_codes
 
 
 def _read_texts(conn, columns: PaymentColumns, names: list[str], props: list[str]) -> None:
-    """Code the text values of ``props`` per payment (joined with ' | ' when several)."""
+    """Code the text values of ``props`` per payment (joined with ' | ' when several), in one pass."""
     rowids = columns._rowids
     sorter = np.argsort(rowids, kind="stable")
     sorted_rowids = rowids[sorter]
     marks = ",".join("?" * len(names))
+    prop_marks = ",".join("?" * len(props))
+    vocabularies: dict[str, dict[str, int]] = {prop: {} for prop in props}
+    by_payment = {prop: np.full(columns.payments, -1, dtype=np.int32) for prop in props}
+    several: dict[str, dict[int, list[str]]] = {prop: {} for prop in props}  # more than one value (few)
+    rows = conn.execute(
+        "SELECT e.rowid, s.prop, s.value FROM entities e JOIN records r ON r.entity_id = e.id"
+        " JOIN statements s ON s.record_id = r.id"
+        f" WHERE e.schema IN ({marks}) AND s.prop IN ({prop_marks}) ORDER BY s.id",
+        [*names, *props],
+    )
+    while True:
+        chunk = rows.fetchmany(_CHUNK)
+        if not chunk:
+            break
+        found = np.searchsorted(sorted_rowids, np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk)))
+        numbers = sorter[np.minimum(found, len(sorter) - 1)].tolist()
+        for number, (_, prop, value) in zip(numbers, chunk):
+            vocabulary = vocabularies[prop]
+            code = vocabulary.get(value)
+            if code is None:
+                code = vocabulary[value] = len(vocabulary)
+            codes = by_payment[prop]
+            current = codes[number]
+            if current == -1:
+                codes[number] = code
+            elif current != code or number in several[prop]:
+                several[prop].setdefault(number, []).append(value)
     for prop in props:
-        vocabulary: dict[str, int] = {}
-        by_payment = np.full(columns.payments, -1, dtype=np.int32)
-        several: dict[int, list[str]] = {}  # payments with more than one value (few)
-        rows = conn.execute(
-            "SELECT e.rowid, s.value FROM entities e JOIN records r ON r.entity_id = e.id"
-            " JOIN statements s ON s.record_id = r.id"
-            f" WHERE e.schema IN ({marks}) AND s.prop = ? ORDER BY s.id",
-            [*names, prop],
-        )
-        while True:
-            chunk = rows.fetchmany(_CHUNK)
-            if not chunk:
-                break
-            found = np.searchsorted(sorted_rowids, np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk)))
-            numbers = sorter[np.minimum(found, len(sorter) - 1)].tolist()
-            for number, (_, value) in zip(numbers, chunk):
-                code = vocabulary.get(value)
-                if code is None:
-                    code = vocabulary[value] = len(vocabulary)
-                current = by_payment[number]
-                if current == -1:
-                    by_payment[number] = code
-                elif current != code or number in several:
-                    several.setdefault(number, []).append(value)
+        vocabulary, codes = vocabularies[prop], by_payment[prop]
         values = list(vocabulary)
-        for number, extra in several.items():
-            first = values[by_payment[number]]
-            text = " | ".join(dict.fromkeys([first, *extra]))
+        for number, extra in several[prop].items():
+            text = " | ".join(dict.fromkeys([values[codes[number]], *extra]))
             code = vocabulary.get(text)
             if code is None:
                 code = vocabulary[text] = len(vocabulary)
                 values.append(text)
-            by_payment[number] = code
-        columns.texts[prop] = (by_payment[columns.payment], values)
+            codes[number] = code
+        columns.texts[prop] = (codes[columns.payment], values)
 
 
-__all__ = ["NO_DAY", "PaymentColumns", "payment_columns"]
+def facts_having(conn: sqlite3.Connection, schema: str, props: Iterable[str], having: Iterable[str]):
+    """:class:`EntityFacts` of the entities of ``schema`` that have a value for one of ``having``,
+    with the values of ``props`` only, ordered by id (values in the order recorded).
+
+    For the few payments that name a bank account among millions that do not: the snapshot would
+    read every payment to find them.
+    """
+    from workbench.store.snapshot import EntityFacts
+
+    names = _schemata(schema)
+    props, having = list(props), list(having)
+    rows = conn.execute(
+        "SELECT e.id, e.schema, s.prop, s.value FROM entities e JOIN records r ON r.entity_id = e.id"
+        " JOIN statements s ON s.record_id = r.id"
+        f" WHERE e.schema IN ({','.join('?' * len(names))}) AND s.prop IN ({','.join('?' * len(props))})"
+        " AND e.id IN (SELECT r2.entity_id FROM records r2 JOIN statements s2 ON s2.record_id = r2.id"
+        f" WHERE s2.prop IN ({','.join('?' * len(having))})) ORDER BY e.id, s.id",
+        [*names, *props, *having],
+    )
+    found: list[EntityFacts] = []
+    current = None
+    values_of: dict[str, list[str]] = {}
+    for entity_id, schema_name, prop, value in rows:
+        if entity_id != current:
+            current, values_of = entity_id, {}
+            found.append(EntityFacts(entity_id, model.get(schema_name), values_of))
+        values = values_of.setdefault(prop, [])
+        if value not in values:
+            values.append(value)
+    return found
+
+
+__all__ = ["NO_DAY", "PaymentColumns", "facts_having", "payment_columns"]
