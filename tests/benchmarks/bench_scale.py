@@ -12,8 +12,9 @@ account number), so a case of N copies has N x 20,000 accounts and N x 118,000 p
 AMLSim's own shape in each copy. Each size is the nearest whole number of copies.
 
 For each size, each step runs as its own child process (what an analyst runs), and the figures
-are that process's wall time and peak resident memory (``ru_maxrss`` from ``wait4``, which
-counts the detector workers it forks and waits for):
+are that process's wall time, CPU time (user + system: on a shared machine the steadier figure,
+and the one the per-100k and scaling figures use) and peak resident memory (``ru_maxrss`` from
+``wait4``, which counts the detector workers it forks and waits for):
 
 * ``sqlite-utils insert --csv`` of the same file: the baseline, measured in the same run;
 * ``workbench new`` then ``workbench import CASE tx.csv --mapping mapping.yml``: accounts as
@@ -98,8 +99,9 @@ def write_case_table(path: Path, transfers, accounts: int, copies: int) -> int:
     return rows
 
 
-def run_child(command: list[str], log: Path) -> tuple[float, float]:
-    """Run ``command``; its wall seconds and peak resident memory in MB (itself and what it waited for)."""
+def run_child(command: list[str], log: Path) -> tuple[float, float, float]:
+    """Run ``command``; its wall seconds, CPU seconds (user + system) and peak resident memory in
+    MB, counting itself and the processes it waited for (detector workers)."""
     started = time.perf_counter()
     with log.open("ab") as out:
         out.write(("\n$ " + " ".join(command) + "\n").encode())
@@ -110,7 +112,7 @@ def run_child(command: list[str], log: Path) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}; see {log}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def finding_keys(case_path: Path) -> set[str]:
@@ -160,8 +162,8 @@ def main() -> None:
     mapping = work / "mapping.yml"
     mapping.write_text(yaml.safe_dump(DATED_TX_MAPPING))
     print(f"sample {args.sample.name}: {len(transfers):,} transfers, {accounts:,} accounts; log in {log}")
-    header = (f"{'payments':>10} {'accounts':>9} | {'step':<26} {'seconds':>8} {'peak MB':>8} "
-              f"{'s/100k':>7} {'x sqlite-utils':>14}")
+    header = (f"{'payments':>10} {'accounts':>9} | {'step':<26} {'seconds':>8} {'CPU s':>8} {'peak MB':>8} "
+              f"{'CPU s/100k':>10} {'x sqlite-utils (CPU)':>21}")
     results = []
     same = True
     for index, size in enumerate(sizes):
@@ -185,13 +187,13 @@ def main() -> None:
         if not args.no_detect:
             figures["workbench detect (all)"] = run_child(
                 [python, "-m", "workbench", "detect", str(case), "--time-limit", "0"], log)
-        flat_seconds = figures.get("sqlite-utils insert --csv", (None,))[0]
+        flat = figures.get("sqlite-utils insert --csv")
         print(header)
-        for step, (seconds, peak) in figures.items():
-            ratio = f"{seconds / flat_seconds:13.2f}x" if flat_seconds else f"{'':>14}"
-            print(f"{rows:>10,} {copies * accounts:>9,} | {step:<26} {seconds:8.1f} {peak:8.0f} "
-                  f"{seconds / rows * 100_000:7.2f} {ratio}", flush=True)
-            results.append((rows, step, seconds, peak))
+        for step, (seconds, cpu, peak) in figures.items():
+            ratio = f"{seconds / flat[0]:6.2f}x ({cpu / flat[1]:5.2f}x)" if flat else f"{'':>21}"
+            print(f"{rows:>10,} {copies * accounts:>9,} | {step:<26} {seconds:8.1f} {cpu:8.1f} {peak:8.0f} "
+                  f"{cpu / rows * 100_000:10.2f} {ratio:>21}", flush=True)
+            results.append((rows, step, cpu, peak))
         if index == 0 and not args.no_detect and (args.findings_out or args.findings_compare):
             keys = finding_keys(case)
             if args.findings_out:
@@ -204,7 +206,7 @@ def main() -> None:
             table.unlink(missing_ok=True)
 
     if len(sizes) > 1:
-        print("\n== time per 100k payments, largest size against the smallest")
+        print("\n== CPU time per 100k payments, largest size against the smallest")
         smallest, largest = results[0][0], results[-1][0]
         for step in dict.fromkeys(step for _, step, _, _ in results):
             small = next(s / r for r, st, s, _ in results if st == step and r == smallest)
