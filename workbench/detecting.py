@@ -93,7 +93,11 @@ def run_detectors(
     if not ids:
         # A family's detectors one after the other: what they share (the payments read once, the
         # graph) is built once and released before the next family's (see _run_one).
-        chosen.sort(key=lambda detector: (detector.__module__, detector.id))
+        # Families in the order of their first detector's id, so the order still reads alphabetically.
+        first_of: dict[str, str] = {}
+        for detector in chosen:
+            first_of[detector.__module__] = min(first_of.get(detector.__module__, detector.id), detector.id)
+        chosen.sort(key=lambda detector: (first_of[detector.__module__], detector.id))
     run = _RunProgress(case, [detector.id for detector in chosen])
     outcomes: list[DetectorOutcome] = []
     worker: _Worker | _InlineWorker | None = None
