@@ -458,6 +458,11 @@ class Ofac50Percent(Detector):
 _FACTS_CACHE: dict[tuple, "_PartyFacts"] = {}
 
 
+def release_caches() -> None:
+    """Drop the party facts read for this family (the detector runner calls it when the family is done)."""
+    _FACTS_CACHE.clear()
+
+
 def _party_facts(case, entities: "_Entities") -> "_PartyFacts":
     key = (str(case.path), case.meta("case_id"), case.facts_version)
     facts = _FACTS_CACHE.get(key)
