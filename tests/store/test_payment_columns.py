@@ -5,7 +5,7 @@ import math
 from datetime import date
 from pathlib import Path
 
-from test_case import case, company, network, payment, source  # noqa: F401  (the store tests' case and data)
+from test_case import company, network, payment, source  # noqa: F401  (the store tests' data; `case` is conftest's)
 
 from workbench.importing import import_file
 from workbench.model import make_entity
