@@ -103,3 +103,15 @@ def test_columns_agree_with_the_snapshot_on_amlsim(tmp_path):
         )
     assert columns.payments == count == len(columns)
     assert sorted(found) == expected
+
+
+def test_only_payments_naming_an_account_are_read_for_accounts(network):
+    """``facts_having``: the payments that name a bank account, with the values asked for, and no
+    others (on a bank-records case, a few among millions)."""
+    by_wire = payment("wire", "atlas", "helios", "700", "2024-04-01")
+    by_wire.add("payerAccount", "acct-atlas")
+    by_wire.add("purpose", "invoice 12")
+    network.ingest([by_wire], source("wires.csv"))
+    found = network.facts_having("Payment", ["payer", "payerAccount"], ["payerAccount", "beneficiaryAccount"])
+    assert [(f.id, f.get("payer"), f.get("payerAccount"), f.get("purpose")) for f in found] == \
+        [("wire", ["atlas"], ["acct-atlas"], [])]
