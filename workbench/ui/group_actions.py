@@ -70,8 +70,8 @@ class GroupActions:
     def needs_overview(self) -> bool:
         """Whether the chart as it stands is too big to read (and no groups are set yet)."""
         model = self.model
-        if self.case is None or model.group_names:
-            return False
+        if self.case is None or model.group_names or getattr(self.case, "readonly", False):
+            return False  # a read-only case cannot keep groups: it shows every entity
         return int(model.shown[: model.entity_count].sum()) > grouping.OVERVIEW_THRESHOLD
 
     # ------------------------------------------------------------------ the overview
