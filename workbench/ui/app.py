@@ -13,10 +13,11 @@ from workbench.ui.qt_app import application
 
 
 def wait_for_jobs(window, timeout: float = 60.0) -> None:
-    """Let queued work (a first layout in its worker) finish, keeping the event loop turning."""
+    """Let queued work (a first layout in its worker, the timeline read in the background) finish,
+    keeping the event loop turning."""
     deadline = time.monotonic() + timeout
     app = QApplication.instance()
-    while window._job is not None and time.monotonic() < deadline:
+    while (window._job is not None or getattr(window, "_loads", None)) and time.monotonic() < deadline:
         app.processEvents(QEventLoop.AllEvents, 50)
         time.sleep(0.01)
     for _ in range(5):

@@ -99,6 +99,8 @@ class FindingsPanel(QWidget):
         top.addWidget(self.parameters_button)
         self.detector_labels: dict[str, str] = {}
         self.detector_descriptions: dict[str, str] = {}
+        self._detectors_known = False
+        self.detector_choice.addItem("All detectors", "")  # the others once the panel is first shown
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setRootIsDecorated(False)
@@ -148,9 +150,17 @@ class FindingsPanel(QWidget):
         layout.addLayout(marks)
 
     def load(self, case: Case | None) -> None:
+        """Show ``case``'s findings. The detectors (plugins to import, a second or more) are looked
+        up when the panel is first shown: a case opens with the panel behind the inspector."""
+        self.case = case
+        if not self._detectors_known and self.isVisible():
+            self._know_detectors()
+        self.refresh()
+
+    def _know_detectors(self) -> None:
         from workbench.plugin_api import detectors
 
-        self.case = case
+        self._detectors_known = True
         self.detector_choice.clear()
         self.detector_choice.addItem("All detectors", "")  # "", not None: see workbench.ui.wrapping
         found = sorted(detectors(), key=lambda d: d.id)
@@ -158,7 +168,12 @@ class FindingsPanel(QWidget):
         self.detector_descriptions = {d.id: d.description or "" for d in found}
         for detector in found:
             self.detector_choice.addItem(f"{detector.label or detector.id}", detector.id)
-        self.refresh()
+
+    def showEvent(self, event) -> None:
+        if not self._detectors_known:
+            self._know_detectors()
+            self.refresh()
+        super().showEvent(event)
 
     def refresh(self) -> None:
         current = self.current_finding()

@@ -41,6 +41,9 @@ from workbench.ui.panels import CaseBrowserPanel, InspectorPanel
 from workbench.ui.workers import Cancelled, start_job
 
 MAX_RECENT = 8
+#: SQLite page cache of the window's connections to the case, in kilobytes (the store's default
+#: of 256 MB suits big imports; the window reads a case once, and pages stay in the OS's cache).
+WINDOW_CACHE_KB = 16384
 # Distinguishable colours for communities (Tableau 10).
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
             "#bab0ac"]
@@ -74,6 +77,18 @@ def compute_layout(graph, pinned, initial, progress, cancelled, kind: str = "for
     return positions
 
 
+class _SearchField(QLineEdit):
+    """The toolbar's search field: ``on_focus`` runs before it is typed into (to fill its completions)."""
+
+    def __init__(self, on_focus):
+        super().__init__()
+        self._on_focus = on_focus
+
+    def focusInEvent(self, event) -> None:
+        self._on_focus()
+        super().focusInEvent(event)
+
+
 class StartPage(QWidget):
     """What an empty window shows: the way to the demo case is one click."""
 
@@ -105,6 +120,7 @@ class MainWindow(QMainWindow):
         self.chart.nodeDoubleClicked.connect(self._double_clicked)
         self.model.subscribe(self._on_model)
         self._job = None
+        self._loads: dict[str, tuple] = {}  # reads in workers that the first frame does not wait for
         self._echoing_timeline = False
         self.last_notice = ""
 
@@ -280,7 +296,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.undo_action)
         toolbar.addAction(self.redo_action)
         toolbar.addSeparator()
-        self.search = QLineEdit()
+        self.search = _SearchField(self._fill_completions)
         self.search.setPlaceholderText("Find entity (Ctrl+F)")
         self.search.setMaximumWidth(320)
         self.completions = QStringListModel()
@@ -301,6 +317,9 @@ class MainWindow(QMainWindow):
         except CaseError as error:
             QMessageBox.warning(self, "Cannot open case", str(error))
             return False
+        # The window reads what is drawn and writes small edits; imports and detectors use their
+        # own connections. A small page cache keeps a big case's pages in the OS's cache, not twice.
+        case.conn.execute(f"PRAGMA cache_size = -{WINDOW_CACHE_KB}")
         if self.case is not None:
             self.case.close()
         self.case = case
@@ -310,7 +329,7 @@ class MainWindow(QMainWindow):
         self.reload(fit=True)
         self.browser.load(case)
         self.filters.load(case)
-        self.timeline.set_model(TimelineModel.from_case(case))
+        self.load_timeline()
         self.findings.load(case)
         self.exercise.refresh()
         self.stack.setCurrentWidget(self.chart)
@@ -360,6 +379,44 @@ class MainWindow(QMainWindow):
         destination.close()
         self.open_case(target)
 
+    def load_timeline(self) -> None:
+        """Read the case's timeline in a worker (on its own connection): the chart's first frame
+        does not wait for it. The timeline shows it when it is read, if the case is still open."""
+        self.timeline.set_model(TimelineModel())
+        self._in_background("timeline", TimelineModel.from_case, self.timeline.set_model)
+
+    def _in_background(self, name: str, read, show) -> None:
+        """``read(case)`` in a worker on a read-only connection of its own; ``show(result)`` in
+        the GUI thread when done, unless another case was opened (or this read started again) meanwhile."""
+        case = self.case
+        path = case.path
+        token = object()
+
+        def job(_progress, _cancelled):
+            with Case.open(path, readonly=True) as own:
+                own.conn.execute(f"PRAGMA cache_size = -{WINDOW_CACHE_KB}")
+                return read(own)
+
+        def done(result):
+            if self._loads.get(name, (None,))[0] is token:
+                del self._loads[name]
+                if self.case is case:
+                    show(result)
+
+        def failed(message):
+            if self._loads.get(name, (None,))[0] is token:
+                del self._loads[name]
+                self.status.setText(f"Could not read the {name}: {message}")
+
+        def cancelled():
+            if self._loads.get(name, (None,))[0] is token:
+                del self._loads[name]
+
+        previous = self._loads.pop(name, None)
+        if previous is not None:
+            previous[2].cancel()
+        self._loads[name] = (token, *start_job(self, job, done, failed, None, cancelled))
+
     def _remember(self, path: Path) -> None:
         settings = QSettings()
         recent = [str(path.resolve())] + [p for p in settings.value("recent", [], list) if p != str(path.resolve())]
@@ -377,10 +434,18 @@ class MainWindow(QMainWindow):
         if self.case is None:
             return
         self.model.load(self.case, case_graph(self.case, self.graph_filter))
-        self.completions.setStringList(sorted(set(self.model.captions)))
+        self._completions_stale = True  # filled when the search field is next used
+        if self.search.hasFocus():
+            self._fill_completions()
         if fit:
             self.chart.fit()
         self._update_status()
+
+    def _fill_completions(self) -> None:
+        """The search field's completions: every name on the chart, sorted (read when it is first used)."""
+        if getattr(self, "_completions_stale", False):
+            self._completions_stale = False
+            self.completions.setStringList(sorted(set(self.model.captions)))
 
     # ------------------------------------------------------------------ chart edits (undoable)
 
@@ -662,7 +727,7 @@ class MainWindow(QMainWindow):
             self.reload()
             self.browser.load(self.case)
             self.filters.load(self.case)
-            self.timeline.set_model(TimelineModel.from_case(self.case))
+            self.load_timeline()
             if self.model.unplaced.any():
                 self.run_layout("force")
             # What the importer brought in differently, left out or could not carry is said too,
@@ -900,6 +965,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ finding
 
     def focus_search(self) -> None:
+        self._fill_completions()
         self.search.setFocus()
         self.search.selectAll()
 
@@ -1072,6 +1138,12 @@ class MainWindow(QMainWindow):
         if self._job is not None:
             self._job[1].cancel()
             self._job[0].wait(3000)
+        for _token, _thread, worker in list(self._loads.values()):
+            worker.cancel()
+        from PySide6.QtCore import QThread
+
+        for thread in self.findChildren(QThread):  # background reads, started again ones too
+            thread.wait(10000)
         if self.case is not None:
             self.case.close()
         super().closeEvent(event)

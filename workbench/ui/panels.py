@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTreeWidget,
@@ -282,49 +283,77 @@ def _caption_of(case: Case, entity_id: str) -> str:
     return f"{row[0]} [{row[1]}]" if row else entity_id
 
 
-def _browser_item(parent, texts: list[str], *, entity_id: str = "", view: str = "") -> QTreeWidgetItem:
-    """A case-browser row holding an entity id and a view name ("" when it is neither).
+# What a case-browser row holds besides its texts (see _browser_item).
+ENTITY_ROLE = Qt.UserRole
+VIEW_ROLE = Qt.UserRole + 1
+SCHEMA_ROLE = Qt.UserRole + 2  # on a type's row: its schema, whose entities are read when it is expanded
+MORE_ROLE = Qt.UserRole + 3  # on a "Show more" row: how many of its type's entities are listed before it (else -1)
+BROWSER_PAGE = 500  # entities listed per step under a type (a type can have hundreds of thousands)
 
-    Both are always set: PySide6 hands back an unset role as a None it does not own, and
+
+def _browser_item(parent, texts: list[str], *, entity_id: str = "", view: str = "", schema: str = "",
+                  more: int = -1) -> QTreeWidgetItem:
+    """A case-browser row holding an entity id, a view name and a type ("" when it is none of them).
+
+    Every role is always set: PySide6 hands back an unset role as a None it does not own, and
     enough of those (a double-click each) crash the interpreter.
     """
     item = QTreeWidgetItem(parent, texts)
-    item.setData(0, Qt.UserRole, entity_id)
-    item.setData(0, Qt.UserRole + 1, view)
+    item.setData(0, ENTITY_ROLE, entity_id)
+    item.setData(0, VIEW_ROLE, view)
+    item.setData(0, SCHEMA_ROLE, schema)
+    item.setData(0, MORE_ROLE, more)
     return item
 
 
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere (with ESCAPE '\\')."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class CaseBrowserPanel(QWidget):
-    """Entities by type, sources with grades, saved views. Double-click to find on the chart."""
+    """Entities by type, sources with grades, saved views. Double-click to find on the chart.
+
+    Opening a case reads only how many entities each type has: a type's entities are read when it
+    is expanded, a page at a time ("Show 500 more…"), so that a case of half a million entities
+    opens as fast, and in as little memory, as one of a hundred. The filter box above lists the
+    entities whose name contains what is typed, under their types.
+    """
 
     entityActivated = Signal(str)
     viewActivated = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.case: Case | None = None
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter entities by name")
+        self.filter.setClearButtonEnabled(True)
+        self._filter_timer = QTimer(self, singleShot=True, interval=250, timeout=self._refilter)
+        self.filter.textChanged.connect(lambda _text: self._filter_timer.start())
+        self.filter.returnPressed.connect(self._refilter)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Case", ""])
         self.tree.setColumnWidth(0, 230)
         self.tree.itemActivated.connect(self._activated)
+        self.tree.itemExpanded.connect(self._expanded)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.filter)
         layout.addWidget(self.tree)
+        self._entities: QTreeWidgetItem | None = None
 
     def load(self, case: Case | None) -> None:
+        """Show ``case``: its types with their counts, sources and saved views (types expanded before stay so)."""
+        expanded = self._expanded_types() if case is not None and case is self.case else set()
+        self.case = case
+        self._filter_timer.stop()
         self.tree.clear()
+        self._entities = None
         if case is None:
             return
-        entities = _browser_item(self.tree, ["Entities", str(sum(case.counts_by_schema().values()))])
-        rows = case.conn.execute("SELECT id, schema, caption FROM entities ORDER BY schema, caption").fetchall()
-        by_type: dict[str, QTreeWidgetItem] = {}
-        for entity_id, schema, caption in rows:
-            group = by_type.get(schema)
-            if group is None:
-                label = ftm_model.get(schema).plural if ftm_model.get(schema) else schema
-                group = by_type[schema] = _browser_item(entities, [label, ""])
-            _browser_item(group, [caption or entity_id, ""], entity_id=entity_id)
-        for schema, group in by_type.items():
-            group.setText(1, str(group.childCount()))
+        self._entities = _browser_item(self.tree, ["Entities", ""])
+        self._fill_types(expanded)
         sources = _browser_item(self.tree, ["Sources", ""])
         for source in case.sources():
             flag = " 🔒" if source["protected"] else ""
@@ -334,13 +363,107 @@ class CaseBrowserPanel(QWidget):
         views = _browser_item(self.tree, ["Saved views", ""])
         for name in sorted(case.saved_views()):
             _browser_item(views, [name, ""], view=name)
-        entities.setExpanded(True)
+        self._entities.setExpanded(True)
         sources.setExpanded(True)
 
+    def _filter_sql(self) -> tuple[str, list]:
+        text = self.filter.text().strip()
+        if not text:
+            return "", []
+        return " AND (caption LIKE ? ESCAPE '\\' OR id = ?)", [_like(text), text]
+
+    def _fill_types(self, expanded: set[str] = frozenset()) -> None:
+        """One row per type with how many entities it has (or match the filter); its entities come on expanding."""
+        entities = self._entities
+        entities.takeChildren()
+        where, params = self._filter_sql()
+        counts = self.case.conn.execute(
+            f"SELECT schema, count(*) FROM entities WHERE 1 = 1{where} GROUP BY schema ORDER BY schema", params).fetchall()
+        for schema, count in counts:
+            label = ftm_model.get(schema).plural if ftm_model.get(schema) else schema
+            group = _browser_item(entities, [label, f"{count:,}"], schema=schema)
+            group.setChildIndicatorPolicy(QTreeWidgetItem.ShowIndicator)
+            if schema in expanded or (where and len(counts) <= 3):
+                group.setExpanded(True)  # reads its first page (see _expanded)
+                self._expanded(group)
+        total = sum(count for _, count in counts)
+        entities.setText(1, f"{total:,}")
+        if where and not counts:
+            entities.setText(0, "Entities: none match")
+        else:
+            entities.setText(0, "Entities")
+
+    def _refilter(self) -> None:
+        self._filter_timer.stop()
+        if self.case is not None and self._entities is not None:
+            self._fill_types(self._expanded_types())
+
+    def _expanded_types(self) -> set[str]:
+        if self._entities is None:
+            return set()
+        return {self._entities.child(i).data(0, SCHEMA_ROLE) for i in range(self._entities.childCount())
+                if self._entities.child(i).isExpanded()}
+
+    def _expanded(self, item: QTreeWidgetItem) -> None:
+        schema = item.data(0, SCHEMA_ROLE)
+        if schema and item.childCount() == 0:
+            self._fill_page(item, 0)
+
+    def _fill_page(self, group: QTreeWidgetItem, offset: int) -> None:
+        """The next page of a type's entities by name, and a "Show more" row if there are more."""
+        if self.case is None:
+            return
+        schema = group.data(0, SCHEMA_ROLE)
+        where, params = self._filter_sql()
+        rows = self.case.conn.execute(
+            f"SELECT id, caption FROM entities WHERE schema = ?{where} ORDER BY caption, id LIMIT ? OFFSET ?",
+            [schema, *params, BROWSER_PAGE + 1, offset]).fetchall()
+        for entity_id, caption in rows[:BROWSER_PAGE]:
+            _browser_item(group, [caption or entity_id, ""], entity_id=entity_id)
+        if len(rows) > BROWSER_PAGE:
+            listed = offset + BROWSER_PAGE
+            total = group.text(1).replace(",", "")
+            left = int(total) - listed if total.isdigit() else 0
+            more = _browser_item(group, [f"Show {min(left, BROWSER_PAGE):,} more of {left:,}…", ""], more=listed)
+            more.setToolTip(0, "Double-click (or Enter) to list more; or type a name in the filter above")
+            font = more.font(0)
+            font.setItalic(True)
+            more.setFont(0, font)
+
+    def entity_rows(self, schema: str) -> list[tuple[str, str]]:
+        """The (entity id, shown name) rows listed under a type now (read when it was expanded)."""
+        if self._entities is None:
+            return []
+        for i in range(self._entities.childCount()):
+            group = self._entities.child(i)
+            if group.data(0, SCHEMA_ROLE) == schema:
+                return [(group.child(j).data(0, ENTITY_ROLE), group.child(j).text(0)) for j in range(group.childCount())
+                        if group.child(j).data(0, ENTITY_ROLE)]
+        return []
+
+    def type_item(self, schema: str) -> QTreeWidgetItem | None:
+        if self._entities is None:
+            return None
+        return next((self._entities.child(i) for i in range(self._entities.childCount())
+                     if self._entities.child(i).data(0, SCHEMA_ROLE) == schema), None)
+
     def _activated(self, item: QTreeWidgetItem) -> None:
-        entity_id = item.data(0, Qt.UserRole)
+        more = item.data(0, MORE_ROLE)
+        if isinstance(more, int) and more >= 0:
+            group = item.parent()
+            # Listing the next page replaces this row: let the view finish with the item first.
+            QTimer.singleShot(0, lambda: self._show_more(group, item, more))
+            return
+        entity_id = item.data(0, ENTITY_ROLE)
         if entity_id:
             self.entityActivated.emit(entity_id)
-        view = item.data(0, Qt.UserRole + 1)
+        view = item.data(0, VIEW_ROLE)
         if view:
             self.viewActivated.emit(view)
+
+    def _show_more(self, group: QTreeWidgetItem, more_item: QTreeWidgetItem, offset: int) -> None:
+        index = group.indexOfChild(more_item)
+        if index < 0:
+            return
+        group.takeChild(index)
+        self._fill_page(group, offset)
