@@ -19,6 +19,19 @@ then reopened in a fresh process, as an analyst reopens yesterday's case:
   of the chart (the repaint) and then settled (labels placed again, as after the analyst stops).
 
 Goal (issue 14): reopen under 2 s and 300 MB at 50,000 entities; 500,000 opens and frames stay under 50 ms.
+
+Measured 2026-12-05 on the shared 2-core machine (load 8-12; the sqlite baseline there took 10x
+its quiet time), before -> after the lazy browser, timeline in a worker, lazy detectors and a
+16 MB page cache (same cases, runs back to back, --repeat 2, fastest shown):
+
+    5,043 entities:   first frame 2.28 -> 1.59 s, peak 279 -> 277 MB (empty window 242-252 MB)
+    49,262 entities:  first frame 16.0 -> 8.3 s (13.1x -> 7.1x sqlite), peak 439 -> 410 MB
+                      (the case's part 198 -> 158 MB); draw 12.8 ms, settle 60 ms
+    491,894 entities (after only): first frame 168 s (10.9x sqlite's 15.4 s), peak 2,035 MB;
+                      draw 13.7 ms (max 30), settle 142 ms; the first open took 1,451 s and 3.1 GB
+
+What is left is mostly building the whole case's graph and chart model (case_graph, ChartModel.load),
+the integrity check of a writable open (Case.open), and the empty window's own 250 MB (FtM, Qt, pyqtgraph).
 """
 
 from __future__ import annotations
