@@ -101,6 +101,8 @@ class ChartModel:
     #: Summed-up links (between a collapsed group and another node): link index -> the links it stands for.
     aggregates: dict[int, list[int]] = field(default_factory=dict)
     group_links_left_out: int = 0
+    _flagged: np.ndarray | None = None
+    _flagged_key: tuple | None = None
     _user_colours: list[str] | None = None
     _user_sizes: np.ndarray | None = None
     _listeners: list[Listener] = field(default_factory=list)
@@ -172,6 +174,7 @@ class ChartModel:
         self.base_link_count = len(self.links)
         self._user_colours, self._user_sizes = None, None
         self.severity = _worst_findings(case, index)
+        self._flagged = None
         self._load_groups(case.chart_groups(), case.group_members())
         self.notify("reset")
 
@@ -205,6 +208,7 @@ class ChartModel:
         self.link_days = self.link_days[:m]
         self.aggregates = {}
         self.group_links_left_out = 0
+        self._flagged = None  # worked out again when next asked
         self.group_severity = []
         count = len(self.group_names)
         if count == 0:
@@ -302,6 +306,19 @@ class ChartModel:
             # A group's node is drawn while the group is collapsed, and only then.
             mask[self.entity_count:] = ~self.group_collapsed
         return mask
+
+    @property
+    def flagged(self) -> np.ndarray:
+        """Nodes (entities and groups) with an open high or medium finding: worked out once per
+        change of the chart, since label placement asks for it on every pan and zoom."""
+        key = (len(self.ids), len(self.severity), len(self.group_severity))
+        if self._flagged is None or self._flagged_key != key:
+            marks = [s in ("high", "medium") for s in self.severity]
+            marks += [s in ("high", "medium") for s in self.group_severity]
+            marks += [False] * max(0, len(self.ids) - len(marks))
+            self._flagged = np.array(marks[: len(self.ids)], dtype=bool)
+            self._flagged_key = key
+        return self._flagged
 
     @property
     def coloured_by_measure(self) -> bool:

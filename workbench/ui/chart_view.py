@@ -556,9 +556,7 @@ class ChartView(pg.GraphicsView):
         evidence = focus if focus is not None else np.zeros(len(model.ids), dtype=bool)
         degree = self._degree if len(self._degree) == len(model.ids) else np.zeros(len(model.ids))
         # Parties and groups with open high or medium findings before the merely well linked.
-        flagged = np.array([s in ("high", "medium") for s in list(model.severity) + list(model.group_severity)]
-                           + [False] * max(0, len(model.ids) - len(model.severity) - len(model.group_severity)),
-                           dtype=bool)[: len(model.ids)]
+        flagged = model.flagged
         priority = (selected * 4.0 + evidence * 3.0 + listed * 2.0 + flagged * 1.0
                     + degree / (degree.max() + 1.0 if len(degree) else 1.0))
         # A view packed with thousands of icons has room for a handful of labels: try the most
