@@ -28,12 +28,28 @@ class ImportOutcome:
     left_out: list = None
     #: What the importer read but could not carry (an FtM property the model does not know).
     notes: list = None
+    #: The file that was given, when it is a companion of ``path`` (OFAC's add.csv beside sdn.csv).
+    given: Path | None = None
+    #: When skipped as imported before: that source's id.
+    earlier_source: int | None = None
 
 
 def resolve_importer(path: Path, importer_id: str | None) -> type[Importer]:
     if importer_id:
         return find_plugin(importer_id, kind="importer")
     return choose_importer(path)
+
+
+def main_file_of(path: str | Path, importer_id: str | None = None, options: dict[str, Any] | None = None) -> Path:
+    """The file an import of ``path`` reads as its main file (sdn.csv for OFAC's add.csv), else ``path``.
+
+    For the host to import a list once when it is given the list's companion files too.
+    """
+    path = Path(path)
+    try:
+        return Path(resolve_importer(path, importer_id)(**(options or {})).main_file(path))
+    except Exception:  # noqa: BLE001 - import_file reports the problem with the file itself
+        return path
 
 
 def import_file(
@@ -62,6 +78,10 @@ def import_file(
         raise SourceFormatError(f"{path}: not a regular file (a named pipe?); import a saved copy of it")
     importer_class = resolve_importer(path, importer_id)
     importer = importer_class(**(options or {}))
+    given = None
+    main = Path(importer.main_file(path))
+    if main != path:
+        given, path = path, main  # a companion file: the import is its main file's
     recorded_options = importer.source_options()
     companions = importer.companion_files(path)
     if companions:
@@ -83,12 +103,14 @@ def import_file(
             return ImportOutcome(
                 path,
                 importer_class.id,
+                given=given,
+                earlier_source=earlier["id"],
                 skipped=f"already imported as source #{earlier['id']} on {earlier['imported_at']} (same file, "
                 f"same importer and options); use --again to import it once more",
             )
     report = case.ingest(_named_failures(importer.read(path), path, importer_class), source, progress=progress)
     return ImportOutcome(path, importer_class.id, report=report, left_out=list(getattr(importer, "skipped", []) or []),
-                         notes=list(getattr(importer, "notes", []) or []))
+                         notes=list(getattr(importer, "notes", []) or []), given=given)
 
 
 def _named_failures(records: Iterable[Record], path: Path, importer_class: type[Importer]) -> Iterator[Record]:

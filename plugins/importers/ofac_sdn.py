@@ -306,6 +306,50 @@ class _Files:
     comments: Path | None
 
 
+def _first_row(path: Path) -> list[str] | None:
+    """The first CSV row of ``path`` (OFAC's encodings), or ``None`` if it is not a CSV row."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return None
+    lines = decode_ofac_text(head).splitlines()
+    if not lines or "\x00" in lines[0]:
+        return None
+    try:
+        return next(csv.reader([lines[0]], strict=True))
+    except (csv.Error, StopIteration):
+        return None
+
+
+def _companion_kind(path: Path) -> str | None:
+    """``add``, ``alt`` or ``comments`` if ``path`` is one of sdn.csv's companion files, else ``None``.
+
+    Known first by name (add.csv, alt.csv, sdn_comments.csv, any case); a renamed copy by its
+    first row: add.csv's 6 columns and alt.csv's 5 both start with two numbers (ent_num and the
+    row's own number), alt.csv's third is aka, fka or nka; sdn_comments.csv has 2 columns, a
+    number and text. A file with 2 such columns is taken for sdn_comments.csv only beside an
+    sdn.csv, since many tables look like that.
+    """
+    name = path.name.lower()
+    for kind, names in SIBLING_FILES.items():
+        if name in names:
+            return kind
+    if name == MAIN_FILE or name.startswith("cons_"):
+        return None
+    row = _first_row(path)
+    if not row or not row[0].strip().isdigit():
+        return None
+    cells = [cell.strip() for cell in row]
+    if len(cells) == len(ADD_COLUMNS) and cells[1].isdigit():
+        return "add"
+    if len(cells) == len(ALT_COLUMNS) and cells[1].isdigit() and cells[2].lower() in ("aka", "fka", "nka"):
+        return "alt"
+    if len(cells) == len(COMMENTS_COLUMNS) and _find_in_folder(path.parent, (MAIN_FILE,)) is not None:
+        return "comments"
+    return None
+
+
 def _locate_files(path: Path) -> _Files:
     """sdn.csv and whichever of its companions sit beside ``path``."""
     name = path.name.lower()
@@ -315,8 +359,8 @@ def _locate_files(path: Path) -> _Files:
             "the ofac-sdn importer would label its parties as SDN-listed"
         )
     folder = path.parent
-    sibling_names = {sibling for names in SIBLING_FILES.values() for sibling in names}
-    if name in sibling_names:
+    kind = _companion_kind(path)
+    if kind is not None:
         main = _find_in_folder(folder, (MAIN_FILE,))
         if main is None:
             raise SourceFormatError(
@@ -325,12 +369,34 @@ def _locate_files(path: Path) -> _Files:
             )
     else:
         main = path  # sdn.csv itself, perhaps renamed
-    return _Files(
-        main=main,
-        add=_find_in_folder(folder, SIBLING_FILES["add"]),
-        alt=_find_in_folder(folder, SIBLING_FILES["alt"]),
-        comments=_find_in_folder(folder, SIBLING_FILES["comments"]),
-    )
+    found = {sibling: _find_in_folder(folder, names) for sibling, names in SIBLING_FILES.items()}
+    if kind is not None and found[kind] is None:
+        found[kind] = path  # a renamed companion, known by its content
+    if None in found.values():
+        for sibling, candidate in _renamed_companions(folder, main).items():
+            if found[sibling] is None:
+                found[sibling] = candidate
+    return _Files(main=main, add=found["add"], alt=found["alt"], comments=found["comments"])
+
+
+def _renamed_companions(folder: Path, main: Path, limit: int = 200) -> dict[str, Path]:
+    """Companions beside ``main`` under other names (``sdn_alt_2024.csv``), known by their first row.
+
+    Only a kind that exactly one CSV file of the folder has is taken; the folder's first
+    ``limit`` CSV files are looked at.
+    """
+    try:
+        candidates = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file())[:limit]
+    except OSError:
+        return {}
+    kinds: dict[str, list[Path]] = {}
+    for candidate in candidates:
+        if candidate.resolve() == main.resolve() or candidate.name.lower().startswith("cons_"):
+            continue
+        kind = _companion_kind(candidate)
+        if kind is not None:
+            kinds.setdefault(kind, []).append(candidate)
+    return {kind: paths[0] for kind, paths in kinds.items() if len(paths) == 1}
 
 
 # --------------------------------------------------------------------------- the listed parties
@@ -765,12 +831,21 @@ class OfacSdnImporter(Importer):
         return [found for found in (files.main, files.add, files.alt, files.comments)
                 if found is not None and found.resolve() != Path(path).resolve()]
 
+    def main_file(self, path: Path) -> Path:
+        """sdn.csv for any of its companions: importing add.csv imports the list it belongs to."""
+        path = Path(path)
+        if _companion_kind(path) is None:
+            return path
+        return _find_in_folder(path.parent, (MAIN_FILE,)) or path
+
     @classmethod
     def sniff(cls, path: Path) -> float:
-        """0.9 for a file named sdn.csv, or one whose first row looks like an SDN row; else 0.
+        """0.9 for sdn.csv or one of its companions, by name or by first row; else 0.
 
-        An SDN row has 12 columns, a numeric ent_num first and OFAC's ``-0-`` empty markers. The
-        Consolidated (non-SDN) list shares the layout; its ``cons_*`` files are not claimed.
+        An SDN row has 12 columns, a numeric ent_num first and OFAC's ``-0-`` empty markers; the
+        companions are known as :func:`_companion_kind` says (they are imported with the
+        sdn.csv beside them). The Consolidated (non-SDN) list shares the layout; its ``cons_*``
+        files are not claimed.
         """
         path = Path(path)
         name = path.name.lower()
@@ -778,17 +853,10 @@ class OfacSdnImporter(Importer):
             return 0.0
         if name == MAIN_FILE:
             return 0.9
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(64 * 1024)
-        except OSError:
-            return 0.0
-        lines = decode_ofac_text(head).splitlines()
-        if not lines or "\x00" in lines[0]:
-            return 0.0
-        try:
-            first_row = next(csv.reader([lines[0]], strict=True))
-        except (csv.Error, StopIteration):
+        if _companion_kind(path) is not None:
+            return 0.9
+        first_row = _first_row(path)
+        if first_row is None:
             return 0.0
         looks_like_sdn = (
             len(first_row) == len(SDN_COLUMNS)

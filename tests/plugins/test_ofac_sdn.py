@@ -431,8 +431,11 @@ def test_sniff(ofac_dir, shared_data, tmp_path):
     renamed = tmp_path / "sdn-2024-06.csv"
     shutil.copyfile(ofac_dir / "sdn.csv", renamed)
     assert OfacSdnImporter.sniff(renamed) == 0.9  # recognised by its first row
+    # The companions are claimed too: importing one imports the list through the sdn.csv beside it.
     for name in ("add.csv", "alt.csv", "sdn_comments.csv"):
-        assert OfacSdnImporter.sniff(ofac_dir / name) == 0.0
+        assert OfacSdnImporter.sniff(ofac_dir / name) == 0.9
+        assert OfacSdnImporter().main_file(ofac_dir / name) == ofac_dir / "sdn.csv"
+    assert OfacSdnImporter().main_file(ofac_dir / "sdn.csv") == ofac_dir / "sdn.csv"
     for other in ("csl/consolidated.csv", "un/un_consolidated_sample.xml", "ftm/eu_fsf_sample.ftm.json",
                   "amlsim/tx.csv", "graphs/miserables.graphml"):
         assert OfacSdnImporter.sniff(shared_data / other) == 0.0

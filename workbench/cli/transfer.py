@@ -25,7 +25,7 @@ from workbench.store import Case, CaseError
 @click.option("--again", is_flag=True, help="Import a file even if it was imported before with the same settings.")
 def import_(case, files, importer_id, mapping, save_mapping, grade, protected, note, option_pairs, again) -> None:
     """Import FILES into CASE, each file in one transaction (all of it or nothing)."""
-    from workbench.importing import estimate_records, import_file
+    from workbench.importing import estimate_records, import_file, main_file_of
     from workbench.model import parse_grade
     from workbench.plugin_api import ParameterError, SourceFormatError
 
@@ -47,7 +47,14 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                 saved = ", ".join(sorted(opened.saved_mappings())) or "none"
                 fail(CaseError(f"{mapping}: no such mapping file, nor a mapping saved in the case (saved: {saved})"), 2)
             importer_id = importer_id or "mapped-table"
+        imported: dict[Path, int] = {}  # main files imported by this command -> source id
         for path in files:
+            main = main_file_of(path, importer_id, options)
+            if main.resolve() in imported:
+                click.echo(f"{path}: read with {main.name} as one of its files (source #{imported[main.resolve()]})"
+                           if main != path else f"{path}: imported above with its files "
+                           f"(source #{imported[main.resolve()]})")
+                continue
             total = estimate_records(path) or 0
             try:
                 with click.progressbar(length=max(total, 1), label=f"Importing {path.name}", file=sys.stderr) as bar:
@@ -63,13 +70,18 @@ def import_(case, files, importer_id, mapping, save_mapping, grade, protected, n
                 click.secho(f"error: {error}", fg="red", err=True)
                 click.echo(f"{path}: not imported; the case is unchanged", err=True)
                 continue
+            if outcome.given is not None:
+                click.echo(f"{path}: one of the files of {outcome.path.name}, read with it")
             if outcome.skipped:
-                click.echo(f"{path}: skipped, {outcome.skipped}")
+                click.echo(f"{outcome.path}: skipped, {outcome.skipped}")
+                if outcome.earlier_source is not None:
+                    imported[outcome.path.resolve()] = outcome.earlier_source
                 continue
             report = outcome.report
+            imported[outcome.path.resolve()] = report.source_id
             kinds = ", ".join(f"{count:,} {schema}" for schema, count in sorted(report.by_schema.items()))
             click.echo(
-                f"{path}: imported with {outcome.importer_id} as source #{report.source_id} [{source_grade}]: "
+                f"{outcome.path}: imported with {outcome.importer_id} as source #{report.source_id} [{source_grade}]: "
                 f"{report.entities:,} entities ({kinds}), {report.statements:,} values, {report.edges:,} links"
             )
             if outcome.notes:

@@ -133,6 +133,14 @@ class Importer(Plugin):
     def read(self, path: Path) -> Iterator[Record]:
         raise NotImplementedError
 
+    def main_file(self, path: Path) -> Path:
+        """The file that an import of ``path`` stands for: ``path`` itself, or for a companion
+        file (OFAC's add.csv) the main file it belongs to (sdn.csv beside it).
+
+        The host imports the main file instead, once, however many of its companions it is given.
+        """
+        return Path(path)
+
     def companion_files(self, path: Path) -> list[Path]:
         """Other files this import reads beside ``path`` (OFAC's alt.csv beside sdn.csv).
 

@@ -1,0 +1,84 @@
+"""The command line with the files other tools write: OFAC's four files, summaries that add up."""
+
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from workbench.cli import main
+from workbench.store import Case
+
+OFAC_FILES = ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def summary_counts(line: str) -> tuple[int, dict[str, int]]:
+    """The total and the per-type counts of an import summary line."""
+    found = re.search(r": ([\d,]+) entities \(([^)]*)\)", line)
+    assert found, line
+    kinds = {}
+    for part in found.group(2).split(", "):
+        count, schema = part.split(" ")
+        kinds[schema] = int(count.replace(",", ""))
+    return int(found.group(1).replace(",", "")), kinds
+
+
+@pytest.mark.parametrize("order", [OFAC_FILES, ("alt.csv", "sdn_comments.csv", "sdn.csv", "add.csv")])
+def test_ofac_files_as_they_arrive_import_as_one_list(run, shared_data, order):
+    """`workbench import CASE sdn.csv add.csv alt.csv sdn_comments.csv` imports the list once and
+    names each companion as read with it, instead of failing on each for want of a mapping."""
+    assert run("new", "case").exit_code == 0
+    result = run("import", "case.wbcase", *(shared_data / "ofac" / name for name in order))
+    assert result.exit_code == 0, result.output
+    assert "mapping" not in result.output
+    imported = [line for line in result.output.splitlines() if "imported with ofac-sdn" in line]
+    assert len(imported) == 1 and "sdn.csv: imported" in imported[0]
+    for name in OFAC_FILES:
+        if name != "sdn.csv":
+            assert re.search(rf"{name}: (read with sdn\.csv|one of the files of sdn\.csv)", result.output), name
+    total, kinds = summary_counts(imported[0])
+    assert total == 89 and sum(kinds.values()) == total
+    with Case.open("case.wbcase") as case:
+        assert case.counts_by_schema() == kinds
+        assert len(case.sources()) == 1
+        assert "HESA TRADE CENTER" in case.entity("ofac-sdn-11195").get("alias")  # from alt.csv
+
+
+def test_a_renamed_companion_is_known_by_its_content(run, shared_data, tmp_path):
+    folder = tmp_path / "download"
+    folder.mkdir()
+    for name in OFAC_FILES:
+        shutil.copyfile(shared_data / "ofac" / name, folder / name)
+    (folder / "alt.csv").rename(folder / "sdn_alt_2024-06.csv")
+    assert run("new", "case").exit_code == 0
+    result = run("import", "case.wbcase", folder / "sdn.csv", folder / "sdn_alt_2024-06.csv")
+    assert result.exit_code == 0, result.output
+    assert "sdn_alt_2024-06.csv: read with sdn.csv" in result.output
+    with Case.open("case.wbcase") as case:
+        assert "HESA TRADE CENTER" in case.entity("ofac-sdn-11195").get("alias")
+
+
+def test_import_summary_counts_add_up_after_merges(run, shared_data):
+    """Several records of one entity (OFAC reads a party from four files) count once."""
+    assert run("new", "case").exit_code == 0
+    result = run("import", "case.wbcase", shared_data / "ofac" / "sdn.csv")
+    total, kinds = summary_counts(result.output.splitlines()[-1])
+    assert sum(kinds.values()) == total == 89
+    assert kinds["Organization"] == 7 and kinds["Sanction"] == 17
+    # Importing the same parties from a second file: the summary names what that file brought,
+    # each entity once, under the type it has in the case after the merge.
+    assert run("demo").exit_code == 0
+    result = run("import", "demo.wbcase", shared_data / "ftm" / "eu_fsf_sample.ftm.json")
+    total, kinds = summary_counts(result.output.splitlines()[-1])
+    assert sum(kinds.values()) == total
