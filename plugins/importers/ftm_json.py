@@ -10,6 +10,7 @@ from followthemoney.exc import InvalidData
 
 from workbench.model import model
 from workbench.model.provenance import Record
+from workbench.model.standard import workbench_form
 from workbench.plugin_api import Importer, SourceFormatError
 
 
@@ -64,6 +65,11 @@ class FtmJsonImporter(Importer):
                     ) from None
                 if not isinstance(data, dict) or "schema" not in data:
                     raise SourceFormatError(f"{where}: expected an FtM entity with an id and a schema")
+                # Workbench's own types written as standard FtM come back as they were; links
+                # made only for FtM's tools are not imported (workbench.model.standard).
+                data = workbench_form(data)
+                if data is None:
+                    continue
                 try:
                     # cleaned=False makes FtM validate and normalise every value through its types.
                     proxy = model.get_proxy(data, cleaned=False)

@@ -53,6 +53,7 @@ from workbench.model import model
 from workbench.model.grading import Grade, parse_grade
 from workbench.model.provenance import Record
 from workbench.model.spreadsheet import cell_text, from_spreadsheet_safe, spreadsheet_safe, starts_a_formula
+from workbench.model.standard import needs_standard_form, standard_form
 from workbench.plugin_api import Exporter, Importer, Parameter, SourceFormatError
 
 # ---------------------------------------------------------------------------------- shared
@@ -175,6 +176,13 @@ class FtmExporter(Exporter):
             help="statements as JSON lines or FtM's CSV columns; auto: CSV when the file name ends in .csv",
         ),
         "dataset": Parameter(default="", help="FtM dataset name (default: the case title in snake_case)"),
+        "workbench_schemata": Parameter(
+            default="standard",
+            choices=("standard", "keep"),
+            help="standard: write Shipment and EndUseDocument as FtM's EconomicActivity and Document (with "
+            "Documentation links), so FtM's own tools read the file; keep: write them as Workbench's own "
+            "types, which only Workbench reads (see docs/formats/ftm.md)",
+        ),
     }
     entity_losses = (
         "grades (Admiralty reliability and credibility): FtM entities have no place for them; "
@@ -196,7 +204,8 @@ class FtmExporter(Exporter):
         path = Path(path)
         dataset = self.options["dataset"] or dataset_name(case)
         aliases = merged_ids(case)
-        entities = links = marked = 0
+        entities = links = marked = documentation = 0
+        converted: dict[str, int] = {}
         with atomic_write(path, "wb") as handle:
             if self.options["statements"]:
                 writer = _StatementWriter(handle, self._statement_format(path))
@@ -207,12 +216,41 @@ class FtmExporter(Exporter):
                 writer.close()
                 marked = writer.marked
             else:
+                standard = self.options["workbench_schemata"] == "standard"
+                name_of = _NameLookup(case, include_protected)
                 for proxy, provenance in exported_entities(case, include_protected):
-                    handle.write(orjson.dumps(self._entity_line(proxy, provenance, dataset, aliases)))
+                    line = self._entity_line(proxy, provenance, dataset, aliases)
+                    if needs_standard_form(proxy.schema.name):
+                        converted[proxy.schema.name] = converted.get(proxy.schema.name, 0) + 1
+                        if standard:
+                            lines = standard_form(line, name_of)
+                            documentation += len(lines) - 1
+                            for each in lines:
+                                handle.write(orjson.dumps(each))
+                                handle.write(b"\n")
+                            entities += 1
+                            links += proxy.schema.edge
+                            continue
+                    handle.write(orjson.dumps(line))
                     handle.write(b"\n")
                     entities += 1
                     links += proxy.schema.edge
         losses = list(self.statement_losses if self.options["statements"] else self.entity_losses)
+        if converted:
+            counted = ", ".join(f"{count:,} {name}" for name, count in sorted(converted.items()))
+            if self.options["statements"]:
+                losses.append(f"{counted}: Workbench's own types, written as they are; FtM's own tools (ftm "
+                              "aggregate-statements, Aleph, yente) do not know them and stop (the ftm export writes "
+                              "them as standard FtM)")
+            elif self.options["workbench_schemata"] == "standard":
+                losses.append(f"{counted}: written as FtM's EconomicActivity (shipments) and Document (end-use "
+                              f"documents, with {documentation:,} Documentation links to issuers and stated end "
+                              "users); forwarder, notify party, declared end user, carrier, quantity, transit "
+                              "countries, bill of lading and covered shipment are lines of their description, "
+                              "not links, for FtM's tools (Workbench's importer restores them exactly)")
+            else:
+                losses.append(f"{counted}: Workbench's own types, kept as asked (workbench_schemata=keep); FtM's "
+                              "own tools (ftm validate, ftm aggregate, Aleph) do not know them and stop")
         if marked:
             losses.append(f"{marked:,} cells starting with =, +, - or @ written with a ' in front, so that a "
                           "spreadsheet shows them as text and never runs them as formulas (the ftm-statements "
@@ -238,6 +276,28 @@ class FtmExporter(Exporter):
             data["first_seen"] = min(seen)
             data["last_seen"] = max(seen)
         return data
+
+
+class _NameLookup:
+    """The name of a referenced entity, from values the export may show (protected ones only if asked)."""
+
+    def __init__(self, case: Any, include_protected: bool):
+        self._case = case
+        self._include_protected = include_protected
+        self._known: dict[str, str | None] = {}
+
+    def __call__(self, entity_id: str) -> str | None:
+        if entity_id not in self._known:
+            if len(self._known) > 100_000:
+                self._known.clear()
+            row = self._case.conn.execute(
+                "SELECT s.value FROM records r JOIN statements s ON s.record_id = r.id"
+                " JOIN sources src ON src.id = r.source_id"
+                " WHERE r.entity_id = ? AND s.prop = 'name' AND (src.protected = 0 OR ?) ORDER BY s.id LIMIT 1",
+                (self._case.resolve(entity_id), int(self._include_protected)),
+            ).fetchone()
+            self._known[entity_id] = row[0] if row else None
+        return self._known[entity_id]
 
 
 class FtmStatementsExporter(FtmExporter):
