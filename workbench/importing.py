@@ -46,6 +46,8 @@ def main_file_of(path: str | Path, importer_id: str | None = None, options: dict
     For the host to import a list once when it is given the list's companion files too.
     """
     path = Path(path)
+    if not path.is_file():
+        return path  # import_file names what it is; a named pipe is never read to sniff it
     try:
         return Path(resolve_importer(path, importer_id)(**(options or {})).main_file(path))
     except Exception:  # noqa: BLE001 - import_file reports the problem with the file itself
