@@ -32,7 +32,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,14 @@ ON_ERROR = Parameter(
     help="stop: refuse the whole file at the first problem (the case stays unchanged); "
     "skip: keep what can be read and list what was left out in the importer's `skipped`",
 )
+
+#: Single values written as typed Excel cells (see ``XlsxExporter._typed_cell``).
+_INTEGER_RE = re.compile(r"^-?(0|[1-9]\d{0,14})$")
+_DECIMAL_RE = re.compile(r"^-?(0|[1-9]\d*)\.\d*[1-9]$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+#: Number properties shown with two decimals and thousands separators.
+_MONEY_PROPERTIES = frozenset({"amount", "amountUsd", "amountEur", "balance", "maxBalance", "capital"})
 
 #: Excel refuses longer cells (it "repairs" the file by cutting them).
 EXCEL_CELL_LIMIT = 32_767
@@ -844,6 +852,51 @@ class XlsxExporter(Exporter):
         return cell
 
     @staticmethod
+    def _typed_cell(worksheet, prop: Property, value: str):
+        """A number or date cell for a single value that Excel can hold exactly, else ``None``.
+
+        Typed cells sum, sort and filter as numbers and dates. Only values that read back as the
+        same text are typed: integers of up to 15 digits, decimals without trailing zeros that
+        a double holds exactly as written, full dates (``2023-03-06``) and date-times to the
+        second from 1900 on (Excel's dates start there). Anything else (``2023-03``, a 20-digit
+        number, ``1.50``) stays text, as written.
+        """
+        from openpyxl.cell import WriteOnlyCell
+
+        if prop.type == registry.number:
+            if _INTEGER_RE.match(value):
+                number: int | float = int(value)
+            elif _DECIMAL_RE.match(value) and len(value.replace("-", "").replace(".", "").lstrip("0")) <= 15 \
+                    and repr(float(value)) == value:
+                number = float(value)
+            else:
+                return None
+            cell = WriteOnlyCell(worksheet, value=number)
+            if prop.name in _MONEY_PROPERTIES:
+                cell.number_format = "#,##0.00"
+            elif isinstance(number, int):
+                cell.number_format = "#,##0"
+            return cell
+        if prop.type == registry.date:
+            try:
+                if _DATE_RE.match(value):
+                    when: date | datetime = date.fromisoformat(value)
+                    number_format = "yyyy-mm-dd"
+                elif _DATETIME_RE.match(value):
+                    when = datetime.fromisoformat(value)
+                    number_format = "yyyy-mm-dd hh:mm:ss"
+                else:
+                    return None
+            except ValueError:
+                return None
+            if when.year < 1900:
+                return None
+            cell = WriteOnlyCell(worksheet, value=when)
+            cell.number_format = number_format
+            return cell
+        return None
+
+    @staticmethod
     def _caption(proxy, captions: dict[str, str]) -> str:
         """The entity's caption; a relationship reads as a sentence ("A owns B (51%)").
 
@@ -864,8 +917,12 @@ class XlsxExporter(Exporter):
         values: list[Any] = [self._cell(worksheet, proxy.id, row_number, 1),
                              self._cell(worksheet, self._caption(proxy, captions), row_number, 2)]
         for prop in layout.properties:
-            text = encode_values(proxy.get(prop.name, quiet=True))
-            values.append(self._cell(worksheet, text, row_number, len(values) + 1))
+            found = proxy.get(prop.name, quiet=True)
+            typed = self._typed_cell(worksheet, prop, found[0]) if len(found) == 1 else None
+            if typed is not None:
+                values.append(typed)
+                continue
+            values.append(self._cell(worksheet, encode_values(found), row_number, len(values) + 1))
         for prop in layout.endpoints:
             ends = [captions.get(end, "") for end in proxy.get(prop.name, quiet=True)]
             values.append(self._cell(worksheet, encode_values(ends), row_number, len(values) + 1))

@@ -575,3 +575,50 @@ def test_audit_log_csv_never_hands_a_spreadsheet_a_formula(tmp_path, monkeypatch
     with open(tmp_path / "log.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and all(row["actor"] == "'=HYPERLINK(\"http://example.invalid\")" for row in rows)
+
+
+def test_amounts_and_dates_are_typed_cells_that_sum_and_sort(demo, tmp_path):
+    """Amounts are numbers and dates are dates in the workbook (openpyxl reads them back as such),
+    so an analyst can sum a Payment sheet's amounts or sort shipments by date; what Excel could
+    not hold exactly stays text as written."""
+    demo.add_facts(
+        [{"id": "odd-payment", "schema": "Payment",
+          "properties": {"payer": ["demo-co-tekhsnab-vostralin"], "beneficiary": ["demo-co-karadeniz-elektronik"],
+                         "amount": ["12345678901234567890"], "date": ["2023-05"]}},
+         {"id": "old-person", "schema": "Person", "properties": {"name": ["Old Timer"], "birthDate": ["1899-12-30"]}},
+         {"id": "decimal-payment", "schema": "Payment",
+          "properties": {"payer": ["demo-co-tekhsnab-vostralin"], "beneficiary": ["demo-co-karadeniz-elektronik"],
+                         "amount": ["1500.25"], "date": ["2023-06-01T10:15:30"]}}],
+        note="typed-cell test",
+    )
+    path = tmp_path / "typed.xlsx"
+    XlsxExporter().write(demo, path)
+    workbook = load_workbook(path)
+    sheet = workbook["Payment"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[0].value: dict(zip(header, row)) for row in sheet.iter_rows(min_row=2)}
+    demo_amounts = [row["amount"] for key, row in rows.items() if key.startswith("demo-")]
+    assert demo_amounts and all(cell.data_type == "n" and isinstance(cell.value, (int, float)) for cell in demo_amounts)
+    assert all(cell.number_format == "#,##0.00" for cell in demo_amounts)
+    total = sum(cell.value for cell in demo_amounts)
+    expected = sum(float(p.first("amount")) for p in (demo.entity(k) for k in rows if k.startswith("demo-")))
+    assert total == expected
+    dates = [row["date"] for key, row in rows.items() if key.startswith("demo-")]
+    assert all(cell.is_date and isinstance(cell.value, datetime) for cell in dates)
+    assert rows["decimal-payment"]["amount"].value == 1500.25
+    assert rows["decimal-payment"]["date"].value == datetime(2023, 6, 1, 10, 15, 30)
+    # Too many digits for a double, and a date without a day: text, as written.
+    assert rows["odd-payment"]["amount"].value == "12345678901234567890"
+    assert rows["odd-payment"]["date"].value == "2023-05"
+    shipments = workbook["Shipment"]
+    header = [cell.value for cell in shipments[1]]
+    quantity = [dict(zip(header, row))["quantity"] for row in shipments.iter_rows(min_row=2)]
+    assert all(cell.data_type == "n" for cell in quantity if cell.value is not None)
+    people = workbook["Person"]
+    header = [cell.value for cell in people[1]]
+    born = {row[0].value: dict(zip(header, row))["birthDate"].value for row in people.iter_rows(min_row=2)}
+    assert born["old-person"] == "1899-12-30"  # before Excel's first date
+    assert born["demo-person-arkady-veltsin"] == datetime(1961, 4, 17)
+    # The typed cells read back into Workbench as the text that went out.
+    back = reimport(tmp_path, path, "typed-back")
+    assert entities_of(back) == entities_of(demo)
