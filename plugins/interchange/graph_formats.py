@@ -195,7 +195,7 @@ class _GraphWriter:
         raise NotImplementedError
 
     def edge(self, edge_id: str, source: str, target: str, label: str, kind: str,
-             attributes: list[tuple[str, str]], colour: str) -> None:
+             attributes: list[tuple[str, str]], colour: str, weight: float | None = None) -> None:
         raise NotImplementedError
 
     def finish(self, output: IO[str], title: str) -> None:
@@ -221,12 +221,14 @@ class _GexfWriter(_GraphWriter):
         self.nodes.write("".join(parts))
         self.node_count += 1
 
-    def edge(self, edge_id, source, target, label, kind, attributes, colour):
+    def edge(self, edge_id, source, target, label, kind, attributes, colour, weight=None):
         self._note_titles(self.edge_titles, attributes)
         red, green, blue = _hex_to_rgb(colour)
+        # GEXF's own weight (Gephi's edge Weight column, its layouts and thickness).
+        weighed = f' weight="{weight!r}"' if weight is not None else ""
         parts = [
             f'<edge id="{_escape(edge_id)}" source="{_escape(source)}" target="{_escape(target)}"'
-            f' label="{_xml_text(label)}" kind="{_escape(kind)}"><attvalues>'
+            f' label="{_xml_text(label)}" kind="{_escape(kind)}"{weighed}><attvalues>'
         ]
         parts.extend(f'<attvalue for="{title}" value="{value}"/>' for title, value in attributes)
         parts.append(f'</attvalues><viz:color r="{red}" g="{green}" b="{blue}"/></edge>\n')
@@ -273,13 +275,17 @@ class _GraphmlWriter(_GraphWriter):
         self.nodes.write("".join(parts))
         self.node_count += 1
 
-    def edge(self, edge_id, source, target, label, kind, attributes, colour):
+    def edge(self, edge_id, source, target, label, kind, attributes, colour, weight=None):
         self._note_titles(self.edge_titles, attributes)
         red, green, blue = _hex_to_rgb(colour)
         parts = [
             f'<edge id="{_escape(edge_id)}" source="{_escape(source)}" target="{_escape(target)}">'
             f'<data key="e_label">{_xml_text(label)}</data>'
         ]
+        if weight is not None:
+            # Gephi writes and reads an edge's weight as a double key named "weight".
+            self.weighted = True
+            parts.append(f'<data key="e_weight">{weight!r}</data>')
         parts.extend(f'<data key="e_{title}">{value}</data>' for title, value in attributes)
         parts.append(f'<data key="e_r">{red}</data><data key="e_g">{green}</data><data key="e_b">{blue}</data></edge>\n')
         self.edges.write("".join(parts))
@@ -298,6 +304,8 @@ class _GraphmlWriter(_GraphWriter):
             ("n_b", "node", "b", "int"), ("e_label", "edge", "label", "string"), ("e_r", "edge", "r", "int"),
             ("e_g", "edge", "g", "int"), ("e_b", "edge", "b", "int"),
         ]
+        if getattr(self, "weighted", False):
+            viz_keys.append(("e_weight", "edge", "weight", "double"))
         for key_id, domain, name, kind in viz_keys:
             output.write(f'<key id="{key_id}" for="{domain}" attr.name="{name}" attr.type="{kind}"/>\n')
         for prefix, domain, titles in (("n_", "node", self.node_titles), ("e_", "edge", self.edge_titles)):
@@ -335,6 +343,39 @@ def _property_attributes(properties: dict[str, list[str]], leave_out: tuple[str,
     return attributes
 
 
+def _edge_weights(case: Any, include_protected: bool) -> dict[str, float]:
+    """Edge weights read from other graph tools' files (kept in the records' extra), by entity id.
+
+    Values from protected sources count only when they may leave; of several, the last one
+    imported wins.
+    """
+    weights: dict[str, float] = {}
+    for entity_id, extra in case.conn.execute(
+        "SELECT r.entity_id, r.extra FROM records r JOIN sources s ON s.id = r.source_id"
+        " WHERE r.extra LIKE '%\"weight\"%' AND (s.protected = 0 OR ?) ORDER BY r.id",
+        (int(include_protected),),
+    ):
+        try:
+            weight = json.loads(extra).get("weight")
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if isinstance(weight, (int, float)) and not isinstance(weight, bool) and math.isfinite(weight):
+            weights[case.resolve(entity_id)] = float(weight)
+    return weights
+
+
+def _take_weight(attributes: dict[str, list[str]]) -> float | None:
+    """An edge's numeric weight (GEXF's weight, Gephi's or yEd's weight key), taken out of ``attributes``."""
+    for title in ("weight", "Weight"):
+        texts = attributes.get(title)
+        if texts:
+            weight = _number(texts[0])
+            if weight is not None and math.isfinite(weight):
+                del attributes[title]
+                return weight
+    return None
+
+
 def export_graph(case: Any, path: Path, writer: _GraphWriter, include_protected: bool) -> dict[str, Any]:
     """Write ``case`` through ``writer`` to ``path`` and return the exporter's report.
 
@@ -355,6 +396,7 @@ def export_graph(case: Any, path: Path, writer: _GraphWriter, include_protected:
             " GROUP BY id"
         )
     )
+    weights = _edge_weights(case, include_protected)
     node_ids: set[str] = set()
     references: list[tuple[str, str, str, str, int]] = []
     relationships = tempfile.TemporaryFile("w+", encoding="utf-8")
@@ -416,9 +458,10 @@ def export_graph(case: Any, path: Path, writer: _GraphWriter, include_protected:
                 for target in targets:
                     # An entity with several owners is several edges; they share ftm_id and are
                     # joined again on import.
-                    edge_id = entity_id if pair == 0 else f"{entity_id}#{pair + 1}"
+                    # ":" keeps the id a GraphML NMTOKEN ("#" is none).
+                    edge_id = entity_id if pair == 0 else f"{entity_id}:{pair + 1}"
                     writer.edge(edge_id, source, target, schema.edge_label or schema.label, schema.name,
-                                attributes, colour)
+                                attributes, colour, weights.get(entity_id))
                     pair += 1
             tally.entities += 1
             tally.links += pair
@@ -978,6 +1021,7 @@ class _EntityMapper:
         properties: dict[str, list[str]] = {}
         unmapped: dict[str, list[str]] = {}
         chart: dict[str, Any] = {}
+        weight = _take_weight(attributes) if element.kind == "edge" else None
         for title, texts in attributes.items():
             if title in DERIVED_TITLES:
                 continue
@@ -1005,6 +1049,8 @@ class _EntityMapper:
                 if end not in properties[prop]:
                     properties[prop].append(end)
         extra: dict[str, Any] = {}
+        if weight is not None:
+            extra["weight"] = weight
         if element.position is not None and element.kind == "node":
             extra["position"] = [element.position[0], element.position[1]]
         if chart:
@@ -1043,7 +1089,13 @@ class _EntityMapper:
 
     def _foreign_record(self, element: GraphElement, schema: Schema, entity_id: str,
                         attributes: dict[str, list[str]], properties: dict[str, list[str]]) -> Record:
-        """Attributes onto properties where they fit; the rest into notes and the record's extra."""
+        """Attributes onto properties where they fit; the rest into notes and the record's extra.
+
+        An edge's weight goes to ``extra["weight"]`` (not into its notes), so it comes out of a
+        GEXF or GraphML export as a weight again.
+        """
+        attributes = dict(attributes)
+        weight = _take_weight(attributes) if element.kind == "edge" else None
         unmapped: dict[str, list[str]] = {}
         for title, texts in attributes.items():
             prop_name = self.attribute_map.get(title) or (title if self.match_property_names else None)
@@ -1061,6 +1113,8 @@ class _EntityMapper:
             lines = [f"{title}: {', '.join(texts)}" for title, texts in unmapped.items()]
             properties.setdefault(notes_prop, []).append("\n".join(lines))
         extra: dict[str, Any] = {}
+        if weight is not None:
+            extra["weight"] = weight
         if unmapped:
             extra["attributes"] = {title: texts[0] if len(texts) == 1 else texts for title, texts in unmapped.items()}
         if element.position is not None and element.kind == "node":

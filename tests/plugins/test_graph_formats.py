@@ -1,6 +1,7 @@
 """GEXF and GraphML: round trips of the demo case, foreign files, mapping, and bad input."""
 
 import json
+from xml.etree import ElementTree
 
 import networkx as nx
 import pytest
@@ -189,7 +190,9 @@ def test_les_miserables_gexf_keeps_nodes_edges_attributes_colours_positions(empt
     assert len(chart_of(empty)) == 77
     link = empty.entity("les-miserables-edge-1")
     assert link.get("subject") == ["les-miserables-node-2.0"] and link.get("object") == ["les-miserables-node-0.0"]
-    assert extra_of(empty, link.id)["attributes"] == {"weight": "8.0"}
+    # The edge weight is kept as a weight (exported as one again), not as a line of the notes.
+    assert extra_of(empty, link.id) == {"weight": 8.0}
+    assert link.get("description") == []
     assert len(empty.neighbours(myriel.id)) == 10
 
 
@@ -489,3 +492,31 @@ def test_a_node_added_in_gephi_to_a_workbench_file_is_mapped(tmp_path, awkward):
                                            "properties": {"name": ["Harbour Agent"]}}
     assert records["gephi-edge-new"]["properties"] == {"subject": ["gephi-node-added"], "object": ["co-a"]}
     assert records["co-a"]["properties"]["country"] == ["de"]
+
+
+@pytest.mark.parametrize("format_name", ["gexf", "graphml"])
+def test_edge_weights_come_back_as_weights(empty, shared_data, tmp_path, format_name):
+    """Gephi's edge weights survive import and export as GEXF weights (GraphML: Gephi's double
+    key "weight"), never as description text; and again through Workbench's own re-import."""
+    source = shared_data / "graphs" / "les_miserables.gexf"
+    import_file(empty, source)
+    original = {edge.get("id"): float(edge.get("weight")) for edge in ElementTree.parse(source).iter()
+                if edge.tag.endswith("}edge") and edge.get("weight")}
+    assert len(original) == 157
+    out = tmp_path / f"out.{format_name}"
+    find_exporter(format_name)().write(empty, out)
+    text = out.read_text(encoding="utf-8")
+    assert "weight: " not in text
+    if format_name == "gexf":
+        written = {edge.get("id"): float(edge.get("weight")) for edge in ElementTree.parse(out).iter()
+                   if edge.tag.endswith("}edge") and edge.get("weight")}
+    else:
+        root = ElementTree.parse(out).getroot()
+        keys = {key.get("id"): key for key in root.iter() if key.tag.endswith("}key")}
+        assert keys["e_weight"].get("attr.name") == "weight" and keys["e_weight"].get("attr.type") == "double"
+        written = {edge.get("id"): float(data.text) for edge in root.iter() if edge.tag.endswith("}edge")
+                   for data in edge if data.get("key") == "e_weight"}
+    assert {key.removeprefix("les-miserables-edge-"): value for key, value in written.items()} == original
+    with Case.create(tmp_path / "again.wbcase") as again:
+        import_file(again, out)
+        assert extra_of(again, "les-miserables-edge-1")["weight"] == 8.0
