@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,4 +64,30 @@ def write_text_atomically(path: str | os.PathLike, text: str, *, encoding: str =
         handle.write(text)
 
 
-__all__ = ["atomic_write", "replacing", "write_text_atomically"]
+#: The output path that means standard output on the command line.
+STDOUT = "-"
+
+
+def is_stdout(path: str | os.PathLike | None) -> bool:
+    """Whether ``path`` is ``-``, which every command that writes a file reads as standard output."""
+    return path is not None and str(path) == STDOUT
+
+
+@contextmanager
+def output_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """The path a command writes its output to: ``path`` itself, or for ``-`` a temporary file
+    (named with ``suffix``, from which some writers take the format) whose bytes go to standard
+    output once the command has written it."""
+    if not is_stdout(path):
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="workbench-stdout-") as folder:
+        temporary = Path(folder) / f"output{suffix}"
+        yield temporary
+        sys.stdout.flush()
+        with temporary.open("rb") as handle:
+            shutil.copyfileobj(handle, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
+__all__ = ["STDOUT", "atomic_write", "is_stdout", "output_path", "replacing", "write_text_atomically"]

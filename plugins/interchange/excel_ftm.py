@@ -298,13 +298,8 @@ class _NameLookup:
         if entity_id not in self._known:
             if len(self._known) > 100_000:
                 self._known.clear()
-            row = self._case.conn.execute(
-                "SELECT s.value FROM records r JOIN statements s ON s.record_id = r.id"
-                " JOIN sources src ON src.id = r.source_id"
-                " WHERE r.entity_id = ? AND s.prop = 'name' AND (src.protected = 0 OR ?) ORDER BY s.id LIMIT 1",
-                (self._case.resolve(entity_id), int(self._include_protected)),
-            ).fetchone()
-            self._known[entity_id] = row[0] if row else None
+            self._known[entity_id] = self._case.first_value(entity_id, "name",
+                                                            include_protected=self._include_protected)
         return self._known[entity_id]
 
 

@@ -350,17 +350,9 @@ def _edge_weights(case: Any, include_protected: bool) -> dict[str, float]:
     imported wins.
     """
     weights: dict[str, float] = {}
-    for entity_id, extra in case.conn.execute(
-        "SELECT r.entity_id, r.extra FROM records r JOIN sources s ON s.id = r.source_id"
-        " WHERE r.extra LIKE '%\"weight\"%' AND (s.protected = 0 OR ?) ORDER BY r.id",
-        (int(include_protected),),
-    ):
-        try:
-            weight = json.loads(extra).get("weight")
-        except (TypeError, ValueError, AttributeError):
-            continue
+    for entity_id, weight in case.record_extras("weight", include_protected=include_protected):
         if isinstance(weight, (int, float)) and not isinstance(weight, bool) and math.isfinite(weight):
-            weights[case.resolve(entity_id)] = float(weight)
+            weights[entity_id] = float(weight)
     return weights
 
 

@@ -1,6 +1,8 @@
 """The command line with the files other tools write: OFAC's four files, summaries that add up."""
 
+import os
 import re
+import stat
 import shutil
 
 import pytest
@@ -82,3 +84,52 @@ def test_import_summary_counts_add_up_after_merges(run, shared_data):
     result = run("import", "demo.wbcase", shared_data / "ftm" / "eu_fsf_sample.ftm.json")
     total, kinds = summary_counts(result.output.splitlines()[-1])
     assert sum(kinds.values()) == total
+
+
+@pytest.fixture
+def demo_case(run):
+    assert run("demo").exit_code == 0
+    return "demo.wbcase"
+
+
+@pytest.mark.parametrize("format_name", ["gexf", "graphml", "ftm", "ftm-statements", "xlsx", "anx", "mtgx"])
+def test_dash_writes_the_export_to_standard_output(run, demo_case, tmp_path, format_name):
+    """`-` as the output path is standard output (the report goes to standard error), and the
+    bytes are those of the same export written to a file; no file named '-' appears."""
+    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+    piped = runner.invoke(main, ["export", demo_case, "-", "--format", format_name], catch_exceptions=False)
+    assert piped.exit_code == 0, piped.output
+    assert not (tmp_path / "-").exists()
+    on_disk = tmp_path / f"out.{format_name}"
+    assert run("export", demo_case, on_disk, "--format", format_name).exit_code == 0
+    data = piped.stdout_bytes
+    assert b"wrote " not in data and b"not carried" not in data
+    if format_name in ("xlsx", "anx", "mtgx") and data[:2] == b"PK":
+        import io
+        import zipfile
+
+        assert sorted(zipfile.ZipFile(io.BytesIO(data)).namelist()) == sorted(zipfile.ZipFile(on_disk).namelist())
+    else:
+        assert len(data) > 1000 and data.splitlines()[0] == on_disk.read_bytes().splitlines()[0]
+    assert "wrote standard output" in piped.stderr
+
+
+def test_dash_is_standard_output_for_share_and_mapping_draft(run, demo_case, tmp_path, shared_data):
+    shared = run("share", demo_case, "-", "--format", "ftm", "--key", tmp_path / "keys" / "k.json")
+    assert shared.exit_code == 0
+    assert '"schema"' in shared.stdout and not (tmp_path / "-").exists()
+    drafted = run("mapping", "draft", shared_data / "amlsim" / "tx.csv", "-o", "-")
+    assert drafted.exit_code == 0 and "entities:" in drafted.output and not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_every_export_gets_the_mode_the_umask_gives(run, demo_case, tmp_path, umask):
+    """.anx and .mtgx were written 0600 (a temporary file's mode) while the others followed the umask."""
+    previous = os.umask(umask)
+    try:
+        for format_name in ("gexf", "graphml", "ftm", "ftm-statements", "xlsx", "anx", "mtgx"):
+            out = tmp_path / f"modes.{format_name}"
+            assert run("export", demo_case, out, "--format", format_name).exit_code == 0
+            assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask, format_name
+    finally:
+        os.umask(previous)

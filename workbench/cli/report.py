@@ -6,12 +6,15 @@ rest of the command line starts as fast as before.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from workbench.cli.common import parse_size
+from workbench.files import is_stdout, output_path
 from workbench.store import Case, CaseError
 
 
@@ -41,6 +44,13 @@ def report(case: Path, output: Path, all_findings: bool, finding_ids: tuple[int,
     """
     from workbench.report.builder import build_report, report_format
 
+    if is_stdout(output):
+        # "-": a PDF on standard output; what the command says goes to standard error.
+        with output_path(output, ".pdf") as target, contextlib.redirect_stdout(sys.stderr):
+            click.get_current_context().invoke(report, case=case, output=target, all_findings=all_findings,
+                                               finding_ids=finding_ids, include_protected=include_protected,
+                                               title=title, as_json=as_json)
+        return
     report_format(output)  # a wrong suffix is reported before anything is opened or drawn
     if all_findings and finding_ids:
         raise click.UsageError("use --all-findings or --finding N, not both")
@@ -93,6 +103,14 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
     """
     from workbench.report.builder import protected_only_entities, shareable_graph
 
+    if is_stdout(output):
+        # "-": a PNG on standard output; what the command says goes to standard error.
+        with output_path(output, ".png") as target, contextlib.redirect_stdout(sys.stderr):
+            click.get_current_context().invoke(image, case=case, output=target, timeline=timeline, size=size,
+                                               dpi=dpi, title=title, no_legend=no_legend,
+                                               include_protected=include_protected, finding_id=finding_id,
+                                               as_json=as_json)
+        return
     suffix = output.suffix.lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise CaseError(f"{output}: a picture is written as .png, .svg or .pdf; name the file so")

@@ -6,12 +6,15 @@ Added to the ``workbench`` group by :func:`register`; each is a thin call into
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from workbench.cli.common import table
+from workbench.files import is_stdout, output_path
 from workbench.sharing import (
     COARSENINGS,
     SHARE_FORMATS,
@@ -58,6 +61,14 @@ def share(case, output, format_name, key_path, coarsen_dates, allow_key_beside_e
     pseudonyms back stays with you: `workbench reidentify` uses it.
     """
     format_name = _format_for(output, format_name)
+    if is_stdout(output):
+        # "-": the de-identified file on standard output; what the command says goes to standard error.
+        suffix = ".xlsx" if format_name == "xlsx" else ".ftm.json"
+        with output_path(output, suffix) as target, contextlib.redirect_stdout(sys.stderr):
+            click.get_current_context().invoke(share, case=case, output=target, format_name=format_name,
+                                               key_path=key_path, coarsen_dates=coarsen_dates,
+                                               allow_key_beside_export=allow_key_beside_export, as_json=as_json)
+        return
     with Case.open(case) as opened:
         key_path = key_path or default_key_path(opened)
         if key_beside_export(key_path, output):
@@ -98,6 +109,10 @@ def share(case, output, format_name, key_path, coarsen_dates, allow_key_beside_e
               help="Write here (default: FILE.reidentified beside FILE).")
 def reidentify_command(file: Path, key_path: Path, output: Path | None) -> None:
     """Put the original names, contacts and ids back into FILE (an export, or a partner's reply)."""
+    if is_stdout(output):
+        with output_path(output, "".join(file.suffixes)) as target, contextlib.redirect_stdout(sys.stderr):
+            click.get_current_context().invoke(reidentify_command, file=file, key_path=key_path, output=target)
+        return
     report = reidentify(file, key_path, output)
     click.echo(f"wrote {report.output}: {report.restored:,} pseudonyms restored ({report.distinct:,} distinct)")
     if report.unknown:

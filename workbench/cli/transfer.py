@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from workbench.cli.common import fail, parse_options
+from workbench.files import is_stdout, output_path
 from workbench.store import Case, CaseError
 
 
@@ -121,7 +122,7 @@ def mapping_draft(table: Path, output: Path | None, sheet: str | None) -> None:
     except SourceFormatError as error:
         fail(error, 12)
     text = dump_spec(draft_spec(header))
-    if output:
+    if output and not is_stdout(output):
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}; check it, then: workbench import CASE {table} --mapping {output}")
     else:
@@ -156,10 +157,14 @@ def export(case, output, format_name, include_protected, option_pairs, deidentif
         exporter = find_exporter(format_name)(**parse_options(option_pairs))
     except (LookupError, ParameterError) as error:
         raise CaseError(str(error)) from error
-    with Case.open_to_record(case) as opened:
-        report = exporter.write(opened, output, include_protected=include_protected)
-        opened._audit_export(format_name, output, include_protected, report)
-    click.echo(f"wrote {output}: {report.get('entities', 0):,} entities, {report.get('links', 0):,} links ({format_name})")
+    to_stdout = is_stdout(output)
+    with Case.open_to_record(case) as opened, output_path(output, exporter.file_suffix) as target:
+        report = exporter.write(opened, target, include_protected=include_protected)
+        opened._audit_export(format_name, "standard output" if to_stdout else output, include_protected, report)
+    # With "-" the file went to standard output: what was written and lost goes to standard error.
+    where = "standard output" if to_stdout else output
+    click.echo(f"wrote {where}: {report.get('entities', 0):,} entities, {report.get('links', 0):,} links "
+               f"({format_name})", err=to_stdout)
     for loss in report.get("losses", []):
-        click.echo(f"  not carried: {loss}")
+        click.echo(f"  not carried: {loss}", err=to_stdout)
 

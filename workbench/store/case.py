@@ -804,6 +804,38 @@ class Case(ChartGroupsMixin):
         row = self.conn.execute("SELECT canonical_id FROM entity_aliases WHERE alias_id = ?", (entity_id,)).fetchone()
         return row[0] if row else entity_id
 
+    def first_value(self, entity_id: str, prop: str, *, include_protected: bool = False) -> str | None:
+        """The first recorded value of ``prop`` of an entity, from sources an export may show.
+
+        Values from protected sources count only with ``include_protected``, so an export naming
+        a referenced party (a shipment's forwarder) never shows a name only a protected source holds.
+        """
+        row = self.conn.execute(
+            "SELECT s.value FROM records r JOIN statements s ON s.record_id = r.id"
+            " JOIN sources src ON src.id = r.source_id"
+            " WHERE r.entity_id = ? AND s.prop = ? AND (src.protected = 0 OR ?) ORDER BY s.id LIMIT 1",
+            (self.resolve(entity_id), prop, int(include_protected)),
+        ).fetchone()
+        return row[0] if row else None
+
+    def record_extras(self, key: str, *, include_protected: bool = False) -> Iterator[tuple[str, Any]]:
+        """``(entity id, value)`` of ``key`` in the records' extra data (an edge weight from Gephi), in
+        import order, ids resolved through merges; protected sources only with ``include_protected``."""
+        pattern = "%" + json.dumps(key) + "%"
+        rows = self.conn.execute(
+            "SELECT r.entity_id, r.extra FROM records r JOIN sources s ON s.id = r.source_id"
+            " WHERE r.extra LIKE ? AND (s.protected = 0 OR ?) ORDER BY r.id",
+            (pattern, int(include_protected)),
+        ).fetchall()
+        aliases = dict(self.conn.execute("SELECT alias_id, canonical_id FROM entity_aliases"))
+        for entity_id, extra in rows:
+            try:
+                data = json.loads(extra)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(data, dict) and key in data:
+                yield aliases.get(entity_id, entity_id), data[key]
+
     def aliases_of(self, entity_id: str) -> list[str]:
         """Ids that were merged into ``entity_id``."""
         return [
