@@ -115,6 +115,22 @@ def run_child(command: list[str], log: Path) -> tuple[float, float, float]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+class Figures(dict):
+    """A size's figures by step, each printed as soon as it is measured (a long run may be cut short)."""
+
+    def __init__(self, rows: int, accounts: int):
+        super().__init__()
+        self.rows, self.accounts = rows, accounts
+
+    def __setitem__(self, step: str, value: tuple[float, float, float]) -> None:
+        super().__setitem__(step, value)
+        seconds, cpu, peak = value
+        flat = self.get("sqlite-utils insert --csv")
+        ratio = f"{seconds / flat[0]:6.2f}x ({cpu / flat[1]:5.2f}x)" if flat else f"{'':>21}"
+        print(f"{self.rows:>10,} {self.accounts:>9,} | {step:<26} {seconds:8.1f} {cpu:8.1f} {peak:8.0f} "
+              f"{cpu / self.rows * 100_000:10.2f} {ratio:>21}", flush=True)
+
+
 def finding_keys(case_path: Path) -> set[str]:
     from workbench.store import Case
 
@@ -172,7 +188,8 @@ def main() -> None:
         rows = write_case_table(table, transfers, accounts, copies)
         print(f"\n== {rows:,} payments, {copies * accounts:,} accounts ({copies} cop{'y' if copies == 1 else 'ies'})",
               flush=True)
-        figures = {}
+        figures = Figures(rows, copies * accounts)
+        print(header, flush=True)
         if not args.no_baseline:
             flat = work / f"flat_{copies}.db"
             flat.unlink(missing_ok=True)
@@ -187,12 +204,7 @@ def main() -> None:
         if not args.no_detect:
             figures["workbench detect (all)"] = run_child(
                 [python, "-m", "workbench", "detect", str(case), "--time-limit", "0"], log)
-        flat = figures.get("sqlite-utils insert --csv")
-        print(header)
         for step, (seconds, cpu, peak) in figures.items():
-            ratio = f"{seconds / flat[0]:6.2f}x ({cpu / flat[1]:5.2f}x)" if flat else f"{'':>21}"
-            print(f"{rows:>10,} {copies * accounts:>9,} | {step:<26} {seconds:8.1f} {cpu:8.1f} {peak:8.0f} "
-                  f"{cpu / rows * 100_000:10.2f} {ratio:>21}", flush=True)
             results.append((rows, step, cpu, peak))
         if index == 0 and not args.no_detect and (args.findings_out or args.findings_compare):
             keys = finding_keys(case)
