@@ -219,6 +219,8 @@ class FtmExporter(Exporter):
                 writer = _StatementWriter(handle, self._statement_format(path))
                 for proxy, provenance in exported_entities(case, include_protected):
                     writer.write_entity(proxy, provenance, dataset, aliases.get(proxy.id, ()))
+                    if needs_standard_form(proxy.schema.name):
+                        converted[proxy.schema.name] = converted.get(proxy.schema.name, 0) + 1
                     entities += 1
                     links += proxy.schema.edge
                 writer.close()

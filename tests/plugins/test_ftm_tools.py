@@ -140,3 +140,10 @@ def test_a_shipment_in_standard_form(cases, tmp_path):
     roles = {line["properties"]["role"][0]: line["properties"]["entity"][0]
              for line in lines.values() if line["schema"] == "Documentation"}
     assert roles == {"issuer": "demo-co-atlas-crest-trading", "stated end user": "demo-co-atlas-crest-trading"}
+
+
+def test_statements_export_names_the_workbench_types_ftm_tools_do_not_know(cases, tmp_path):
+    out = tmp_path / "demo.statements.json"
+    with Case.open(cases["demo"]) as case:
+        report = FtmExporter(statements=True).write(case, out)
+    assert any(loss.startswith("1 EndUseDocument, 10 Shipment: Workbench's own types") for loss in report["losses"])
