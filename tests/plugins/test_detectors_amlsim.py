@@ -420,14 +420,16 @@ CUT = Path(__file__).resolve().parents[1] / "fixtures" / "amlsim_cut"
 
 def test_cycle_cut_of_the_20k_simulation(tmp_path):
     """IBM's own cycles (tests/fixtures/amlsim_cut: 20 planted cycles, 117 labelled accounts, 400
-    background accounts) are found (defaults, but up to 2 links closed by other payments), and
-    little else is.
+    background accounts) are found with default settings, and nothing else is.
 
     AMLSim pays a cycle's links at random steps (not in time order), the same sum on each, and some
     links never get their payment within the simulation's 150 steps (the link then carries only the
-    accounts' everyday payments); the detector follows all three. On this cut: recall 0.74,
-    precision 1.0 (the whole 20K sample: recall 0.40, precision 0.99, the rest of its labelled
-    accounts never made or received a payment of a cycle's sum)."""
+    accounts' everyday payments); the detector follows all three. A link of other payments may close
+    a circle only where the cycle's sum stands out of its payers' usual payments (to at least two
+    other beneficiaries); the cut keeps 400 of the 19,055 background accounts, so many members' usual
+    payments are cut away with them: recall 0.43 here, precision 1.0 (on the whole 20K sample, where
+    profiles are whole: recall 0.48, precision 0.99; about a third of its labelled accounts never
+    made or received a payment of a cycle's sum, the cycle's later steps falling after step 150)."""
     with open(CUT / "nodes.csv", newline="") as handle:
         labelled = {row["nodeid"] for row in csv.DictReader(handle) if row["isFraud"] == "1"}
     dated = tmp_path / "tx.csv"
@@ -440,15 +442,16 @@ def test_cycle_cut_of_the_20k_simulation(tmp_path):
             writer.writerow([n, row["sourceNodeId"], row["targetNodeId"], "TRANSFER", row["value"], day.isoformat()])
     with Case.create(tmp_path / "cut.wbcase") as case:
         import_file(case, dated, importer_id="mapped-table", options={"mapping": DATED_TX_MAPPING})
-        # Links that never got their payment are closed by other payments only when asked (off by
-        # default: on our own generator that closes chance circles).
-        outcomes = run_detectors(case, ["circular-payments"], overrides={"circular-payments": {"max_other_links": 2}})
+        outcomes = run_detectors(case, ["circular-payments"])
         assert not [o.error for o in outcomes if o.error]
         names = account_names(case)
         circles = flagged(case, "circular-payments", names)
         precision = len(circles & labelled) / len(circles)
         recall = len(circles & labelled) / len(labelled)
         print(f"cut: {len(circles)} accounts flagged, precision {precision:.2f}, recall {recall:.2f}")
-        assert precision >= 0.95 and recall >= 0.7, (precision, recall)
+        assert precision >= 0.95 and recall >= 0.4, (precision, recall)
+        # Without links of other payments, only the circles paid whole within the 150 steps are left.
+        run_detectors(case, ["circular-payments"], overrides={"circular-payments": {"max_other_links": 0}})
+        assert len(flagged(case, "circular-payments", names)) < len(circles)
         first = case.findings(detector_id="circular-payments")[0]
         assert "Money went round a circle" in first["explanation"]

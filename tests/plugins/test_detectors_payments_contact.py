@@ -379,7 +379,10 @@ def test_circular_payments_fires_on_the_demo_cycle(demo):
 def test_circular_payments_parameters(demo):
     # The last hop (USD 147,000 after 148,500) lost just over 1%: with a 1% tolerance that link no
     # longer carries the sum; it still closes the circle as a link of "other payments", scored lower.
-    loose = findings(CircularPaymentsDetector(amount_tolerance=0.01, max_other_links=1), demo)
+    # The demo's parties pay too few others to have usual sums, so only without the stand_out
+    # condition (1) may a link of other payments close it.
+    assert findings(CircularPaymentsDetector(amount_tolerance=0.01, max_other_links=1), demo) == []
+    loose = findings(CircularPaymentsDetector(amount_tolerance=0.01, max_other_links=1, stand_out=1), demo)
     assert [f["details"]["links_without_the_sum"] for f in loose] == [1]
     assert loose[0]["score"] < findings(CircularPaymentsDetector(), demo)[0]["score"]
     assert findings(CircularPaymentsDetector(amount_tolerance=0.01), demo) == []
@@ -412,12 +415,22 @@ def test_circular_payments_ignore_everyday_sums_and_close_over_other_links(tmp_p
     gap = [payment("u-v", "u", "v", 9000, "2023-06-01"), payment("v-w", "v", "w", 8600, "2023-07-15"),
            payment("w-u", "w", "u", 1200, "2023-02-01")]
     case = make_case(tmp_path, CLEAN + everyday + gap)
-    found = findings(CircularPaymentsDetector(max_other_links=1), case)
+    found = findings(CircularPaymentsDetector(max_other_links=1, stand_out=1), case)
     assert [f["evidence"] for f in found] == [["u-v", "v-w", "w-u"]]
     assert found[0]["details"]["links_without_the_sum"] == 1
     assert "only other sums" in found[0]["explanation"]
-    assert findings(CircularPaymentsDetector(), case) == []  # other links are off by default
-    assert len(findings(CircularPaymentsDetector(max_other_links=1, everyday_match=0), case)) == 2
+    # By default a link of other payments closes a circle only where the sum stands out of its
+    # payers' way; u and v pay nobody else, so nothing shows what is usual for them.
+    assert findings(CircularPaymentsDetector(), case) == []
+    assert len(findings(CircularPaymentsDetector(max_other_links=1, everyday_match=0, stand_out=1), case)) == 2
+    case.close()
+    # Now u and v each pay two suppliers about 300 a month: 9,000 and 8,600 are far out of their way,
+    # and the default closes the circle over w's rent.
+    usual = [payment(f"{who}-s{n}", who, f"supplier-{who}-{n}", 300 + n, f"2023-0{n + 3}-10")
+             for who in ("u", "v") for n in range(2)]
+    case = make_case(tmp_path, CLEAN + everyday + gap + usual, name="usual.wbcase")
+    assert [f["evidence"] for f in findings(CircularPaymentsDetector(), case)] == [["u-v", "v-w", "w-u"]]
+    assert findings(CircularPaymentsDetector(max_other_links=0), case) == []
     case.close()
 
 
