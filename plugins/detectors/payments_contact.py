@@ -1300,7 +1300,8 @@ class RapidPassThroughDetector(_FamilyDetector):
         "the given days, adding up to at least the minimum share of what came in (and not far above it). "
         "Each outgoing payment is counted for one incoming payment only. A payment out of a sum the account "
         "also paid other parties at other times (its everyday payment: wages, rent, a standing amount) is its "
-        "own business and does not count as money passed on."
+        "own business and does not count as money passed on; nor does a payment in of a sum its payer pays "
+        "others too (income, such as wages)."
     )
     severity = "medium"
     reference = "FATF Proliferation Financing Report (2008), funnel accounts; FATF TBML (inferred); redflags.md #19"
@@ -1324,7 +1325,11 @@ class RapidPassThroughDetector(_FamilyDetector):
         # can carry on what came in.
         everyday = _everyday_amounts(transfers, self.options["everyday_match"], apart=days)
         onward = [t for index, t in enumerate(transfers) if index not in everyday]
-        flows = _by_party_and_currency(transfers)
+        # Nor is what came in its payer's everyday payment (the sum it pays everyone: wages, a
+        # standing amount): an account that pays on its income is not passing anyone's money on.
+        income = _everyday_amounts(transfers, self.options["everyday_match"])
+        received = [t for index, t in enumerate(transfers) if index not in income]
+        flows = _by_party_and_currency(received)
         onward_flows = _by_party_and_currency(onward)
         for (party, currency), (incoming, _) in flows.items():
             outgoing = onward_flows.get((party, currency), ([], []))[1]
