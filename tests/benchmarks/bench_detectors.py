@@ -44,6 +44,7 @@ import csv
 import math
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -328,10 +329,17 @@ def build_mixed_case(case: Case, accounts: int, payments: int, seed: int) -> dic
     return dict(Counter(e["schema"] for e in entities))
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (detectors run in a worker
+    process): on a machine shared with other work, the time the run itself took."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(label: str, work):
-    started, started_cpu = time.perf_counter(), time.process_time()
+    started, started_cpu = time.perf_counter(), _cpu()
     result = work()
-    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    wall, cpu = time.perf_counter() - started, _cpu() - started_cpu
     print(f"  {label:<44} {wall:8.2f} s  (CPU {cpu:7.2f} s)", flush=True)
     return result, wall, cpu
 
@@ -529,14 +537,41 @@ def amlsim_as_dated_csv(folder: Path, target: Path) -> tuple[Path, int]:
 
 
 def amlsim_typology(folder: Path) -> str | None:
-    """Which typology a sample plants, from its metadata.txt ("patterns: 200 cycles") or its name."""
+    """Which typology a sample plants, from its metadata.txt ("patterns: 200 cycles") or its name;
+    a sample planting several ("200 cycles and 200 fan-in") is scored against each one's detector."""
     text = folder.name.lower()
     if (folder / "metadata.txt").exists():
         text = (folder / "metadata.txt").read_text().lower() + " " + text
-    for word in ("fan-in", "fanin", "fan-out", "fanout", "cycle"):
-        if word in text:
-            return word
-    return None
+    found = [word for word in ("fan-in", "fan-out", "cycle") if word in text or word.replace("-", "") in text]
+    return " and ".join(found) or None
+
+
+def reachable_note(folder: Path, labelled: set[str]) -> str:
+    """How many labelled accounts took part in a transfer between two labelled accounts of a sum the
+    payer paid no one else (within 2%): a payment of a planted pattern, which the transfers show.
+
+    The rest never made or received one: in IBM's published 20K samples a pattern's steps are drawn
+    from its start step up to a period that runs past the simulation's last step (150), and steps
+    after it are never paid, so those members are labelled but absent from every planted payment.
+    """
+    path = _first_file(folder, _TX_FILES)
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        payer, payee = _column(reader.fieldnames, _TX_PAYER, "payer", path), _column(reader.fieldnames, _TX_PAYEE, "payee", path)
+        amount = _column(reader.fieldnames, _TX_AMOUNT, "amount", path)
+        rows = [(row[payer], row[payee], float(row[amount])) for row in reader]
+    paid: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for source, target, value in rows:
+        paid[source].append((value, target))
+    seen: set[str] = set()
+    for source, target, value in rows:
+        if source in labelled and target in labelled and not any(
+                other != target and abs(sum_ - value) <= 0.02 * value for sum_, other in paid[source]):
+            seen.update((source, target))
+    share = len(seen) / max(len(labelled), 1)
+    return (f"{len(seen):,} of the {len(labelled):,} labelled accounts ({share:.2f}) made or received a payment of"
+            f" a planted pattern's sum; only those payments show the pattern, so recall by account stays near that"
+            f" (a circle closed over links of other payments may name a few more)")
 
 
 def score_accounts(flagged: set[str], labelled: set[str]) -> tuple[float, float]:
@@ -550,7 +585,8 @@ def amlsim_part(args, folder: Path) -> None:
         sample = Path(sample)
         labelled, accounts = amlsim_labels(sample)
         typology = amlsim_typology(sample)
-        own = _TYPOLOGY_DETECTORS.get(typology or "")
+        owns = [_TYPOLOGY_DETECTORS[t] for t in (typology or "").split(" and ") if t in _TYPOLOGY_DETECTORS]
+        own = " and ".join(owns) or None
         print(f"\n== AMLSim {sample.name}: {accounts:,} accounts, {len(labelled):,} labelled"
               f" (typology: {typology or 'unknown'}; its own detector: {own or 'none'})", flush=True)
         work = folder / sample.name
@@ -576,11 +612,11 @@ def amlsim_part(args, folder: Path) -> None:
         print(f"\n  {'detector':<28} {'findings':>8} {'accounts':>8} {'precision':>9} {'recall':>7} {'seconds':>8}")
         for detector_id in ids:
             accounts_flagged = flagged[detector_id]
-            if not accounts_flagged and detector_id not in errors and detector_id != own:
+            if not accounts_flagged and detector_id not in errors and detector_id not in owns:
                 continue
             precision, recall = score_accounts(accounts_flagged, labelled)
             seconds = f"{alone[detector_id]:8.2f}" if detector_id in alone else f"{'':8}"
-            mark = "  <- typology's own" if detector_id == own else ""
+            mark = "  <- typology's own" if detector_id in owns else ""
             note = f"  ERROR {errors[detector_id]}" if detector_id in errors else ""
             print(f"  {detector_id:<28} {findings_count.get(detector_id, 0):8,} {len(accounts_flagged):8,}"
                   f" {precision:9.2f} {recall:7.2f} {seconds}{mark}{note}")
@@ -588,10 +624,13 @@ def amlsim_part(args, folder: Path) -> None:
         precision, recall = score_accounts(everyone, labelled)
         print(f"  {'whole run':<28} {sum(findings_count.values()):8,} {len(everyone):8,} {precision:9.2f}"
               f" {recall:7.2f} {total:8.2f}   ({len(everyone) / max(len(labelled), 1):.2f} x the labelled"
-              f" accounts; goal <= 2; time {total / read_seconds:.0f} x the baseline read; goal < 30 s)")
-        if own:
-            precision, recall = score_accounts(flagged.get(own, set()), labelled)
-            print(f"  goal for {own}: precision {precision:.2f} (>= 0.8), recall {recall:.2f} (>= 0.9)")
+              f" accounts; goal <= 2; time {total / read_seconds:.0f} x the baseline read, CPU {total_cpu:.1f} s;"
+              f" goal < 30 s)")
+        for detector_id in owns:
+            precision, recall = score_accounts(flagged.get(detector_id, set()), labelled)
+            print(f"  goal for {detector_id}: precision {precision:.2f} (>= 0.8), recall {recall:.2f} (>= 0.9)"
+                  + (" (of all the sample's labelled accounts, whichever pattern)" if len(owns) > 1 else ""))
+        print(f"  ceiling: {reachable_note(sample, labelled)}")
         silent = sorted(i for i in ids if not flagged[i] and i not in errors)
         print(f"  detectors without findings: {', '.join(silent) or 'none'}")
         case.close()
