@@ -180,8 +180,11 @@ def _load_payments(case: Any) -> list[_Payment]:
 
 
 def release_caches() -> None:
-    """Drop the payments read for this family (the detector runner calls it when the family is done)."""
+    """Drop the payments read for this family and what was derived from them (the detector runner
+    calls it when the family is done)."""
     _PAYMENTS_CACHE.clear()
+    _TRANSFERS_CACHE.clear()
+    _DERIVED.clear()
 
 
 def _read_payments(case: Any) -> list[_Payment]:
