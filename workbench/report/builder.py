@@ -59,7 +59,6 @@ def finding_chart_size(evidence_count: int) -> tuple[int, int]:
 #: Framed charts for at most this many findings (each costs about a tenth of a second).
 MAX_FINDING_CHARTS = 40
 PICTURE_DPI = 192
-_CHUNK = 900
 
 
 @dataclass
@@ -93,39 +92,14 @@ class ReportResult:
 # ---------------------------------------------------------------------------------- protection
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def protected_only_entities(case: Case) -> set[str]:
     """Entities every record of which comes from a protected source (they never leave the case)."""
-    return {row[0] for row in case.conn.execute(
-        "SELECT r.entity_id FROM records r JOIN sources s ON s.id = r.source_id"
-        " GROUP BY r.entity_id HAVING min(s.protected) = 1")}
+    return case.protected_only_entities()
 
 
 def entities_with_protected_facts(case: Case) -> set[str]:
     """Entities at least one record of which comes from a protected source."""
-    return {row[0] for row in case.conn.execute(
-        "SELECT DISTINCT r.entity_id FROM records r JOIN sources s ON s.id = r.source_id WHERE s.protected = 1")}
-
-
-def _public_values(case: Case, entity_ids: set[str]) -> dict[str, tuple[dict[str, list[str]], str | None]]:
-    """Each entity's values and best grade from non-protected sources only."""
-    found: dict[str, tuple[dict[str, list[str]], str | None]] = {}
-    for chunk in _chunks(sorted(entity_ids)):
-        marks = ",".join("?" * len(chunk))
-        for entity_id, prop, value, grade in case.conn.execute(
-            "SELECT r.entity_id, s.prop, s.value, coalesce(r.grade, src.reliability || src.credibility)"
-            " FROM records r JOIN statements s ON s.record_id = r.id JOIN sources src ON src.id = r.source_id"
-            f" WHERE src.protected = 0 AND r.entity_id IN ({marks}) ORDER BY s.id", chunk):
-            props, best = found.get(entity_id, ({}, None))
-            values = props.setdefault(prop, [])
-            if value not in values:
-                values.append(value)
-            found[entity_id] = (props, grade if best is None or (grade and grade < best) else best)
-    return found
+    return case.entities_with_protected_facts()
 
 
 def shareable_graph(case: Case, *, include_protected: bool = False,
@@ -144,8 +118,8 @@ def shareable_graph(case: Case, *, include_protected: bool = False,
         return graph
     withheld = protected_only_entities(case)
     mixed = touched - withheld
-    public = _public_values(case, mixed)
-    aliases = dict(case.conn.execute("SELECT alias_id, canonical_id FROM entity_aliases"))
+    public = case.public_values(mixed)
+    aliases = case.aliases()
     shared = nx.MultiDiGraph()
     for node, attrs in graph.nodes(data=True):
         if node in withheld:
@@ -217,18 +191,6 @@ def _finding_ids_of_evidence(finding: dict[str, Any]) -> set[str]:
     return set(evidence.get("entities") or []) | set(evidence.get("facts") or [])
 
 
-def _protected_only_values(case: Case, entity_ids: set[str]) -> set[str]:
-    """Values of these entities that only protected sources give (names, phones, dates, amounts)."""
-    found: set[str] = set()
-    for chunk in _chunks(sorted(entity_ids)):
-        marks = ",".join("?" * len(chunk))
-        for (value,) in case.conn.execute(
-            "SELECT s.value FROM records r JOIN statements s ON s.record_id = r.id JOIN sources src ON src.id = r.source_id"
-            f" WHERE r.entity_id IN ({marks}) GROUP BY r.entity_id, s.value HAVING min(src.protected) = 1", chunk):
-            found.add(value)
-    return found
-
-
 def _spellings(value: str) -> set[str]:
     """A value as an explanation may quote it: as stored, and a number also with separators."""
     spellings = {value}
@@ -258,10 +220,9 @@ def rests_on_protected(case: Case, finding: dict[str, Any], withheld: set[str] |
     if not touched:
         return False
     text = finding.get("explanation") or ""
-    quoted = _protected_only_values(case, evidence & touched)
+    quoted = case.protected_only_values(evidence & touched)
     if withheld:
-        quoted |= {row[0] for chunk in _chunks(sorted(withheld)) for row in case.conn.execute(
-            f"SELECT caption FROM entities WHERE id IN ({','.join('?' * len(chunk))})", chunk) if row[0]}
+        quoted |= {caption for caption in case.captions(withheld).values() if caption}
     # Short values (country codes, currencies) say nothing about a source and match everywhere.
     return any(spelling in text for value in quoted if len(value) >= 4 for spelling in _spellings(value))
 
@@ -298,16 +259,16 @@ class _Describer:
     def proxy(self, entity_id: str):
         """The entity as the report may describe it, or ``None``."""
         entity_id = self.case.resolve(entity_id)
-        row = self.case.conn.execute("SELECT schema FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        schema = self.case.schema_of(entity_id)
         statements = self.statements(entity_id)
-        if row is None or not statements:
+        if schema is None or not statements:
             return None
         props: dict[str, list[str]] = {}
         for statement in statements:
             values = props.setdefault(statement["prop"], [])
             if statement["value"] not in values:
                 values.append(statement["value"])
-        return ftm_model.get_proxy({"id": entity_id, "schema": row[0], "properties": props}, cleaned=True)
+        return ftm_model.get_proxy({"id": entity_id, "schema": schema, "properties": props}, cleaned=True)
 
     def caption(self, entity_id: str) -> str:
         if entity_id not in self.captions:
@@ -490,12 +451,12 @@ def _context(case: Case, findings: list[dict], withheld_findings: list[dict], wi
     describe = _Describer(case, include_protected)
     manifests = _detector_manifests()
     counts: dict[str, int] = {}
-    for entity_id, schema in case.conn.execute("SELECT id, schema FROM entities"):
+    for entity_id, schema in case.schemas().items():
         if entity_id not in withheld_entities:
             counts[schema] = counts.get(schema, 0) + 1
     by_type = [{"type": (ftm_model.get(name).plural if ftm_model.get(name) else name), "count": count}
                for name, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-    status_counts = dict(case.conn.execute("SELECT status, count(*) FROM findings WHERE current = 1 GROUP BY status"))
+    status_counts = case.finding_counts()
 
     sources = []
     protected_count = 0
@@ -532,10 +493,7 @@ def _context(case: Case, findings: list[dict], withheld_findings: list[dict], wi
         })
 
     runs = []
-    for run in case.db.query(
-        "SELECT * FROM detector_runs WHERE id IN (SELECT max(id) FROM detector_runs GROUP BY detector_id)"
-        " ORDER BY detector_id"
-    ):
+    for run in case.latest_detector_runs():
         manifest = manifests.get(run["detector_id"], {})
         runs.append({
             "id": run["detector_id"], "label": manifest.get("label") or run["detector_id"],

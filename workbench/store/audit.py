@@ -94,6 +94,12 @@ class AuditLog:
             self._audit("export", {"format": format_name, "file": str(path), "include_protected": include_protected,
                                    "entities": report.get("entities"), "links": report.get("links")})
 
+    def audit_entries(self) -> list[tuple[int, str, str, str, str, str, str]]:
+        """The audit log, oldest first, as stored: ``(seq, at, actor, action, details, prev_hash, hash)``
+        with ``details`` exactly as hashed (JSON text)."""
+        return self.conn.execute(
+            "SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq").fetchall()
+
     def audit_log(self) -> list[dict[str, Any]]:
         return [
             {**row, "details": json.loads(row["details"])}

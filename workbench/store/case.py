@@ -43,6 +43,7 @@ from workbench.store.ingest import INGEST_BATCH, Ingesting, IngestReport, Progre
 from workbench.store.journal import Journal
 from workbench.store.merging import Merging
 from workbench.store.migrations import KNOWN_NAMES, MIGRATIONS, READABLE_WITHOUT, create_migration_record
+from workbench.store.protection import ProtectedSources
 from workbench.store.results import AnalysisResults
 from workbench.store.snapshot import FactsSnapshot
 
@@ -116,15 +117,15 @@ def _translate(path: Path, error: sqlite3.Error) -> CaseError:
     return CaseError(f"{path}: {message}")
 
 
-class Case(Ingesting, EntityReading, Merging, Findings, AnalysisResults, ChartState, ChartGroupsMixin, Journal,
-           AuditLog):
+class Case(Ingesting, EntityReading, ProtectedSources, Merging, Findings, AnalysisResults, ChartState,
+           ChartGroupsMixin, Journal, AuditLog):
     """An investigation case stored in one SQLite file.
 
     Open with :meth:`Case.create` or :meth:`Case.open`; use as a context manager to close it.
     The one door to the case: every read and write of its tables goes through a method of this
     class. Its parts live in the modules of this package, one per theme (ingest, entities,
-    merging, findings, results, chart, chart_groups, journal, audit); this module opens, checks and
-    closes.
+    protection, merging, findings, results, chart, chart_groups, journal, audit); this module opens,
+    checks, copies and closes.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool):
@@ -315,6 +316,27 @@ class Case(Ingesting, EntityReading, Merging, Findings, AnalysisResults, ChartSt
         notices.warning("%s: %s: opened read-only; what this command writes is not recorded in the case's "
                         "audit log", path, cannot_write)
         return case
+
+    @classmethod
+    def attach_read_only(cls, path: str | Path, *, timeout: float = 10) -> "Case":
+        """A case some other process of ours opened and checked, read through a connection that
+        cannot write (read-only, queries only): for a detector running in a worker.
+
+        No checks and no audit entry: the host did both, and this reads only what it committed.
+        """
+        path = Path(path)
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
+                               isolation_level=None, timeout=timeout)
+        conn.execute("PRAGMA query_only = ON")
+        return cls(path, conn, readonly=True)
+
+    def copy_to(self, target: str | Path) -> None:
+        """Write a consistent copy of the case (write-ahead log included) to ``target``: "Save as"."""
+        destination = sqlite3.connect(str(target))
+        try:
+            self.conn.backup(destination)
+        finally:
+            destination.close()
 
     def close(self) -> None:
         self.conn.close()

@@ -18,6 +18,22 @@ class ChartState:
         rows = list(self.db.query("SELECT * FROM chart_items WHERE entity_id = ?", [self.resolve(entity_id)]))
         return rows[0] if rows else None
 
+    def chart_items(self) -> dict[str, dict[str, Any]]:
+        """Every chart item: ``{entity id: {"x", "y", "pinned", "hidden", "group_name"}}`` (x and y may be None)."""
+        return {
+            row[0]: {"x": row[1], "y": row[2], "pinned": row[3], "hidden": row[4], "group_name": row[5]}
+            for row in self.conn.execute("SELECT entity_id, x, y, pinned, hidden, group_name FROM chart_items")
+        }
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """``{entity id: (x, y)}`` of the chart items that have a position."""
+        return {row[0]: (float(row[1]), float(row[2])) for row in self.conn.execute(
+            "SELECT entity_id, x, y FROM chart_items WHERE x IS NOT NULL AND y IS NOT NULL")}
+
+    def hidden_ids(self) -> set[str]:
+        """Ids of the entities hidden on the chart."""
+        return {row[0] for row in self.conn.execute("SELECT entity_id FROM chart_items WHERE hidden = 1")}
+
     def set_chart_items(self, changes: dict[str, dict[str, Any]], label: str = "Move items") -> None:
         """Change positions, pins, hidden flags or groups of chart items, as one undoable step.
 

@@ -317,6 +317,120 @@ class EntityReading:
             )
         )
 
+    # ---------------------------------------------------------------- lookups in bulk and by name
+
+    def caption_of(self, entity_id: str) -> str | None:
+        """The caption of the entity with exactly this id (not resolved through merges), or None."""
+        row = self.conn.execute("SELECT caption FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        return row[0] if row else None
+
+    def schema_of(self, entity_id: str) -> str | None:
+        """The schema of the entity with exactly this id (not resolved through merges), or None."""
+        row = self.conn.execute("SELECT schema FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        return row[0] if row else None
+
+    def captions(self, entity_ids: Iterable[str] | None = None) -> dict[str, str | None]:
+        """``{entity id: caption}`` of all entities, or of those of ``entity_ids`` that exist."""
+        if entity_ids is None:
+            return dict(self.conn.execute("SELECT id, caption FROM entities"))
+        wanted = sorted(set(entity_ids))
+        found: dict[str, str | None] = {}
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start:start + 900]
+            found.update(self.conn.execute(
+                f"SELECT id, caption FROM entities WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def schemas(self) -> dict[str, str]:
+        """``{entity id: schema}`` of every entity."""
+        return dict(self.conn.execute("SELECT id, schema FROM entities"))
+
+    def entity_rows(self, *, ordered: bool = False) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """``(id, schema, caption, grade, start date)`` of every entity; by schema then caption if ``ordered``."""
+        return self.conn.execute("SELECT id, schema, caption, grade, start_date FROM entities"
+                                 + (" ORDER BY schema, caption" if ordered else "")).fetchall()
+
+    def find_entities(self, text: str, *, limit: int = 20) -> list[tuple[str, str | None, str]]:
+        """Entities an analyst may mean by ``text``: ``(id, caption, schema)``.
+
+        The one rule for naming an entity on the command line: its id (or an id merged into
+        it), else its name exactly (ignoring case), else names containing ``text`` (at most
+        ``limit``).
+        """
+        entity_id = self.resolve(text)
+        row = self.conn.execute("SELECT id, caption, schema FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        if row is not None:
+            return [row]
+        rows = self.conn.execute(
+            "SELECT id, caption, schema FROM entities WHERE caption = ? COLLATE NOCASE", (text,)).fetchall()
+        if not rows:
+            rows = self.conn.execute(
+                "SELECT id, caption, schema FROM entities WHERE caption LIKE ? LIMIT ?", (f"%{text}%", limit)).fetchall()
+        return rows
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that name an entity of the case, or an id merged into one."""
+        known: set[str] = set()
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in self.conn.execute(f"SELECT id FROM entities WHERE id IN ({marks})", chunk))
+            known.update(row[0] for row in self.conn.execute(
+                f"SELECT alias_id FROM entity_aliases WHERE alias_id IN ({marks})", chunk))
+        return known
+
+    def aliases(self) -> dict[str, str]:
+        """``{merged id: the id it is known by now}`` for every merge."""
+        return dict(self.conn.execute("SELECT alias_id, canonical_id FROM entity_aliases"))
+
+    def merged_ids(self) -> dict[str, list[str]]:
+        """Ids merged into each entity (canonical id -> aliases in order), read in one query.
+
+        :meth:`aliases_of` answers the same per entity; one query keeps a large export from
+        asking once per entity.
+        """
+        merged: dict[str, list[str]] = {}
+        for alias, canonical in self.conn.execute(
+            "SELECT alias_id, canonical_id FROM entity_aliases ORDER BY canonical_id, alias_id"
+        ):
+            merged.setdefault(canonical, []).append(alias)
+        return merged
+
+    def topics(self) -> dict[str, set[str]]:
+        """``{entity id: its topics}`` (sanction, role.pep, ...) for entities that have any."""
+        topics_of: dict[str, set[str]] = {}
+        for entity_id, topic in self.conn.execute(
+            "SELECT r.entity_id, s.value FROM statements s JOIN records r ON r.id = s.record_id WHERE s.prop = 'topics'"
+        ):
+            topics_of.setdefault(entity_id, set()).add(topic)
+        return topics_of
+
+    # ---------------------------------------------------------------- links in bulk
+
+    def graph_links(self) -> list[tuple]:
+        """Every link: ``(edge id, source, target, via, prop, schema, start, end, amount, currency,
+        grade of the via entity)``; ``prop`` is None for a relationship entity's own link."""
+        return self.conn.execute(
+            "SELECT e.id, e.source_id, e.target_id, e.via_id, e.prop, e.schema, e.start_date, e.end_date,"
+            " e.amount, e.currency, v.grade FROM edges e LEFT JOIN entities v ON v.id = e.via_id"
+        ).fetchall()
+
+    def dated_links(self) -> list[tuple]:
+        """Relationship entities' own links that have a start date, for timelines:
+        ``(source, target, via, schema, start, end, amount, source's caption)``."""
+        return self.conn.execute(
+            "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount, en.caption"
+            " FROM edges e LEFT JOIN entities en ON en.id = e.source_id"
+            " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
+        ).fetchall()
+
+    def link_counts(self) -> dict[str, int]:
+        """``{entity id: how many links end at it}``, counting both ends."""
+        return dict(self.conn.execute(
+            "SELECT id, count(*) FROM (SELECT source_id AS id FROM edges UNION ALL SELECT target_id FROM edges)"
+            " GROUP BY id"))
+
     def counts_by_schema(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT schema, count(*) FROM entities GROUP BY schema ORDER BY schema").fetchall())
 
@@ -327,7 +441,7 @@ class EntityReading:
     def info(self) -> dict[str, Any]:
         """A summary of the case for `workbench info`."""
         counts = self.counts_by_schema()
-        findings = dict(self.conn.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall())
+        findings = self.finding_counts(current_only=False)
         sources = []
         for source in self.sources():
             sources.append(

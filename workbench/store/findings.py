@@ -142,6 +142,25 @@ class Findings:
             row["parameters"] = json.loads(row["parameters"] or "{}")
         return rows
 
+    def finding_counts(self, *, current_only: bool = True) -> dict[str, int]:
+        """``{status: number of findings}``: of the current findings, or of all ever recorded."""
+        where = " WHERE current = 1" if current_only else ""
+        return dict(self.conn.execute(f"SELECT status, count(*) FROM findings{where} GROUP BY status").fetchall())
+
+    def latest_detector_runs(self) -> list[dict[str, Any]]:
+        """The latest recorded run of each detector (a row of ``detector_runs``), by detector id."""
+        return list(self.db.query(
+            "SELECT * FROM detector_runs WHERE id IN (SELECT max(id) FROM detector_runs GROUP BY detector_id)"
+            " ORDER BY detector_id"))
+
+    def last_detector_run_id(self) -> int | None:
+        """The id of the latest recorded detector run, or None before any."""
+        return self.conn.execute("SELECT max(id) FROM detector_runs").fetchone()[0]
+
+    def detectors_run_since(self, run_id: int) -> set[str]:
+        """Ids of the detectors with a run recorded after run ``run_id``."""
+        return {row[0] for row in self.conn.execute("SELECT detector_id FROM detector_runs WHERE id > ?", (run_id,))}
+
     def findings_for(self, entity_id: str) -> list[int]:
         return [row[0] for row in self.conn.execute(
             "SELECT finding_id FROM finding_entities WHERE entity_id = ?", (self.resolve(entity_id),))]
