@@ -91,11 +91,8 @@ def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiD
     graph_filter = graph_filter or GraphFilter()
     # Keyed on what the graph is made of (facts, merges, hidden items), not on every change to
     # the case: a detector run or a finding mark must not throw away a graph of 100,000 links.
-    hidden = case.conn.execute(
-        "SELECT count(*), group_concat(entity_id, ',') FROM"
-        " (SELECT entity_id FROM chart_items WHERE hidden = 1 ORDER BY entity_id)"
-    ).fetchone()
-    hidden_key = (hidden[0], hashlib.sha1((hidden[1] or "").encode()).hexdigest())
+    hidden = sorted(case.hidden_ids())
+    hidden_key = (len(hidden), hashlib.sha1(",".join(hidden).encode()).hexdigest())
     key = (str(case.path.resolve()), case.meta("case_id"), case.facts_version, hidden_key, graph_filter)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -113,19 +110,11 @@ def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiD
 def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
     node_types = _expand(graph_filter.schemata)
     link_types = _expand(graph_filter.link_schemata)
-    hidden = {
-        row[0] for row in case.conn.execute("SELECT entity_id FROM chart_items WHERE hidden = 1")
-    }
-    topics_of: dict[str, set[str]] = {}
-    for entity_id, topic in case.conn.execute(
-        "SELECT r.entity_id, s.value FROM statements s JOIN records r ON r.id = s.record_id WHERE s.prop = 'topics'"
-    ):
-        topics_of.setdefault(entity_id, set()).add(topic)
+    hidden = case.hidden_ids()
+    topics_of = case.topics()
     details = case.link_details()  # the share held and the role, for the chart to write on a link
     graph = nx.MultiDiGraph()
-    for entity_id, schema, caption, grade, start in case.conn.execute(
-        "SELECT id, schema, caption, grade, start_date FROM entities"
-    ):
+    for entity_id, schema, caption, grade, start in case.entity_rows():
         if schema in EDGE_SCHEMATA:
             continue
         if node_types is not None and schema not in node_types:
@@ -140,38 +129,25 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
             hidden=entity_id in hidden, topics=tuple(sorted(topics)),
         )
 
-    columns = ("SELECT e.id, e.source_id, e.target_id, e.via_id, e.prop, e.schema, e.start_date, e.end_date,"
-               " e.amount, e.currency, v.grade FROM edges e LEFT JOIN entities v ON v.id = e.via_id")
     # A property edge that starts at a relationship entity (a Shipment's forwarder) is drawn
     # from that relationship's source party (the exporter), which is a node. Property edges are
     # few; only the relationships they touch are looked up, so a case of millions of payments is
     # read once, row by row, never held as a list.
     touched = set()
-    for source, target in case.conn.execute("SELECT source_id, target_id FROM edges WHERE prop IS NOT NULL"):
+    for source, target in case.property_link_ends():
         touched.add(source)
         touched.add(target)
-    sources_of: dict[str, list[str]] = {}
-    wanted = sorted(touched)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        for via, source in case.conn.execute(
-            f"SELECT via_id, source_id FROM edges WHERE prop IS NULL AND via_id IN ({','.join('?' * len(chunk))})"
-            " ORDER BY id", chunk,
-        ):
-            sources_of.setdefault(via, []).append(source)
-    del touched, wanted
+    sources_of = case.own_link_sources(touched)
+    del touched
 
     def is_relationship(entity_id: str) -> bool:
         """Whether ``entity_id`` is a relationship entity (has a link of its own)."""
-        if entity_id in sources_of:
-            return True
-        return case.conn.execute(
-            "SELECT 1 FROM edges WHERE via_id = ? AND prop IS NULL LIMIT 1", (entity_id,)).fetchone() is not None
+        return entity_id in sources_of or case.is_relationship(entity_id)
 
     # Node ids, dates, types, currencies and grades repeat on every link: one string object each.
     shared: dict[str, str] = {node: node for node in graph}
     share = shared.setdefault
-    for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.conn.execute(columns):
+    for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.graph_links():
         if link_types is not None and not _link_kept(schema, prop, link_types):
             continue
         if start is None and not graph_filter.keep_undated:

@@ -408,13 +408,37 @@ class EntityReading:
 
     # ---------------------------------------------------------------- links in bulk
 
-    def graph_links(self) -> list[tuple]:
-        """Every link: ``(edge id, source, target, via, prop, schema, start, end, amount, currency,
-        grade of the via entity)``; ``prop`` is None for a relationship entity's own link."""
+    def graph_links(self) -> Iterator[tuple]:
+        """Every link, read row by row (never held as a list): ``(edge id, source, target, via, prop,
+        schema, start, end, amount, currency, grade of the via entity)``; ``prop`` is None for a
+        relationship entity's own link."""
         return self.conn.execute(
             "SELECT e.id, e.source_id, e.target_id, e.via_id, e.prop, e.schema, e.start_date, e.end_date,"
             " e.amount, e.currency, v.grade FROM edges e LEFT JOIN entities v ON v.id = e.via_id"
-        ).fetchall()
+        )
+
+    def property_link_ends(self) -> Iterator[tuple[str, str]]:
+        """``(source, target)`` of every link made by a property (an entity naming another), row by row."""
+        return self.conn.execute("SELECT source_id, target_id FROM edges WHERE prop IS NOT NULL")
+
+    def own_link_sources(self, via_ids: Iterable[str]) -> dict[str, list[str]]:
+        """``{relationship entity: the source ends of its own links, in order}`` for those of
+        ``via_ids`` that are relationship entities."""
+        sources_of: dict[str, list[str]] = {}
+        wanted = sorted(set(via_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for via, source in self.conn.execute(
+                f"SELECT via_id, source_id FROM edges WHERE prop IS NULL AND via_id IN ({','.join('?' * len(chunk))})"
+                " ORDER BY id", chunk,
+            ):
+                sources_of.setdefault(via, []).append(source)
+        return sources_of
+
+    def is_relationship(self, entity_id: str) -> bool:
+        """Whether ``entity_id`` is a relationship entity (has a link of its own)."""
+        return self.conn.execute(
+            "SELECT 1 FROM edges WHERE via_id = ? AND prop IS NULL LIMIT 1", (entity_id,)).fetchone() is not None
 
     def dated_links(self) -> list[tuple]:
         """Relationship entities' own links that have a start date, for timelines:
