@@ -57,17 +57,13 @@ class TimelineModel:
     @classmethod
     def from_case(cls, case: Case, lanes: list[str] | None = None) -> "TimelineModel":
         """Events on the lane of their source party (payer, exporter, owner); ``lanes`` limits to some parties."""
-        rows = case.conn.execute(
-            "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount, en.caption"
-            " FROM edges e LEFT JOIN entities en ON en.id = e.source_id"
-            " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
-        ).fetchall()
+        rows = case.dated_links()
         if not lanes:
             return cls._whole_case(case)
         model = cls()
         wanted = set(lanes) if lanes else None
         lane_index: dict[str, int] = {}
-        captions = dict(case.conn.execute("SELECT id, caption FROM entities"))
+        captions = case.captions()
 
         def lane(entity_id: str) -> int:
             if entity_id not in lane_index:
@@ -116,12 +112,7 @@ class TimelineModel:
         """Every party's lane, in one pass over the dated links: the captions of the parties on
         them only (not every entity's), dates parsed in two numpy calls (not one per period).
         The same model as the lane-limited path of :meth:`from_case`, lane for lane."""
-        rows = case.conn.execute(
-            "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount,"
-            " s.caption, t.caption"
-            " FROM edges e LEFT JOIN entities s ON s.id = e.source_id LEFT JOIN entities t ON t.id = e.target_id"
-            " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
-        ).fetchall()
+        rows = case.dated_links(target_captions=True)
         model = cls()
         events = [row for row in rows if row[3] not in ONGOING_SCHEMATA]
         periods = [row for row in rows if row[3] in ONGOING_SCHEMATA]
@@ -209,9 +200,7 @@ def timeline_model(case, *, leave_out: set[str] | frozenset[str] = frozenset(),
     times = full.times[keep]
     latest = float(np.nanmax(times)) if len(times) and not np.isnan(times).all() else None
     bars = []
-    for owner, via, schema, start, end in case.conn.execute(
-        "SELECT source_id, via_id, schema, start_date, end_date FROM edges WHERE prop IS NULL AND start_date IS NOT NULL"
-    ):
+    for owner, _target, via, schema, start, end, _amount, _caption in case.dated_links():
         if schema not in ONGOING_SCHEMATA or owner in leave_out or via in leave_out:
             continue
         start_s, end_s = iso_seconds([start, end])

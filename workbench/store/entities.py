@@ -14,6 +14,11 @@ from followthemoney.proxy import EntityProxy
 from workbench.model import model
 
 
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere (with ESCAPE '\\')."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class EntityReading:
     """Reading entities, statements, links and sources."""
 
@@ -440,9 +445,17 @@ class EntityReading:
         return self.conn.execute(
             "SELECT 1 FROM edges WHERE via_id = ? AND prop IS NULL LIMIT 1", (entity_id,)).fetchone() is not None
 
-    def dated_links(self) -> list[tuple]:
+    def dated_links(self, *, target_captions: bool = False) -> list[tuple]:
         """Relationship entities' own links that have a start date, for timelines:
-        ``(source, target, via, schema, start, end, amount, source's caption)``."""
+        ``(source, target, via, schema, start, end, amount, source's caption)``, and the target's
+        caption last with ``target_captions``."""
+        if target_captions:
+            return self.conn.execute(
+                "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount,"
+                " s.caption, t.caption"
+                " FROM edges e LEFT JOIN entities s ON s.id = e.source_id LEFT JOIN entities t ON t.id = e.target_id"
+                " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
+            ).fetchall()
         return self.conn.execute(
             "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount, en.caption"
             " FROM edges e LEFT JOIN entities en ON en.id = e.source_id"
@@ -455,8 +468,25 @@ class EntityReading:
             "SELECT id, count(*) FROM (SELECT source_id AS id FROM edges UNION ALL SELECT target_id FROM edges)"
             " GROUP BY id"))
 
-    def counts_by_schema(self) -> dict[str, int]:
+    def counts_by_schema(self, *, matching: str | None = None) -> dict[str, int]:
+        """``{schema: number of entities}``, by schema name; with ``matching``, of the entities whose
+        name contains it (ignoring case) or whose id it is."""
+        if matching:
+            return dict(self.conn.execute(
+                "SELECT schema, count(*) FROM entities WHERE (caption LIKE ? ESCAPE '\\' OR id = ?)"
+                " GROUP BY schema ORDER BY schema", (_like(matching), matching)).fetchall())
         return dict(self.conn.execute("SELECT schema, count(*) FROM entities GROUP BY schema ORDER BY schema").fetchall())
+
+    def entity_page(self, schema: str, *, matching: str | None = None, limit: int = 200,
+                    offset: int = 0) -> list[tuple[str, str | None]]:
+        """``(id, caption)`` of a page of one schema's entities by name (a case browser's list);
+        with ``matching``, only those whose name contains it (ignoring case) or whose id it is."""
+        where, params = "", []
+        if matching:
+            where, params = " AND (caption LIKE ? ESCAPE '\\' OR id = ?)", [_like(matching), matching]
+        return self.conn.execute(
+            f"SELECT id, caption FROM entities WHERE schema = ?{where} ORDER BY caption, id LIMIT ? OFFSET ?",
+            [schema, *params, limit, offset]).fetchall()
 
     def sources(self, kind: str | None = "import") -> list[dict[str, Any]]:
         sql = "SELECT * FROM sources" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"

@@ -128,10 +128,7 @@ class ChartModel:
         self.node_colours = None
         self.node_sizes = None
         self.style_note = ""
-        stored = {
-            row[0]: row[1:]
-            for row in case.conn.execute("SELECT entity_id, x, y, pinned, hidden FROM chart_items")
-        }
+        stored = case.chart_items()
         count = len(self.ids)
         self.positions = np.full((count, 2), np.nan)
         self.pinned = np.zeros(count, dtype=bool)
@@ -140,11 +137,11 @@ class ChartModel:
             row = stored.get(node)
             if row is None:
                 continue
-            x, y, pinned, hidden = row
+            x, y = row["x"], row["y"]
             if x is not None and y is not None:
                 self.positions[i] = (x, y)
-            self.pinned[i] = bool(pinned)
-            self.visible[i] = not hidden
+            self.pinned[i] = bool(row["pinned"])
+            self.visible[i] = not row["hidden"]
         self.links = []
         weak_grades: dict[str | None, bool] = {}  # a few dozen grades among 100,000 links
         days_of: dict[str | None, float] = {}

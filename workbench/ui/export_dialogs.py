@@ -82,8 +82,7 @@ class ReportOptionsDialog:
 
         self.dialog = QDialog(window)
         self.dialog.setWindowTitle("Case report")
-        counts = dict(window.case.conn.execute(
-            "SELECT status, count(*) FROM findings WHERE current = 1 GROUP BY status")) if window.case else {}
+        counts = window.case.finding_counts() if window.case else {}
         current = window.findings.current_finding() if hasattr(window, "findings") else None
         self.current_id = current["id"] if current else None
         layout = QVBoxLayout(self.dialog)

@@ -371,12 +371,7 @@ class MainWindow(QMainWindow):
         if not name:
             return
         target = Path(name if name.endswith(SUFFIX) else name + SUFFIX)
-        # SQLite's backup API copies a consistent snapshot, WAL included.
-        import sqlite3
-
-        destination = sqlite3.connect(target)
-        self.case.conn.backup(destination)
-        destination.close()
+        self.case.copy_to(target)  # a consistent snapshot, write-ahead log included
         self.open_case(target)
 
     def load_timeline(self) -> None:
@@ -929,8 +924,8 @@ class MainWindow(QMainWindow):
         viewport = (max(rect.width(), 400.0), max(rect.height(), 300.0))
         groups = {}
         if kind == "group":
-            groups = {row[0]: row[1] or "(ungrouped)" for row in self.case.conn.execute(
-                "SELECT entity_id, group_name FROM chart_items")}
+            groups = {entity_id: item["group_name"] or "(ungrouped)"
+                      for entity_id, item in self.case.chart_items().items()}
 
         def job(progress, cancelled):
             return compute_layout(graph, pinned, start or None, progress, cancelled, kind, boxes, viewport, groups)

@@ -279,8 +279,9 @@ class InspectorPanel(QWidget):
 
 
 def _caption_of(case: Case, entity_id: str) -> str:
-    row = case.conn.execute("SELECT caption, schema FROM entities WHERE id = ?", (case.resolve(entity_id),)).fetchone()
-    return f"{row[0]} [{row[1]}]" if row else entity_id
+    current = case.resolve(entity_id)
+    schema = case.schema_of(current)
+    return f"{case.caption_of(current)} [{schema}]" if schema else entity_id
 
 
 # What a case-browser row holds besides its texts (see _browser_item).
@@ -304,11 +305,6 @@ def _browser_item(parent, texts: list[str], *, entity_id: str = "", view: str = 
     item.setData(0, SCHEMA_ROLE, schema)
     item.setData(0, MORE_ROLE, more)
     return item
-
-
-def _like(text: str) -> str:
-    """``text`` as a LIKE pattern matching it anywhere (with ESCAPE '\\')."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class CaseBrowserPanel(QWidget):
@@ -366,19 +362,15 @@ class CaseBrowserPanel(QWidget):
         self._entities.setExpanded(True)
         sources.setExpanded(True)
 
-    def _filter_sql(self) -> tuple[str, list]:
-        text = self.filter.text().strip()
-        if not text:
-            return "", []
-        return " AND (caption LIKE ? ESCAPE '\\' OR id = ?)", [_like(text), text]
+    def _filter_text(self) -> str | None:
+        return self.filter.text().strip() or None
 
     def _fill_types(self, expanded: set[str] = frozenset()) -> None:
         """One row per type with how many entities it has (or match the filter); its entities come on expanding."""
         entities = self._entities
         entities.takeChildren()
-        where, params = self._filter_sql()
-        counts = self.case.conn.execute(
-            f"SELECT schema, count(*) FROM entities WHERE 1 = 1{where} GROUP BY schema ORDER BY schema", params).fetchall()
+        where = self._filter_text()
+        counts = list(self.case.counts_by_schema(matching=where).items())
         for schema, count in counts:
             label = ftm_model.get(schema).plural if ftm_model.get(schema) else schema
             group = _browser_item(entities, [label, f"{count:,}"], schema=schema)
@@ -414,10 +406,7 @@ class CaseBrowserPanel(QWidget):
         if self.case is None:
             return
         schema = group.data(0, SCHEMA_ROLE)
-        where, params = self._filter_sql()
-        rows = self.case.conn.execute(
-            f"SELECT id, caption FROM entities WHERE schema = ?{where} ORDER BY caption, id LIMIT ? OFFSET ?",
-            [schema, *params, BROWSER_PAGE + 1, offset]).fetchall()
+        rows = self.case.entity_page(schema, matching=self._filter_text(), limit=BROWSER_PAGE + 1, offset=offset)
         for entity_id, caption in rows[:BROWSER_PAGE]:
             _browser_item(group, [caption or entity_id, ""], entity_id=entity_id)
         if len(rows) > BROWSER_PAGE:
