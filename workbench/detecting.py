@@ -25,7 +25,6 @@ import math
 import os
 import signal
 import socket
-import sqlite3
 import sys
 import time
 import traceback
@@ -33,9 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing import Pipe
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from workbench.bulk import collector_paused
 from workbench.plugin_api import Detector, ParameterError, detectors
@@ -297,14 +294,9 @@ def _read_only_case(path) -> Case:
 
     The host opened and checked the case already; this only reads what it committed.
     """
-    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True,
-                           isolation_level=None, timeout=10)
-    conn.execute("PRAGMA query_only = ON")
-    case = Case(Path(path), conn, readonly=True)
     # Detectors read each table once or twice: the system's file cache serves a second read as
-    # well, without SQLite's own cache of up to 256 MB growing in every worker.
-    conn.execute("PRAGMA cache_size = -32768")
-    return case
+    # well, without SQLite's own cache growing in every worker (32 MB).
+    return Case.attach_read_only(path, timeout=10, cache_kib=32768)
 
 
 def _die_with_host() -> None:
@@ -450,15 +442,7 @@ def _short(value: Any) -> str:
 
 def _known_ids(case: Case, ids: set[str]) -> set[str]:
     """Those of ``ids`` that name an entity of the case, or an id merged into one."""
-    known: set[str] = set()
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        known.update(row[0] for row in case.conn.execute(f"SELECT id FROM entities WHERE id IN ({marks})", chunk))
-        known.update(row[0] for row in case.conn.execute(
-            f"SELECT alias_id FROM entity_aliases WHERE alias_id IN ({marks})", chunk))
-    return known
+    return case.known_ids(ids)
 
 
 # ---------------------------------------------------------------------------- runs that did not finish
@@ -486,7 +470,7 @@ class _RunProgress:
         self.done: set[str] = set()
         earlier = case.detection_progress() or {}
         carried = sorted(set(earlier.get("pending") or []) - set(detector_ids))
-        last_run = case.conn.execute("SELECT max(id) FROM detector_runs").fetchone()[0]
+        last_run = case.last_detector_run_id()
         self.state = {
             "started_at": _now(),
             "pid": os.getpid(),
@@ -529,8 +513,7 @@ def unfinished_run(case: Case) -> str | None:
     """
     progress = case.detection_progress()
     if progress and progress.get("state") == "running":
-        ran = {row[0] for row in case.conn.execute("SELECT detector_id FROM detector_runs WHERE id > ?",
-                                                   (progress.get("after_run_id") or 0,))}
+        ran = case.detectors_run_since(progress.get("after_run_id") or 0)
         progress["pending"] = sorted(set(progress.get("carried") or [])
                                      | (set(progress.get("detectors") or []) - ran))
     if not progress or not progress.get("pending"):

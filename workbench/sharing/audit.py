@@ -30,9 +30,7 @@ def audit_rows(case: Case, actions: Iterable[str] = ()) -> list[dict[str, Any]]:
     (``data``); ``actions`` keeps entries whose action starts with one of them."""
     prefixes = tuple(actions)
     rows = []
-    for seq, at, actor, action, details, prev_hash, digest in case.conn.execute(
-        "SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq"
-    ):
+    for seq, at, actor, action, details, prev_hash, digest in case.audit_entries():
         if prefixes and not action.startswith(prefixes):
             continue
         try:

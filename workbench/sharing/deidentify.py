@@ -182,8 +182,7 @@ class Deidentifier:
         avoid = vocabulary.originals
         entity_ids = {entity_id: self.key.pseudonym("entity", entity_id, avoid) for entity_id in sorted(shared)}
         scrubber = Scrubber(self.key, vocabulary, entity_ids, self.coarsen)
-        positions = {row[0]: (float(row[1]), float(row[2])) for row in self.case.conn.execute(
-            "SELECT entity_id, x, y FROM chart_items WHERE x IS NOT NULL AND y IS NOT NULL")}
+        positions = self.case.positions()
         for proxy, provenance in self.case.iter_entities(include_protected=False, with_provenance=True):
             if proxy.id not in shared:
                 continue

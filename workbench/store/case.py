@@ -318,17 +318,21 @@ class Case(Ingesting, EntityReading, ProtectedSources, Merging, Findings, Analys
         return case
 
     @classmethod
-    def attach_read_only(cls, path: str | Path, *, timeout: float = 10) -> "Case":
+    def attach_read_only(cls, path: str | Path, *, timeout: float = 10, cache_kib: int | None = None) -> "Case":
         """A case some other process of ours opened and checked, read through a connection that
         cannot write (read-only, queries only): for a detector running in a worker.
 
         No checks and no audit entry: the host did both, and this reads only what it committed.
+        ``cache_kib`` sets SQLite's page cache for this connection (default: the case's own).
         """
         path = Path(path)
         conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
                                isolation_level=None, timeout=timeout)
         conn.execute("PRAGMA query_only = ON")
-        return cls(path, conn, readonly=True)
+        case = cls(path, conn, readonly=True)
+        if cache_kib is not None:
+            conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+        return case
 
     def copy_to(self, target: str | Path) -> None:
         """Write a consistent copy of the case (write-ahead log included) to ``target``: "Save as"."""
