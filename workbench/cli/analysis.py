@@ -200,9 +200,10 @@ def layout(case, kind, fresh, as_json) -> None:
 
     with Case.open(case) as opened:
         graph = case_graph(opened, GraphFilter(include_hidden=False))
-        stored = {row[0]: row[1:] for row in opened.conn.execute("SELECT entity_id, x, y, pinned FROM chart_items")}
-        pinned = {n: (r[0], r[1]) for n, r in stored.items() if r[2] and r[0] is not None and n in graph}
-        initial = None if fresh else {n: (r[0], r[1]) for n, r in stored.items() if r[0] is not None and n in graph}
+        stored = opened.chart_items()
+        pinned = {n: (r["x"], r["y"]) for n, r in stored.items() if r["pinned"] and r["x"] is not None and n in graph}
+        initial = None if fresh else {n: (r["x"], r["y"]) for n, r in stored.items()
+                                      if r["x"] is not None and n in graph}
         started = time.perf_counter()
         with click.progressbar(length=100, label=f"Laying out {graph.number_of_nodes():,} entities",
                                file=sys.stderr) as bar:

@@ -58,16 +58,8 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def find_entity(case: Case, text: str) -> str:
-    """An entity id from an id or a name (exact, then partial, case-insensitive)."""
-    if case.entity(text) is not None:
-        return case.resolve(text)
-    rows = case.conn.execute(
-        "SELECT id, caption, schema FROM entities WHERE caption = ? COLLATE NOCASE", (text,)
-    ).fetchall()
-    if not rows:
-        rows = case.conn.execute(
-            "SELECT id, caption, schema FROM entities WHERE caption LIKE ? LIMIT 20", (f"%{text}%",)
-        ).fetchall()
+    """An entity id from an id or a name (exact, then partial, case-insensitive): ``Case.find_entities``."""
+    rows = case.find_entities(text)
     if len(rows) == 1:
         return rows[0][0]
     if not rows:
@@ -77,8 +69,7 @@ def find_entity(case: Case, text: str) -> str:
 
 
 def caption(case: Case, entity_id: str) -> str:
-    row = case.conn.execute("SELECT caption FROM entities WHERE id = ?", (entity_id,)).fetchone()
-    return row[0] if row and row[0] else entity_id
+    return case.caption_of(entity_id) or entity_id
 
 
 def table(rows: list[list[Any]], header: list[str]) -> None:

@@ -108,10 +108,9 @@ def train_new(scenario: str, case: Path, seed: int, size: float, payments: int |
 
 
 def _find_item(case: Case, text: str) -> str:
-    """An entity id from an id or an exact name."""
-    if case.entity(text) is not None:
-        return case.resolve(text)
-    rows = case.conn.execute("SELECT id FROM entities WHERE caption = ? COLLATE NOCASE", (text,)).fetchall()
+    """An entity id from an id or a name (the case's one rule, ``Case.find_entities``: id, exact name, then
+    part of a name)."""
+    rows = case.find_entities(text)
     if len(rows) == 1:
         return rows[0][0]
     if not rows:
@@ -169,8 +168,7 @@ def train_score(case: Path, marks_file: Path | None, key_file: Path | None, no_f
         score, marks = score_case(opened, key, marks_file=marks_file, use_findings=not no_findings)
 
         def caption(item: str) -> str | None:
-            row = opened.conn.execute("SELECT caption FROM entities WHERE id = ?", (item,)).fetchone()
-            return row[0] if row and row[0] else None
+            return opened.caption_of(item) or None
 
         text = debrief_text(key, score, caption)
     if as_json:
