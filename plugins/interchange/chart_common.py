@@ -370,14 +370,9 @@ def chart_of_case(case: Any, include_protected: bool = False, tally: dict[str, i
     it be said whether both their ends are drawn. Memory grows with the number of relationships,
     never with its square.
     """
-    positions = {
-        row["entity_id"]: (float(row["x"]), float(row["y"]))
-        for row in case.db.query("SELECT entity_id, x, y FROM chart_items WHERE x IS NOT NULL AND y IS NOT NULL")
-    }
-    aliases = dict(case.conn.execute("SELECT alias_id, canonical_id FROM entity_aliases"))
-    two_way = {row[0] for row in case.conn.execute(
-        "SELECT DISTINCT entity_id FROM records WHERE extra IS NOT NULL AND json_valid(extra) "
-        "AND json_extract(extra, '$.i2_arrow') = 'ArrowOnBoth'")}
+    positions = case.positions()
+    aliases = case.aliases()
+    two_way = case.entities_with_extra("i2_arrow", "ArrowOnBoth")
     expected = sum(count for name, count in case.counts_by_schema().items()
                    if model.get(name) is not None and not model.get(name).edge)
     placer = _FreePlacer(positions, expected - len(positions))

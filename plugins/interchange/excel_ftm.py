@@ -90,17 +90,8 @@ def dataset_name(case: Any) -> str:
 
 
 def merged_ids(case: Any) -> dict[str, list[str]]:
-    """Ids merged into each entity (canonical id -> aliases), read in one query.
-
-    ``case.aliases_of`` answers the same per entity; one query keeps a large export from
-    asking once per entity.
-    """
-    merged: dict[str, list[str]] = {}
-    for alias, canonical in case.conn.execute(
-        "SELECT alias_id, canonical_id FROM entity_aliases ORDER BY canonical_id, alias_id"
-    ):
-        merged.setdefault(canonical, []).append(alias)
-    return merged
+    """Ids merged into each entity (canonical id -> aliases), read in one query (``Case.merged_ids``)."""
+    return case.merged_ids()
 
 
 def exported_entities(case: Any, include_protected: bool) -> Iterator[tuple[Any, list[tuple]]]:
@@ -696,8 +687,7 @@ class XlsxExporter(Exporter):
 
         path = Path(path)
         aliases = merged_ids(case)
-        positions = {row["entity_id"]: (row["x"], row["y"])
-                     for row in case.db.query("SELECT entity_id, x, y FROM chart_items WHERE x IS NOT NULL")}
+        positions = case.positions()
         survey = self._survey(case, include_protected, positions, aliases)
         captions = survey.captions
         self._cut_cells: list[str] = []

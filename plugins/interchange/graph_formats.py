@@ -378,16 +378,8 @@ def export_graph(case: Any, path: Path, writer: _GraphWriter, include_protected:
     """
     path = Path(path)
     tally = _ExportTally()
-    chart = {
-        row[0]: row[1:]
-        for row in case.conn.execute("SELECT entity_id, x, y, pinned, hidden, group_name FROM chart_items")
-    }
-    degree: dict[str, int] = dict(
-        case.conn.execute(
-            "SELECT id, count(*) FROM (SELECT source_id AS id FROM edges UNION ALL SELECT target_id FROM edges)"
-            " GROUP BY id"
-        )
-    )
+    chart = case.chart_items()
+    degree: dict[str, int] = case.link_counts()
     weights = _edge_weights(case, include_protected)
     node_ids: set[str] = set()
     references: list[tuple[str, str, str, str, int]] = []
@@ -399,7 +391,7 @@ def export_graph(case: Any, path: Path, writer: _GraphWriter, include_protected:
         item = chart.get(entity_id)
         position = None
         if item is not None:
-            x, y, pinned, hidden, group = item
+            x, y, pinned, hidden, group = item["x"], item["y"], item["pinned"], item["hidden"], item["group_name"]
             if x is not None and y is not None:
                 position = (float(x), float(y))
             if group:

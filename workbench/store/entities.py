@@ -402,6 +402,15 @@ class EntityReading:
             merged.setdefault(canonical, []).append(alias)
         return merged
 
+    def entities_with_extra(self, key: str, value: str) -> set[str]:
+        """Entities a record of which kept ``value`` under ``key`` from its source file (what an
+        importer noted beyond FtM's properties, e.g. ``i2_arrow``)."""
+        if not key.isidentifier():
+            raise ValueError(f"an extra's key is a plain name, not {key!r}")
+        return {row[0] for row in self.conn.execute(
+            "SELECT DISTINCT entity_id FROM records WHERE extra IS NOT NULL AND json_valid(extra)"
+            f" AND json_extract(extra, '$.{key}') = ?", (value,))}
+
     def topics(self) -> dict[str, set[str]]:
         """``{entity id: its topics}`` (sanction, role.pep, ...) for entities that have any."""
         topics_of: dict[str, set[str]] = {}
