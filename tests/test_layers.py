@@ -1,6 +1,7 @@
 """The rooms of DESIGN.md, checked by walking the imports rather than trusting reviewers."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,69 @@ def test_a_planted_private_view_name_is_found(tmp_path):
         "workbench/ui/export.py:4 timeline._clicked",
         "tests/test_export.py:2 view._link_layer",
     ]
+
+
+# ---------------------------------------------------------------------------------- the store owns its SQL
+
+STORE = REPO / "workbench" / "store"
+# SQL as it is written in this code base: keywords in capitals.
+SQL_TEXT = re.compile(
+    r"\bSELECT\b[\s\S]+\bFROM\b|\bINSERT\s+(OR\s+\w+\s+)?INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+    r"|\bCREATE\s+(TABLE|INDEX|VIEW|TRIGGER)\b|\bDROP\s+TABLE\b|\bPRAGMA\s+\w+"
+)
+SQL_CALLS = {"execute", "executemany", "executescript"}
+CONNECTION_NAMES = {"conn", "db"}
+
+
+def sql_uses(path: Path) -> list[str]:
+    """Where a module runs SQL or reaches past a case's methods into its connection: ``line: what``.
+
+    Outside ``workbench/store`` every read and write of a case goes through a ``Case`` method;
+    this finds SQL text, ``.execute`` calls, the case's ``.conn`` and ``.db``, and connecting to
+    SQLite or importing sqlite-utils. (``sqlite3``'s exception classes may still be caught.)
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.search(node.value):
+            found.append(f"{node.lineno}: SQL text {node.value.strip()[:50]!r}")
+        elif isinstance(node, ast.Attribute) and node.attr in CONNECTION_NAMES:
+            found.append(f"{node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in SQL_CALLS:
+                found.append(f"{node.lineno}: .{node.func.attr}()")
+            elif node.func.attr == "connect" and isinstance(node.func.value, ast.Name) and node.func.value.id == "sqlite3":
+                found.append(f"{node.lineno}: sqlite3.connect()")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found.extend(f"{node.lineno}: imports {name}" for name in names if name.split(".")[0] == "sqlite_utils")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in python_files("workbench", "plugins") if STORE not in p.parents],
+    ids=lambda p: str(p.relative_to(REPO)),
+)
+def test_no_sql_outside_the_store(path):
+    assert not sql_uses(path), f"{path.relative_to(REPO)} runs SQL; add a Case method instead: {sql_uses(path)}"
+
+
+@pytest.mark.parametrize("planted", [
+    'rows = case.conn.execute("SELECT id FROM entities").fetchall()',
+    'stored = {row[0]: row for row in case.db.query("SELECT entity_id, x, y FROM chart_items")}',
+    'QUERY = "DELETE FROM findings WHERE id = ?"',
+    'opened.conn.backup(target)',
+    'import sqlite3\nconnection = sqlite3.connect("copy.wbcase")',
+    'cursor.executemany(statement, rows)',
+    'from sqlite_utils import Database',
+])
+def test_the_sql_rule_finds_a_planted_violation(tmp_path, planted):
+    clean = tmp_path / "clean.py"
+    clean.write_text('"""Reads a case through its methods."""\n\nimport sqlite3\n\n'
+                     'def captions(case):\n    """Select a caption from the list."""\n'
+                     '    try:\n        return case.captions()\n    except sqlite3.DatabaseError:\n        return {}\n')
+    assert sql_uses(clean) == []
+    planted_module = tmp_path / "planted.py"
+    planted_module.write_text(clean.read_text() + "\n\ndef leak(case, cursor, statement, rows, target):\n"
+                              + "".join(f"    {line}\n" for line in planted.splitlines()))
+    assert sql_uses(planted_module), f"the rule missed: {planted}"
