@@ -262,11 +262,12 @@ CONNECTION_NAMES = {"conn", "db"}
 
 
 def sql_uses(path: Path) -> list[str]:
-    """Where a module runs SQL or reaches past a case's methods into its connection: ``line: what``.
+    """Where a module runs SQL or reaches past a case's public methods: ``line: what``.
 
     Outside ``workbench/store`` every read and write of a case goes through a ``Case`` method;
-    this finds SQL text, ``.execute`` calls, the case's ``.conn`` and ``.db``, and connecting to
-    SQLite or importing sqlite-utils. (``sqlite3``'s exception classes may still be caught.)
+    this finds SQL text, ``.execute`` calls, the case's ``.conn`` and ``.db``, connecting to SQLite,
+    importing sqlite-utils, and calls of ``Case``'s private methods (``case._write()``).
+    (``sqlite3``'s exception classes may still be caught.)
     """
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
@@ -283,7 +284,17 @@ def sql_uses(path: Path) -> list[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             found.extend(f"{node.lineno}: imports {name}" for name in names if name.split(".")[0] == "sqlite_utils")
+        if (isinstance(node, ast.Attribute) and node.attr in _case_private_names()
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+            found.append(f"{node.lineno}: Case.{node.attr} (private to the store)")
     return found
+
+
+def _case_private_names() -> set[str]:
+    """``Case``'s own private methods (``_write``, ``_audit``, ...): callers use its public ones."""
+    from workbench.store import Case
+
+    return {name for name in dir(Case) if name.startswith("_") and not name.startswith("__")}
 
 
 @pytest.mark.parametrize(
@@ -302,6 +313,7 @@ def test_no_sql_outside_the_store(path):
     'import sqlite3\nconnection = sqlite3.connect("copy.wbcase")',
     'cursor.executemany(statement, rows)',
     'from sqlite_utils import Database',
+    'with case._write():\n        case._audit("export", {})',
 ])
 def test_the_sql_rule_finds_a_planted_violation(tmp_path, planted):
     clean = tmp_path / "clean.py"

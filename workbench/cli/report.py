@@ -145,7 +145,7 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
                                       subtitle=subtitle, legend=not no_legend)
         except ExportError as error:
             raise CaseError(str(error)) from error
-        opened._audit_export(f"image-{result.format}", output, include_protected,
+        opened.record_export(f"image-{result.format}", output, include_protected,
                              {"entities": len(graph), "links": graph.number_of_edges()})
     if as_json:
         click.echo(json.dumps({"path": str(result.path), "format": result.format, "size": [result.width, result.height],

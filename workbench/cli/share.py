@@ -145,9 +145,8 @@ def audit(case, verify, as_json, export_path, actions) -> None:
         if export_path is not None:
             count = write_audit_log(rows, export_path)
             if not opened.readonly:
-                with opened._write():
-                    opened._audit("export", {"format": f"audit log ({export_path.suffix.lstrip('.').lower()})",
-                                             "file": str(export_path), "include_protected": False, "entries": count})
+                opened.record_export(f"audit log ({export_path.suffix.lstrip('.').lower()})", export_path, False,
+                                     entries=count)
             if not as_json:
                 click.echo(f"wrote {export_path}: {count:,} audit entries with their hashes")
     by_seq = {row["seq"]: row for row in rows}

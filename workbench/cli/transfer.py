@@ -160,7 +160,7 @@ def export(case, output, format_name, include_protected, option_pairs, deidentif
     to_stdout = is_stdout(output)
     with Case.open_to_record(case) as opened, output_path(output, exporter.file_suffix) as target:
         report = exporter.write(opened, target, include_protected=include_protected)
-        opened._audit_export(format_name, "standard output" if to_stdout else output, include_protected, report)
+        opened.record_export(format_name, "standard output" if to_stdout else output, include_protected, report)
     # With "-" the file went to standard output: what was written and lost goes to standard error.
     where = "standard output" if to_stdout else output
     click.echo(f"wrote {where}: {report.get('entities', 0):,} entities, {report.get('links', 0):,} links "

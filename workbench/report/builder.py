@@ -431,7 +431,7 @@ def build_report(
     )
     if not case.readonly:
         # A report is an export: the audit log says what left the case, where to.
-        case._audit_export(f"report-{fmt}", path, include_protected,
+        case.record_export(f"report-{fmt}", path, include_protected,
                            {"entities": context["entity_total"], "links": None, "findings": result.findings})
     return result
 

@@ -352,10 +352,8 @@ def write_deidentified(case: Case, output: str | Path, format_name: str, *, key_
               "new_pseudonyms": key.new_pseudonyms, "coarsen_dates": coarsen_dates}
     report["losses"] = list(LOSSES) + (
         [f"dates: coarsened to the {coarsen_dates}"] if coarsen_dates else []) + written.get("losses", [])
-    with case._write():
-        case._audit("export", {"format": format_name, "file": str(output), "include_protected": False,
-                               "deidentified": True, "coarsen_dates": coarsen_dates, "key": report["key"],
-                               "entities": report["entities"], "links": report["links"]})
+    case.record_export(format_name, output, False, report, deidentified=True, coarsen_dates=coarsen_dates,
+                       key=report["key"])
     return report
 
 

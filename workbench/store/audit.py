@@ -82,17 +82,23 @@ class AuditLog:
                 self._keys.pop(key_path.stem, None)
         self._fresh_keys.clear()
 
-    def _audit_export(self, format_name: str, path: Path, include_protected: bool, report: dict[str, Any]) -> None:
+    def record_export(self, format_name: str, path: Path, include_protected: bool,
+                      report: dict[str, Any] | None = None, **details: Any) -> None:
         """Exports are recorded: what left the case, where to, and whether protected sources went too.
 
-        Not on a case opened read-only by :meth:`open_to_record` (read-only media): that was said
-        when it was opened.
+        With ``report``, its counts of entities and links; ``details`` adds what else the entry
+        should say. Not on a case opened read-only by :meth:`open_to_record` (read-only media):
+        that was said when it was opened.
         """
         if self.readonly and self.unrecorded:
             return
+        entry: dict[str, Any] = {"format": format_name, "file": str(path), "include_protected": include_protected}
+        if report is not None:
+            entry.update(entities=report.get("entities"), links=report.get("links"))
         with self._write():
-            self._audit("export", {"format": format_name, "file": str(path), "include_protected": include_protected,
-                                   "entities": report.get("entities"), "links": report.get("links")})
+            self._audit("export", {**entry, **details})
+
+    _audit_export = record_export  # the name used before it was public
 
     def audit_entries(self) -> list[tuple[int, str, str, str, str, str, str]]:
         """The audit log, oldest first, as stored: ``(seq, at, actor, action, details, prev_hash, hash)``
