@@ -1,6 +1,7 @@
 """The rooms of DESIGN.md, checked by walking the imports rather than trusting reviewers."""
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -290,11 +291,12 @@ def sql_uses(path: Path) -> list[str]:
     return found
 
 
-def _case_private_names() -> set[str]:
+@functools.cache
+def _case_private_names() -> frozenset[str]:
     """``Case``'s own private methods (``_write``, ``_audit``, ...): callers use its public ones."""
     from workbench.store import Case
 
-    return {name for name in dir(Case) if name.startswith("_") and not name.startswith("__")}
+    return frozenset(name for name in dir(Case) if name.startswith("_") and not name.startswith("__"))
 
 
 @pytest.mark.parametrize(
