@@ -331,8 +331,13 @@ class Case(Ingesting, EntityReading, ProtectedSources, Merging, Findings, Analys
         conn.execute("PRAGMA query_only = ON")
         case = cls(path, conn, readonly=True)
         if cache_kib is not None:
-            conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+            case.set_cache_size(cache_kib)
         return case
+
+    def set_cache_size(self, kib: int) -> None:
+        """Keep at most ``kib`` KiB of the case's pages in SQLite's own cache on this connection
+        (a window that only draws needs little; the system's file cache holds the rest)."""
+        self.conn.execute(f"PRAGMA cache_size = -{int(kib)}")
 
     def copy_to(self, target: str | Path) -> None:
         """Write a consistent copy of the case (write-ahead log included) to ``target``: "Save as"."""

@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
             return False
         # The window reads what is drawn and writes small edits; imports and detectors use their
         # own connections. A small page cache keeps a big case's pages in the OS's cache, not twice.
-        case.conn.execute(f"PRAGMA cache_size = -{WINDOW_CACHE_KB}")
+        case.set_cache_size(WINDOW_CACHE_KB)
         if self.case is not None:
             self.case.close()
         self.case = case
@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
 
         def job(_progress, _cancelled):
             with Case.open(path, readonly=True) as own:
-                own.conn.execute(f"PRAGMA cache_size = -{WINDOW_CACHE_KB}")
+                own.set_cache_size(WINDOW_CACHE_KB)
                 return read(own)
 
         def done(result):
