@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from workbench.model import Record, make_entity
-from workbench.plugin_api import Detector, Importer, Parameter, SourceFormatError
+from workbench.plugin_api import CaseReader, Detector, Importer, Parameter, SourceFormatError
 
 
 class WatchlistImporter(Importer):
@@ -52,9 +52,10 @@ class RoundAmountDetector(Detector):
         "multiple": Parameter(default=10_000, minimum=1, help="flag amounts that are multiples of this"),
     }
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         multiple = self.options["multiple"]
-        for payment in case.entities("Payment"):
+        # Every payment at once, read in bulk and shared with the other detectors.
+        for payment in case.snapshot().of_schema("Payment"):
             for amount in payment.get("amount"):
                 value = float(amount)
                 if value and value % multiple == 0:

@@ -32,7 +32,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from followthemoney.types import registry
 
-from workbench.plugin_api import Detector, Parameter, ParameterError, mention
+from workbench.plugin_api import CaseReader, Detector, Parameter, ParameterError, mention
 from workbench.plugin_api.facts import hs6, hs_chapter, hs_digits, parse_date, read_shipments
 from workbench.plugin_api.facts import ShipmentFacts as Shipment
 from workbench.plugin_api.wording import listing
@@ -277,7 +277,7 @@ class ChplToRiskyDestination(GoodsDetector):
         wanted = {tier.upper() for tier in split_list(self.options["tiers"])}
         self.chpl = {code: tier for code, tier in chpl_tiers().items() if tier.upper() in wanted}
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         for shipment in view.shipments:
             listed = sorted(((self.chpl[c], c) for c in shipment.hs6 if c in self.chpl))
@@ -386,7 +386,7 @@ class TransshipmentReexport(GoodsDetector):
             route |= set(shipment.transit)
         return sorted(route & self.restricted), sorted(route & self.transshipment)
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         imports: dict[tuple[str, str], list[tuple[Shipment, list[str]]]] = defaultdict(list)
         exports: dict[tuple[str, str], list[Shipment]] = defaultdict(list)
@@ -543,7 +543,7 @@ class IntermediaryAsConsignee(GoodsDetector):
                 f"{', ...' if len(forwarded[party]) > 4 else ''})")
         return kinds
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         chpl = chpl_tiers()
         forwarded_all: dict[str, list[str]] = defaultdict(list)
@@ -660,7 +660,7 @@ class FreeTradeZoneConsignee(GoodsDetector):
                     found.append((field, value, hits))
         return found
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         chpl = chpl_tiers()
         involved: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -839,7 +839,7 @@ class OutsideLineOfBusiness(GoodsDetector):
                     matched.append((field, value, list(dict.fromkeys(hits))))
         return matched, frozenset(chapters)
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         chpl = chpl_tiers()
         bought: dict[str, list[tuple[Shipment, str, str]]] = defaultdict(list)
@@ -928,7 +928,7 @@ class NewCompanyChpl(GoodsDetector):
         self.roles = roles_parameter("roles", self.options["roles"],
                                      ("exporter", "consignee", "declaredEndUser", "notifyParty"))
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         chpl = chpl_tiers()
         traded: dict[str, list[tuple[Shipment, list[str]]]] = defaultdict(list)
@@ -1027,7 +1027,7 @@ class EndUseDocumentMismatch(GoodsDetector):
         super().__init__(**options)
         self.restricted = country_set("restricted_destinations", self.options["restricted_destinations"])
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         view = CaseView(case)
         exports_by: dict[tuple[str, str], list[Shipment]] = defaultdict(list)
         for shipment in view.shipments:

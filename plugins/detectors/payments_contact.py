@@ -26,7 +26,7 @@ import numpy as np
 import phonenumbers
 from followthemoney.types import registry
 
-from workbench.plugin_api import Detector, Parameter, mention
+from workbench.plugin_api import CaseReader, Detector, Parameter, mention
 from workbench.plugin_api.facts import full_day, read_shipments
 from workbench.plugin_api.wording import listing, money
 from workbench.store.columns import NO_DAY
@@ -468,7 +468,7 @@ class _FamilyDetector(Detector):
     def findings(self, case: Any) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
         for finding in self.findings(case):
             finding["explanation"] = re.sub(r"\.\.(?=\s|$)", ".", finding["explanation"])
             yield finding

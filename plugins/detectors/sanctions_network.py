@@ -35,7 +35,7 @@ from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.analysis.ownership import listed_share, parse_percentage
 from workbench.analysis.resolution import LIST_TOPICS, list_matches, matching_text
 from workbench.model import model
-from workbench.plugin_api import Detector, Parameter, ParameterError, mention, own_caption
+from workbench.plugin_api import CaseReader, Detector, Parameter, ParameterError, mention, own_caption
 from workbench.plugin_api.wording import listing, money, quoted
 
 REDFLAGS = "redflags.md"
@@ -252,7 +252,7 @@ class ListedNameMatch(Detector):
                                   help="from this score on a resemblance is reported as high severity"),
     }
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         threshold = self.options["threshold"]
         strong = self.options["strong_score"]
         entities = _Entities(case)
@@ -358,7 +358,7 @@ class Ofac50Percent(Detector):
         "topics": Parameter(default="sanction", help="comma-separated FtM topics that make an owner listed"),
     }
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         topics = _words(self.options["topics"])
         if not topics:
             raise ParameterError("parameter 'topics' names no topic")
@@ -583,7 +583,7 @@ class SharedIdentifierWithListed(Detector):
 
     WEIGHTS = {"director": 0.6, "listed director": 0.8, "account": 0.8, "email": 0.6, "phone": 0.5, "address": 0.4}
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         graph = _graph(case)
         entities = _Entities(case)
         listed = _listed_nodes(graph)
@@ -710,7 +710,7 @@ class MassRegistrationOrNominee(Detector):
                                        help="also report groups made only of listed parties (imported list data)"),
     }
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         graph = _graph(case)
         entities = _Entities(case)
         listed = _listed_nodes(graph)
@@ -914,7 +914,7 @@ class OpaqueOwnership(Detector):
     MAX_DEPTH = 12
     SEARCH_BUDGET = 5_000
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         secrecy = _country_set(self.options["secrecy_jurisdictions"], "secrecy_jurisdictions")
         min_depth = self.options["min_depth"]
         graph = _graph(case)
@@ -1113,7 +1113,7 @@ class CivilianNearMilitary(Detector):
     # Shortest paths listed per military party (a dense web has many of the same length).
     MAX_PATHS = 10
 
-    def run(self, case) -> Iterator[dict]:
+    def run(self, case: CaseReader) -> Iterator[dict]:
         topics = set(_words(self.options["military_topics"]))
         keywords = _words(self.options["military_keywords"])
         pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keywords) + r")\b", re.IGNORECASE) \

@@ -54,7 +54,7 @@ from workbench.model.grading import Grade, parse_grade
 from workbench.model.provenance import Record
 from workbench.model.spreadsheet import cell_text, from_spreadsheet_safe, spreadsheet_safe, starts_a_formula
 from workbench.model.standard import needs_standard_form, standard_form
-from workbench.plugin_api import Exporter, Importer, Parameter, SourceFormatError
+from workbench.plugin_api import CaseReader, Exporter, Importer, Parameter, SourceFormatError
 
 # ---------------------------------------------------------------------------------- shared
 
@@ -199,7 +199,7 @@ class FtmExporter(Exporter):
     )
     losses = entity_losses
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         path = Path(path)
         dataset = self.options["dataset"] or dataset_name(case)
         aliases = merged_ids(case)
@@ -682,7 +682,7 @@ class XlsxExporter(Exporter):
         "the audit log",
     )
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         from openpyxl import Workbook
 
         path = Path(path)

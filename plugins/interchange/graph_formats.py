@@ -51,7 +51,7 @@ from workbench import __version__
 from workbench.files import atomic_write
 from workbench.model import model
 from workbench.model.provenance import Record
-from workbench.plugin_api import Exporter, Importer, Parameter, ParameterError, SourceFormatError
+from workbench.plugin_api import CaseReader, Exporter, Importer, Parameter, ParameterError, SourceFormatError
 
 log = logging.getLogger(__name__)
 
@@ -484,7 +484,7 @@ class GexfExporter(Exporter):
     )
     losses = GRAPH_LOSSES
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         return export_graph(case, path, _GexfWriter(), include_protected)
 
 
@@ -500,7 +500,7 @@ class GraphmlExporter(Exporter):
     )
     losses = GRAPH_LOSSES
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         return export_graph(case, path, _GraphmlWriter(), include_protected)
 
 

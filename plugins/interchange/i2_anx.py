@@ -26,7 +26,7 @@ from workbench import __version__
 from workbench.model import model
 from workbench.model.grading import CREDIBILITY, RELIABILITY, Grade
 from workbench.model.provenance import Record
-from workbench.plugin_api import Exporter, SourceFormatError
+from workbench.plugin_api import CaseReader, Exporter, SourceFormatError
 from workbench.resources import resources_dir
 
 from workbench_plugins.interchange.chart_common import (
@@ -464,7 +464,7 @@ class AnxExporter(Exporter):
         "findings, the audit log and detector settings",
     )
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         path = Path(path)
         report: dict[str, Any] = {}
         tally: dict[str, int] = {}

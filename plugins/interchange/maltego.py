@@ -30,7 +30,7 @@ from workbench.archives import check_archive, open_member
 from workbench.model import model
 from workbench.model.grading import Grade
 from workbench.model.provenance import Record
-from workbench.plugin_api import Exporter, Parameter, SourceFormatError
+from workbench.plugin_api import CaseReader, Exporter, Parameter, SourceFormatError
 from workbench.resources import resources_dir
 
 from workbench_plugins.interchange.chart_common import (
@@ -530,7 +530,7 @@ class MtgxExporter(Exporter):
         "findings, the audit log and detector settings",
     )
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         path = Path(path)
         report: dict[str, Any] = {}
         tally: dict[str, int] = {}

@@ -76,3 +76,61 @@ def test_unknown_parameter_is_named():
 
     with pytest.raises(ParameterError, match="has no parameter 'delimiter'"):
         FtmJsonImporter(delimiter=";")
+
+
+def _counting_plugin(folder, name="counting.py", plugin_id="example-counting"):
+    """A user plugin file that notes each time it is run, in ``<name>.runs`` beside it."""
+    runs = folder / f"{name}.runs"
+    (folder / name).write_text(
+        "from pathlib import Path\n"
+        "from workbench.plugin_api import Detector\n"
+        f"with open({str(runs)!r}, 'a') as note:\n"
+        "    note.write('run\\n')\n"
+        "class Counting(Detector):\n"
+        f"    id = {plugin_id!r}\n"
+        "    def run(self, case):\n"
+        "        return iter(())\n"
+    )
+    return lambda: len(runs.read_text().splitlines()) if runs.exists() else 0
+
+
+def test_a_user_plugin_file_runs_once_however_often_plugins_are_looked_for(plugin_dir):
+    from workbench.plugin_api import detectors, find_plugin, importers, reload_plugins
+
+    runs = _counting_plugin(plugin_dir)
+    first = discover_plugins()
+    detectors(), importers(), find_plugin("example-counting"), discover_plugins()
+    assert runs() == 1
+    # The same classes every time, so what one caller found is what the next one gets.
+    assert by_id(discover_plugins())["example-counting"].plugin is by_id(first)["example-counting"].plugin
+    reload_plugins()
+    assert "example-counting" in by_id(discover_plugins())
+    assert runs() == 2
+    discover_plugins()
+    assert runs() == 2
+
+
+def test_a_changed_or_new_plugin_file_is_found_without_a_reload(plugin_dir):
+    runs = _counting_plugin(plugin_dir)
+    discover_plugins()
+    assert runs() == 1
+    # Saved again with another id: run again, and the new id replaces the old.
+    _counting_plugin(plugin_dir, plugin_id="example-counting-renamed")
+    found = by_id(discover_plugins())
+    assert runs() == 2
+    assert "example-counting-renamed" in found and "example-counting" not in found
+    other_runs = _counting_plugin(plugin_dir, name="another.py", plugin_id="example-another")
+    assert "example-another" in by_id(discover_plugins())
+    assert other_runs() == 1 and runs() == 2
+
+
+def test_a_shadowed_plugin_is_reported_on_every_discovery(plugin_dir):
+    (plugin_dir / "duplicate.py").write_text(
+        "from workbench.plugin_api import Importer\n"
+        "class Dup(Importer):\n    id = 'ftm-json'\n    label = 'impostor'\n"
+    )
+    for _ in range(2):
+        errors = {info.name: info.error for info in discover_plugins() if not info.ok}
+        assert "already taken by the plugin from built-in" in errors["ftm-json"]
+        # The built-in keeps its place: one caller's list never marks another's plugins.
+        assert by_id(discover_plugins())["ftm-json"].origin == "built-in"

@@ -1,5 +1,6 @@
 """The import wizard and the plugins dialog on real widgets, with the real AMLSim sample."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,40 @@ def test_plugins_dialog_lists_plugins_and_origins(window):
     tree = window.plugins_tree
     rows = [[tree.topLevelItem(i).text(c) for c in range(5)] for i in range(tree.topLevelItemCount())]
     assert any(row[0] == "FollowTheMoney JSON lines" and row[3] == "built-in" and row[4] == "loaded" for row in rows)
+
+
+def test_reload_in_the_plugins_dialog_runs_a_changed_plugin_file_again(window, tmp_path, monkeypatch, qtbot):
+    from PySide6.QtCore import Qt
+
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    monkeypatch.setenv("WORKBENCH_PLUGIN_DIR", str(folder))
+    runs = folder / "runs.txt"
+
+    def write_plugin(label):
+        (folder / "mine.py").write_text(
+            "from workbench.plugin_api import Detector\n"
+            f"open({str(runs)!r}, 'a').write('run\\n')\n"
+            f"class Mine(Detector):\n    id = 'my-detector'\n    label = {label!r}\n"
+            "    def run(self, case):\n        return iter(())\n"
+        )
+
+    def listed():
+        tree = window.plugins_tree
+        return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+
+    write_plugin("My detector")
+    window.plugins_dialog()
+    window.plugins_dialog()
+    assert "My detector" in listed() and runs.read_text().count("run") == 1
+    # The analyst edits the file in place, keeping its size and time (an editor that restores
+    # them, a copy over the network): only Reload runs it again.
+    stat = (folder / "mine.py").stat()
+    write_plugin("My detectoR")
+    os.utime(folder / "mine.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    window.plugins_dialog()
+    assert "My detector" in listed() and runs.read_text().count("run") == 1
+    qtbot.mouseClick(window.plugins_reload_button, Qt.LeftButton)
+    assert "My detectoR" in listed() and runs.read_text().count("run") == 2
+    choices = [window.findings.detector_choice.itemText(i) for i in range(window.findings.detector_choice.count())]
+    assert "My detectoR" in choices

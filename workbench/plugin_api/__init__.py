@@ -1,4 +1,5 @@
-"""What plugins see: base classes whose class attributes are the manifest, and discovery.
+"""What plugins see: base classes whose class attributes are the manifest, the case as plugins
+read it (:class:`CaseReader`), and discovery.
 
 Built-in plugins (``plugins/``, installed as ``workbench_plugins``) are found exactly as a
 third party's are: through the ``workbench.plugins`` entry-point group. See
@@ -14,6 +15,7 @@ from workbench.plugin_api.base import (
     Plugin,
     SourceFormatError,
 )
+from workbench.plugin_api.case_reader import CaseReader, EntityFacts, FactsSnapshot
 from workbench.plugin_api.discovery import (
     PluginInfo,
     choose_importer,
@@ -23,13 +25,17 @@ from workbench.plugin_api.discovery import (
     find_exporter,
     find_plugin,
     importers,
+    reload_plugins,
     user_plugin_dir,
 )
 from workbench.plugin_api.wording import mention, own_caption
 
 __all__ = [
+    "CaseReader",
     "Detector",
+    "EntityFacts",
     "Exporter",
+    "FactsSnapshot",
     "Importer",
     "Parameter",
     "ParameterError",
@@ -45,5 +51,6 @@ __all__ = [
     "importers",
     "mention",
     "own_caption",
+    "reload_plugins",
     "user_plugin_dir",
 ]

@@ -2,7 +2,7 @@
 
 A plugin never touches the UI, and never writes to the case itself: importers yield records
 that the host writes in one transaction; detectors yield findings that the host stores;
-exporters read the case through its read interface.
+exporters read the case through its read interface, :class:`CaseReader`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from workbench.model.provenance import Record
+from workbench.plugin_api.case_reader import CaseReader
 
 
 class SourceFormatError(ValueError):
@@ -171,15 +172,15 @@ class Detector(Plugin):
     #: The published indicator this detector implements (source and paragraph).
     reference: ClassVar[str] = ""
 
-    def run(self, case: Any) -> Iterator[dict[str, Any]]:
-        """Yield findings for ``case`` (read it through its read interface only)."""
+    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
+        """Yield findings for ``case``, read through :class:`CaseReader` only (it is read-only)."""
         raise NotImplementedError
 
 
 class Exporter(Plugin):
     """Writes the case to a file in another format.
 
-    ``write`` reads the case through its read interface (``case.iter_entities`` leaves out
+    ``write`` reads the case through :class:`CaseReader` (``case.iter_entities`` leaves out
     protected sources unless ``include_protected``), writes ``path`` and returns a report:
     ``{"entities": n, "links": m, "losses": ["what this format could not carry", ...]}``.
     """
@@ -191,5 +192,5 @@ class Exporter(Plugin):
     #: What the format cannot carry, for the docs and the export report.
     losses: ClassVar[tuple[str, ...]] = ()
 
-    def write(self, case: Any, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
+    def write(self, case: CaseReader, path: Path, *, include_protected: bool = False) -> dict[str, Any]:
         raise NotImplementedError

@@ -11,6 +11,11 @@ Two places, one mechanism for built-ins and third parties alike:
 Importing a plugin runs its code, so each import is guarded: whatever it raises (``sys.exit()``
 included) and an import that does not finish within a time limit (an endless loop) become that
 plugin's reported failure, and the program goes on without it.
+
+Discovery is cached: installed plugins are loaded once per program, and a file of the user
+folder once per version of the file (a file saved again is loaded again; a new file is found on
+the next discovery). :func:`reload_plugins` forgets everything, so the next discovery runs every
+plugin's code afresh.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +42,11 @@ _BASES = (Plugin, Importer, Detector, Exporter)
 IMPORT_TIME_LIMIT = 20.0
 # Imports given up as hanging, by file and version, so a program does not wait for them again.
 _hung: dict[tuple, str] = {}
+# What discovery found, kept until reload_plugins(): the installed plugins (loaded once), and
+# each user-folder file's plugins by the file's path, size and modification time.
+_installed: list[PluginInfo] | None = None
+_user_files: dict[tuple, list[PluginInfo]] = {}
+_cache_lock = threading.RLock()
 
 
 @dataclass
@@ -176,34 +186,42 @@ def _from_folder(folder: Path) -> list[PluginInfo]:
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        module_name = f"workbench_user_plugins.{path.stem}"
-        origin = f"user folder {path}"
-
-        def load(path: Path = path, module_name: str = module_name) -> ModuleType:
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-            return module
-
         try:
             stat = path.stat()
             key: tuple = ("file", str(path), stat.st_mtime_ns, stat.st_size)
         except OSError:
             key = ("file", str(path))
-        module, error = _guarded_load(load, key)
-        if error is not None:
-            sys.modules.pop(module_name, None)
-            found.append(PluginInfo(path.stem, origin, error=error))
-            continue
-        classes = _plugin_classes(module, module_name)
-        if not classes:
-            found.append(PluginInfo(path.stem, origin, error="defines no plugin class with an id"))
-        for plugin in classes:
-            try:
-                found.append(PluginInfo(plugin.id, origin, plugin=_check(plugin, plugin.__name__)))
-            except TypeError as error:
-                found.append(PluginInfo(plugin.__name__, origin, error=str(error)))
+        if key not in _user_files:
+            _user_files[key] = _load_file(path, key)
+        found.extend(_user_files[key])
+    return found
+
+
+def _load_file(path: Path, key: tuple) -> list[PluginInfo]:
+    """Run one user-folder file (guarded) and list its plugins, or why it failed."""
+    found: list[PluginInfo] = []
+    module_name = f"workbench_user_plugins.{path.stem}"
+    origin = f"user folder {path}"
+
+    def load() -> ModuleType:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    module, error = _guarded_load(load, key)
+    if error is not None:
+        sys.modules.pop(module_name, None)
+        return [PluginInfo(path.stem, origin, error=error)]
+    classes = _plugin_classes(module, module_name)
+    if not classes:
+        found.append(PluginInfo(path.stem, origin, error="defines no plugin class with an id"))
+    for plugin in classes:
+        try:
+            found.append(PluginInfo(plugin.id, origin, plugin=_check(plugin, plugin.__name__)))
+        except TypeError as error:
+            found.append(PluginInfo(plugin.__name__, origin, error=str(error)))
     return found
 
 
@@ -211,9 +229,14 @@ def discover_plugins(folder: Path | None = None) -> list[PluginInfo]:
     """Every plugin from installed packages and the user folder, loaded or with its error.
 
     When two plugins claim the same id, the first found (installed before user folder) wins and
-    the other is reported as shadowed.
+    the other is reported as shadowed. Cached: a plugin's code runs once, not on every call (see
+    :func:`reload_plugins`); each call returns its own list.
     """
-    found = _from_entry_points() + _from_folder(folder if folder is not None else user_plugin_dir())
+    global _installed
+    with _cache_lock:
+        if _installed is None:
+            _installed = _from_entry_points()
+        found = [replace(info) for info in _installed + _from_folder(folder if folder is not None else user_plugin_dir())]
     seen: dict[str, PluginInfo] = {}
     for info in found:
         if not info.ok:
@@ -225,6 +248,15 @@ def discover_plugins(folder: Path | None = None) -> list[PluginInfo]:
             info.error = f"id {info.plugin.id!r} is already taken by the plugin from {first.origin}"
             info.plugin = None
     return found
+
+
+def reload_plugins() -> None:
+    """Forget every plugin found, so the next discovery looks again: installed packages' entry
+    points are read afresh and every file of the user folder is run again."""
+    global _installed
+    with _cache_lock:
+        _installed = None
+        _user_files.clear()
 
 
 def find_plugin(plugin_id: str, kind: str | None = None) -> type[Plugin]:

@@ -741,28 +741,44 @@ class MainWindow(QMainWindow):
         self._job = start_job(self, job, finished, failed)
 
     def plugins_dialog(self) -> None:
-        from PySide6.QtWidgets import QDialog, QTreeWidget, QTreeWidgetItem, QVBoxLayout
+        from PySide6.QtWidgets import QDialog, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
-        from workbench.plugin_api import discover_plugins, user_plugin_dir
+        from workbench.plugin_api import discover_plugins, reload_plugins, user_plugin_dir
 
         dialog = QDialog(self)
         dialog.setWindowTitle("Plugins")
         dialog.resize(900, 500)
         tree = QTreeWidget()
         tree.setHeaderLabels(["Plugin", "Kind", "Version", "From", "Status"])
-        for info in discover_plugins():
-            plugin = info.plugin
-            item = QTreeWidgetItem([plugin.label or plugin.id if plugin else info.name,
-                                    plugin.kind if plugin else "", plugin.version if plugin else "",
-                                    info.origin, "loaded" if info.ok else f"FAILED: {info.error}"])
-            if not info.ok:
-                item.setForeground(4, Qt.red)
-            tree.addTopLevelItem(item)
-        for column in range(5):
-            tree.resizeColumnToContents(column)
+
+        def fill() -> None:
+            tree.clear()
+            for info in discover_plugins():
+                plugin = info.plugin
+                item = QTreeWidgetItem([plugin.label or plugin.id if plugin else info.name,
+                                        plugin.kind if plugin else "", plugin.version if plugin else "",
+                                        info.origin, "loaded" if info.ok else f"FAILED: {info.error}"])
+                if not info.ok:
+                    item.setForeground(4, Qt.red)
+                tree.addTopLevelItem(item)
+            for column in range(5):
+                tree.resizeColumnToContents(column)
+
+        def reload() -> None:
+            # Plugin files are run once per program; after editing one, the analyst asks again.
+            reload_plugins()
+            fill()
+            self.findings.load(self.case)  # its list of detectors
+
+        fill()
+        reload_button = QPushButton("Reload")
+        reload_button.setToolTip("Run the plugin files again (after you changed or added one)")
+        reload_button.clicked.connect(reload)
         layout = QVBoxLayout(dialog)
         layout.addWidget(QLabel(f"Your plugin folder: {user_plugin_dir()}"))
         layout.addWidget(tree)
+        layout.addWidget(reload_button, 0, Qt.AlignRight)
+        self.plugins_reload_button = reload_button
         self.plugins_tree = tree
         dialog.show()
         self._plugins_dialog = dialog
