@@ -43,9 +43,9 @@ def synthetic_timeline(count: int, lanes: int = 2000, seed: int = 3) -> Timeline
     model.kinds = rng.integers(0, 2, count)
     model.kind_names = ["Payment", "Shipment"]
     model.via = np.array([f"p{i}" for i in range(count)], dtype=object)
-    from workbench.ui.timeline import _same_time_offsets
+    from workbench.analysis.timeline_model import same_time_offsets
 
-    model.offsets = _same_time_offsets(model.times, model.lane_of)
+    model.offsets = same_time_offsets(model.times, model.lane_of)
     return model
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from workbench.ui.timeline import SECONDS_PER_DAY, TimelineModel, _same_time_offsets
+from workbench.analysis.timeline_model import SECONDS_PER_DAY, TimelineModel, same_time_offsets
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def test_demo_events_are_sorted_and_on_their_lanes(window):
 
 
 def test_same_time_events_are_spread(window):
-    offsets = _same_time_offsets(np.array([5.0, 5.0, 5.0, 9.0]), np.array([1, 1, 1, 1]))
+    offsets = same_time_offsets(np.array([5.0, 5.0, 5.0, 9.0]), np.array([1, 1, 1, 1]))
     assert len(set(offsets[:3])) == 3 and offsets[3] == 0
 
 
