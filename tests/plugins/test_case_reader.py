@@ -23,9 +23,11 @@ def contract_members() -> set[str]:
     return {name for name in dir(CaseReader) if not name.startswith("_")} | set(CaseReader.__annotations__)
 
 
-def test_the_case_answers_every_question_of_the_contract_as_documented():
+def test_the_case_answers_every_question_of_the_contract_as_documented(tmp_path):
+    with Case.create(tmp_path / "c.wbcase") as case:
+        missing = sorted(name for name in contract_members() if not hasattr(case, name))
+    assert not missing, f"Case has no {missing}"
     for name in sorted(contract_members()):
-        assert hasattr(Case, name) or name in Case.__init__.__code__.co_names, f"Case has no {name!r}"
         promised = getattr(CaseReader, name, None)
         given = getattr(Case, name, None)
         if inspect.isfunction(promised):
