@@ -169,6 +169,10 @@ class FindingsPanel(QWidget):
         for detector in found:
             self.detector_choice.addItem(f"{detector.label or detector.id}", detector.id)
 
+    def reload_detectors(self) -> None:
+        """Look the detectors up again, now (after the plugins were reloaded)."""
+        self._know_detectors()
+
     def showEvent(self, event) -> None:
         if not self._detectors_known:
             self._know_detectors()

@@ -768,7 +768,7 @@ class MainWindow(QMainWindow):
             # Plugin files are run once per program; after editing one, the analyst asks again.
             reload_plugins()
             fill()
-            self.findings.load(self.case)  # its list of detectors
+            self.findings.reload_detectors()
 
         fill()
         reload_button = QPushButton("Reload")
