@@ -95,6 +95,10 @@ class CaseReader(Protocol):
         ``(proxy, [(prop, value, source file, locator, grade, imported_at), ...])``. Values only
         protected sources give are left out unless ``include_protected``."""
 
+    def record_extras(self, key: str, *, include_protected: bool = False) -> Iterator[tuple[str, Any]]:
+        """``(entity id, value)`` of ``key`` in the extra data importers kept with their records
+        (an edge weight from Gephi), in import order; protected sources only if asked."""
+
     def sources(self, kind: str | None = "import") -> list[dict[str, Any]]:
         """The sources of the case (imports by default; every kind with ``kind=None``)."""
 
