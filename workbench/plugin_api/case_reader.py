@@ -87,7 +87,25 @@ class CaseReader(Protocol):
     def match_decisions(self) -> dict[tuple[str, str], str]:
         """The analyst's decisions on suggested matches: ``{(left_id, right_id): decision}``."""
 
-    def counts_by_schema(self) -> dict[str, int]:
+    def aliases(self) -> dict[str, str]:
+        """``{merged id: the id it is known by now}`` for every merge."""
+
+    def merged_ids(self) -> dict[str, list[str]]:
+        """Ids merged into each entity (canonical id -> aliases in order)."""
+
+    def entities_with_extra(self, key: str, value: str) -> set[str]:
+        """Entities a record of which kept ``value`` under ``key`` from its source file."""
+
+    def chart_items(self) -> dict[str, dict[str, Any]]:
+        """Every chart item: ``{entity id: {"x", "y", "pinned", "hidden", "group_name"}}``."""
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """``{entity id: (x, y)}`` of the chart items that have a position."""
+
+    def link_counts(self) -> dict[str, int]:
+        """``{entity id: how many links end at it}``, counting both ends."""
+
+    def counts_by_schema(self, *, matching: str | None = None) -> dict[str, int]:
         """How many entities of each schema."""
 
     def iter_entities(self, *, include_protected: bool = False, with_provenance: bool = False) -> Iterator[Any]:
