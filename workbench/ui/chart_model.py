@@ -102,6 +102,7 @@ class ChartModel:
     aggregates: dict[int, list[int]] = field(default_factory=dict)
     group_links_left_out: int = 0
     _flagged: np.ndarray | None = None
+    _degree: np.ndarray | None = None
     _flagged_key: tuple | None = None
     _user_colours: list[str] | None = None
     _user_sizes: np.ndarray | None = None
@@ -172,6 +173,7 @@ class ChartModel:
         self._user_colours, self._user_sizes = None, None
         self.severity = _worst_findings(case, index)
         self._flagged = None
+        self._degree = None
         self._load_groups(case.chart_groups(), case.group_members())
         self.notify("reset")
 
@@ -305,6 +307,16 @@ class ChartModel:
         return mask
 
     @property
+    def entity_degree(self) -> np.ndarray:
+        """Each entity's number of links (its own, not summed-up ones), counted once per load:
+        tooltips and expand ask for it on every hover and step."""
+        if self._degree is None or len(self._degree) != self.entity_count:
+            ends = np.array([(link.source, link.target) for link in self.links[: self.base_link_count]],
+                            dtype=int).reshape(-1, 2)
+            self._degree = np.bincount(ends.ravel(), minlength=self.entity_count)[: self.entity_count]
+        return self._degree
+
+    @property
     def flagged(self) -> np.ndarray:
         """Nodes (entities and groups) with an open high or medium finding: worked out once per
         change of the chart, since label placement asks for it on every pan and zoom."""
@@ -337,10 +349,7 @@ class ChartModel:
         the worst finding among them, and its summed-up links to the rest of the chart."""
         held = self.group_members[g]
         node = self.entity_count + g
-        degree = np.zeros(self.entity_count, dtype=int)
-        for link in self.links[: self.base_link_count]:
-            degree[link.source] += 1
-            degree[link.target] += 1
+        degree = self.entity_degree
         ranked = sorted(held.tolist(), key=lambda i: (-degree[i], self.captions[i]))
         types = Counter(self.schemata[i] for i in held)
         links = []

@@ -380,11 +380,9 @@ class GroupActions:
             return 0, 0
         shown = model.shown
         wanted = set(chosen)
-        degree = np.zeros(model.entity_count, dtype=int)
+        degree = model.entity_degree
         waiting = set()
         for link in model.links[: model.base_link_count]:
-            degree[link.source] += 1
-            degree[link.target] += 1
             for a, b in ((link.source, link.target), (link.target, link.source)):
                 if a in wanted and b not in wanted and not shown[b]:
                     waiting.add(b)
