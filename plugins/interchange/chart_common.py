@@ -286,6 +286,9 @@ class ChartLink:
     grade: Grade | None
     #: Drawn with arrows at both ends where it came from (i2 ArrowOnBoth): kept so on the way out.
     two_way: bool = False
+    #: Drawn with one arrow where it came from, though its FtM type has no direction (an i2
+    #: "Call" link read as a link of its own type name): kept so on the way out.
+    one_way: bool = False
 
 
 @dataclass
@@ -373,6 +376,7 @@ def chart_of_case(case: Any, include_protected: bool = False, tally: dict[str, i
     positions = case.positions()
     aliases = case.aliases()
     two_way = case.entities_with_extra("i2_arrow", "ArrowOnBoth")
+    one_way = case.entities_with_extra("i2_arrow", "ArrowOnHead") | case.entities_with_extra("i2_arrow", "ArrowOnTail")
     expected = sum(count for name, count in case.counts_by_schema().items()
                    if model.get(name) is not None and not model.get(name).edge)
     placer = _FreePlacer(positions, expected - len(positions))
@@ -403,7 +407,8 @@ def chart_of_case(case: Any, include_protected: bool = False, tally: dict[str, i
         if ends_from and ends_to and all(end in drawn for end in ends_from + ends_to) and not set(ends_from) & set(ends_to):
             for source_id in ends_from:
                 for target_id in ends_to:
-                    yield ChartLink(proxy, source_id, target_id, sources, grade, proxy.id in two_way)
+                    yield ChartLink(proxy, source_id, target_id, sources, grade, proxy.id in two_way,
+                                    proxy.id in one_way)
         else:
             as_entities.append((proxy, sources, grade))
     for proxy, sources, grade in as_entities:

@@ -365,10 +365,18 @@ class _AnxChartWriter:
         proxy = item.proxy
         schema = proxy.schema
         attributes = [(ANX_FTM_ID, proxy.id)]
+        type_name = schema.label
+        role = proxy.first("role") if "role" in schema.properties else None
+        if schema.name == "UnknownLink" and role:
+            # A link of a type FtM has no schema for (an i2 "Transaction" drawn both ways): its own
+            # type name goes out as the i2 link type, and the FtM type rides along for the way back.
+            type_name = role
+            attributes.append((ANX_FTM_TYPE, schema.name))
         attributes += self.property_values(proxy, leave_out=(schema.source_prop.name, schema.target_prop.name))
-        self.link(source_id=item.source_id, target_id=item.target_id, type_name=schema.label,
+        self.link(source_id=item.source_id, target_id=item.target_id, type_name=type_name,
                   label=link_label(proxy),
-                  arrow="ArrowOnHead" if schema.edge_directed else ("ArrowOnBoth" if item.two_way else "ArrowNone"),
+                  arrow=("ArrowOnHead" if schema.edge_directed or item.one_way else
+                         "ArrowOnBoth" if item.two_way else "ArrowNone"),
                   grade=item.grade, date=_temporal_start(proxy), attributes=attributes, cards=self.cards(item.sources))
 
     def reference(self, item: ChartReference) -> None:
@@ -678,16 +686,23 @@ class AnxImporter(ChartImporter):
             end1, end2 = end2, end1  # the arrow points at End1: that is where the link goes
         entity_id = None
         is_reference = False
+        stated = None
         kept = []
         for name, value in values:
             if name == ANX_FTM_ID:
                 entity_id = value
             elif name == ANX_FTM_REFERENCE:
                 is_reference = True
+            elif name == ANX_FTM_TYPE and workbench:
+                stated = value
             else:
                 kept.append((name, value))
         type_name = style.get("Type") or ""
-        schema = find_schema(type_name, edge=True) if workbench and entity_id else None
+        schema = None
+        if workbench and entity_id:
+            schema = model.get(stated) if stated else find_schema(type_name, edge=True)
+            if schema is not None and not schema.edge:
+                schema = None
         strength = style.get("Strength") or strength_names.get(style.get("StrengthReference", ""), "")
         extra: dict[str, Any] = {}
         cards = self.cards(link)
@@ -697,8 +712,8 @@ class AnxImporter(ChartImporter):
             extra.update({key: value for key, value in (("i2_link_type", type_name), ("i2_strength", strength),
                                                         ("i2_arrow", style.get("ArrowStyle"))) if value})
         two_way = style.get("ArrowStyle") == "ArrowOnBoth"
-        if two_way:
-            extra["i2_arrow"] = "ArrowOnBoth"  # so exports draw it two-way again
+        if style.get("ArrowStyle") in ("ArrowOnBoth", "ArrowOnHead", "ArrowOnTail"):
+            extra["i2_arrow"] = style.get("ArrowStyle")  # so exports draw its arrows again
         return LinkDraft(key=element.get("Id") or locator, locator=locator, end1=end1, end2=end2,
                          type_name=type_name, schema=schema, entity_id=entity_id if workbench else None,
                          values=kept, caption=label, description=element.get("Description"), date=date,

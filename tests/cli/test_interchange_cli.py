@@ -133,3 +133,19 @@ def test_every_export_gets_the_mode_the_umask_gives(run, demo_case, tmp_path, um
             assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask, format_name
     finally:
         os.umask(previous)
+
+
+@pytest.mark.parametrize("command", [["report", "-"], ["image", "-"]])
+def test_report_and_picture_on_standard_output_say_so(demo_case, tmp_path, command):
+    """`report CASE -` and `image CASE -` said 'wrote /tmp/workbench-stdout-.../output.pdf': a
+    temporary file the user never sees. They say standard output, and so does the audit log."""
+    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+    result = runner.invoke(main, [command[0], demo_case, *command[1:]], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    magic = b"%PDF" if command[0] == "report" else b"\x89PNG"
+    assert result.stdout_bytes.startswith(magic)
+    assert "wrote standard output (" in result.stderr
+    assert "workbench-stdout-" not in result.stderr and "output.p" not in result.stderr
+    with Case.open(tmp_path / demo_case) as case:
+        exported = [entry for entry in case.audit_log() if entry.get("action") == "export"]
+    assert exported and exported[-1]["details"]["file"] == "standard output"

@@ -576,3 +576,27 @@ def test_the_old_module_path_still_offers_both_formats():
     assert i2_maltego.AnxImporter is AnxImporter and i2_maltego.MtgxExporter is MtgxExporter
     assert {find_plugin(name).__module__ for name in ("i2-anx", "maltego-mtgx")} == {
         "workbench_plugins.interchange.i2_anx", "workbench_plugins.interchange.maltego"}
+
+
+def test_i2_link_types_and_arrows_survive_export_and_import_again(tmp_path):
+    """A Transaction drawn with arrows at both ends (a directed FtM type that then has no
+    direction) and a Call drawn one way (read as a link of its own type) go out under their own
+    i2 link types with their arrows, not as 'Other link' without arrows, and come back the same."""
+    styles = []
+    source = FIXTURES / "i2_library_icons.anx"
+    links = []
+    for round_number in range(2):
+        with Case.create(tmp_path / f"case{round_number}.wbcase") as case:
+            import_file(case, source)
+            links.append(sorted((p.schema.name, tuple(p.get("role", quiet=True))) for p in case.iter_entities()
+                                if p.schema.edge))
+            out = tmp_path / f"out{round_number}.anx"
+            AnxExporter().write(case, out)
+        root = ElementTree.fromstring(out.read_bytes())
+        styles.append(sorted((style.get("Type"), style.get("ArrowStyle")) for style in root.iter("LinkStyle")))
+        source = out
+    assert ("Transaction", "ArrowOnBoth") in styles[0] and ("Call", "ArrowOnHead") in styles[0]
+    assert not any(type_name == "Other link" for type_name, _ in styles[0])
+    assert styles[1] == styles[0]  # a second trip changes nothing
+    assert links[1] == links[0]
+    assert ("UnknownLink", ("Transaction",)) in links[0]

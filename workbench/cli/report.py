@@ -42,28 +42,39 @@ def report(case: Path, output: Path, all_findings: bool, finding_ids: tuple[int,
     Summary, chart, the confirmed findings (or those chosen) with their explanations and
     evidence, timeline, sources with their grades, and the detectors and parameters used.
     """
+    if is_stdout(output):
+        # "-": a PDF on standard output; what the command says goes to standard error, and names
+        # standard output, not the temporary file the PDF was drawn into.
+        with output_path(output, ".pdf") as target, contextlib.redirect_stdout(sys.stderr):
+            _report(case, target, all_findings, finding_ids, include_protected, title, as_json, STANDARD_OUTPUT)
+        return
+    _report(case, output, all_findings, finding_ids, include_protected, title, as_json, None)
+
+
+#: How a command names "-" (standard output) in what it says and in the audit log.
+STANDARD_OUTPUT = "standard output"
+
+
+def _report(case: Path, output: Path, all_findings: bool, finding_ids: tuple[int, ...], include_protected: bool,
+            title: str | None, as_json: bool, shown_as: str | None) -> None:
     from workbench.report.builder import build_report, report_format
 
-    if is_stdout(output):
-        # "-": a PDF on standard output; what the command says goes to standard error.
-        with output_path(output, ".pdf") as target, contextlib.redirect_stdout(sys.stderr):
-            click.get_current_context().invoke(report, case=case, output=target, all_findings=all_findings,
-                                               finding_ids=finding_ids, include_protected=include_protected,
-                                               title=title, as_json=as_json)
-        return
     report_format(output)  # a wrong suffix is reported before anything is opened or drawn
     if all_findings and finding_ids:
         raise click.UsageError("use --all-findings or --finding N, not both")
     with Case.open_to_record(case) as opened:
         result = build_report(opened, output, statuses=None if all_findings else ("confirmed",),
                               finding_ids=list(finding_ids) or None, include_protected=include_protected,
-                              title=title)
+                              title=title, recorded_as=shown_as)
         detected = bool(opened.findings(current_only=False))
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        described = result.as_dict()
+        if shown_as:
+            described["path"] = shown_as
+        click.echo(json.dumps(described, indent=2))
         return
     pages = f", {result.pages} page{'s' if result.pages != 1 else ''}" if result.pages else ""
-    click.echo(f"wrote {result.path} ({result.format}{pages}): {len(result.findings)} finding"
+    click.echo(f"wrote {shown_as or result.path} ({result.format}{pages}): {len(result.findings)} finding"
                f"{'s' if len(result.findings) != 1 else ''}"
                + (f" ({', '.join(f'#{i}' for i in result.findings)})" if result.findings else "")
                + f", pictures: {', '.join(sorted(result.images)) or 'none'}")
@@ -101,16 +112,21 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
     with labels, icons and colours, a title and date line, and a legend of the entity types,
     link types and evidence grades on it.
     """
+    if is_stdout(output):
+        # "-": a PNG on standard output; what the command says goes to standard error, and names
+        # standard output, not the temporary file the PNG was drawn into.
+        with output_path(output, ".png") as target, contextlib.redirect_stdout(sys.stderr):
+            _image(case, target, timeline, size, dpi, title, no_legend, include_protected, finding_id, as_json,
+                   STANDARD_OUTPUT)
+        return
+    _image(case, output, timeline, size, dpi, title, no_legend, include_protected, finding_id, as_json, None)
+
+
+def _image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float, title: str | None,
+           no_legend: bool, include_protected: bool, finding_id: int | None, as_json: bool,
+           shown_as: str | None) -> None:
     from workbench.report.builder import protected_only_entities, shareable_graph
 
-    if is_stdout(output):
-        # "-": a PNG on standard output; what the command says goes to standard error.
-        with output_path(output, ".png") as target, contextlib.redirect_stdout(sys.stderr):
-            click.get_current_context().invoke(image, case=case, output=target, timeline=timeline, size=size,
-                                               dpi=dpi, title=title, no_legend=no_legend,
-                                               include_protected=include_protected, finding_id=finding_id,
-                                               as_json=as_json)
-        return
     suffix = output.suffix.lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise CaseError(f"{output}: a picture is written as .png, .svg or .pdf; name the file so")
@@ -145,13 +161,13 @@ def image(case: Path, output: Path, timeline: bool, size: str | None, dpi: float
                                       subtitle=subtitle, legend=not no_legend)
         except ExportError as error:
             raise CaseError(str(error)) from error
-        opened.record_export(f"image-{result.format}", output, include_protected,
+        opened.record_export(f"image-{result.format}", shown_as or output, include_protected,
                              {"entities": len(graph), "links": graph.number_of_edges()})
     if as_json:
-        click.echo(json.dumps({"path": str(result.path), "format": result.format, "size": [result.width, result.height],
+        click.echo(json.dumps({"path": shown_as or str(result.path), "format": result.format, "size": [result.width, result.height],
                                "pixels": list(result.pixel_size), "dpi": result.dpi, "labels": result.labels,
                                "legend": {s.title: [e.label for e in s.entries] for s in result.legend}}, indent=2))
         return
     pixels = f", {result.pixel_size[0]}x{result.pixel_size[1]} pixels" if result.format == "png" else ""
-    click.echo(f"wrote {result.path} ({result.format}, {result.width}x{result.height}{pixels}, "
+    click.echo(f"wrote {shown_as or result.path} ({result.format}, {result.width}x{result.height}{pixels}, "
                f"{len(result.labels)} labels)")

@@ -388,8 +388,12 @@ def build_report(
     title: str | None = None,
     graph_filter: GraphFilter | None = None,
     format: str | None = None,
+    recorded_as: str | None = None,
 ) -> ReportResult:
     """Write the case report of ``case`` to ``path`` (``.pdf`` or ``.html``).
+
+    ``recorded_as`` is where the audit log says the report went, when that is not ``path``
+    (``"standard output"`` for ``workbench report CASE -``, drawn into a temporary file first).
 
     Findings: those in ``finding_ids`` if given, else those whose status is in ``statuses``
     (confirmed only by default; ``None`` for all). ``include_protected`` puts protected
@@ -431,7 +435,7 @@ def build_report(
     )
     if not case.readonly:
         # A report is an export: the audit log says what left the case, where to.
-        case.record_export(f"report-{fmt}", path, include_protected,
+        case.record_export(f"report-{fmt}", recorded_as or path, include_protected,
                            {"entities": context["entity_total"], "links": None, "findings": result.findings})
     return result
 
