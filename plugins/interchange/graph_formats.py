@@ -1082,6 +1082,9 @@ class _EntityMapper:
         weight = _take_weight(attributes) if element.kind == "edge" else None
         unmapped: dict[str, list[str]] = {}
         for title, texts in attributes.items():
+            texts = [text for text in texts if text.strip()]
+            if not texts:
+                continue  # an empty value (yEd writes <data key="d5"/> for every blank description)
             prop_name = self.attribute_map.get(title) or (title if self.match_property_names else None)
             prop = schema.properties.get(prop_name) if prop_name else None
             mapped = []

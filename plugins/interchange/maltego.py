@@ -598,6 +598,8 @@ class MtgxImporter(ChartImporter):
         super().__init__(**options)
         #: The archive's own entity definitions (Entities/*.entity): type → (types it extends, value property).
         self.definitions: dict[str, tuple[list[str], str | None]] = {}
+        #: Entity ids given to this file's nodes so far (two nodes never share one).
+        self.ids_taken: set[str] = set()
 
     @classmethod
     def sniff(cls, path: Path) -> float:
@@ -632,6 +634,7 @@ class MtgxImporter(ChartImporter):
     def parse(self, path: Path) -> tuple[list[NodeDraft], list[LinkDraft]]:
         nodes: list[NodeDraft] = []
         links: list[LinkDraft] = []
+        self.ids_taken = set()
         if not zipfile.is_zipfile(path):
             with path.open("rb") as handle:
                 head = handle.read(1 << 16)
@@ -806,6 +809,13 @@ class MtgxImporter(ChartImporter):
         if not workbench:
             extra["maltego_type"] = entity_type
         entity_id = given[FTM_ID] if workbench else "maltego-" + _digest(entity_type, main_value or path.name + locator)
+        if not workbench:
+            if entity_id in self.ids_taken:
+                # Two nodes of one type and value (two "Pretoria" locations, Maltego 4 keeps both):
+                # two entities, as on the graph; the first keeps the id that meets other files.
+                entity_id = "maltego-" + _digest(entity_type, main_value, payload.get("id") or "", path.name,
+                                                 scope + node_id)
+            self.ids_taken.add(entity_id)
         return NodeDraft(key=scope + node_id, locator=locator, entity_id=entity_id, schema=schema, values=values,
                          fold_into=fold_into, caption=None if workbench else (main_value or None), notes=notes,
                          position=position, grade=_grade(given.get(FTM_GRADE)), extra=extra,
