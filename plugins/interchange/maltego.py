@@ -434,7 +434,9 @@ class _MtgxGraphWriter:
 
     def edge(self, source_node: str, target_node: str, rows: list[tuple[str, str, str, str]]) -> None:
         number = len(self.edges)
-        rows = [*rows, ("maltego.link.show-label", "Show Label", "1", "int")]
+        # Maltego's own order: the label, whether it shows, the description; then Workbench's.
+        rows = [rows[0], ("maltego.link.show-label", "Show Label", "1", "int"),
+                (MALTEGO_LINK_DESCRIPTION, "Description", "", "string"), *rows[1:]]
         properties = "".join(_maltego_property(name, label, value, value_type) for name, label, value, value_type in rows)
         link = _element("mtg:MaltegoLink", [("xmlns:mtg", MTG_NAMESPACE), ("id", _digest("link", str(number), source_node,
                                                                                         target_node)),
@@ -488,9 +490,10 @@ def entity_definition(type_name: str) -> str:
     value = known.value_property if known and known.value_property else "text"
     rows = "".join(
         "         " + _element("Field", [("name", name), ("type", field_type), ("nullable", "true"), ("hidden", "false"),
-                                         ("readonly", "false"), ("displayName", label)]) + "\n"
+                                         ("readonly", "false"), ("description", ""), ("displayName", label)]) + "\n"
         for name, (field_type, label) in fields.items())
-    parts.append(f'   <Properties value="{xml_text(value)}">\n      <Fields>\n{rows}      </Fields>\n   </Properties>\n')
+    parts.append(f'   <Properties value="{xml_text(value)}" displayValue="{xml_text(value)}">\n      <Groups/>\n'
+                 f'      <Fields>\n{rows}      </Fields>\n   </Properties>\n')
     head = _element("MaltegoEntity", attributes)[:-2]
     return f"{head}>\n{''.join(parts)}</MaltegoEntity>\n"
 
@@ -565,9 +568,9 @@ class MtgxExporter(Exporter):
                     graph.finish()
                     out.flush()
                     out.detach()
-                created = now.strftime("%Y-%m-%d %H\\:%M\\:%S.000")
+                created = now.astimezone().strftime("%Y-%m-%d %H\\:%M\\:%S.000 %z")
                 archive.writestr(member("Graphs/Graph1.properties", "Graph1 properties"),
-                                 f"#\n#{stamp}\nmodified={created}\nauthor=\ncreated={created}\n")
+                                 f"#\n#{stamp}\ncreated={created}\nmodified={created}\n")
                 for type_name in sorted(graph.types_used):
                     known = maltego_standard(type_name)
                     archive.writestr(member(f"Entities/{type_name}.entity", known.display_name if known else type_name),

@@ -220,11 +220,28 @@ def test_mtgx_export_has_the_structure_maltego_writes(demo_exports):
             ours_definition = ElementTree.fromstring(ours.read(name))
             assert set(real_definition.attrib) <= set(ours_definition.attrib) | {"smallIconResource", "largeIconResource"}
             assert [local(child.tag) for child in ours_definition if local(child.tag) == "Properties"] == ["Properties"]
-            assert ours_definition.find("Properties").get("value")
+            # As Maltego 4.2 stores a standard type's definition in a graph: value and displayValue,
+            # an empty Groups before the Fields, each Field with an (empty) description.
+            properties = ours_definition.find("Properties")
+            assert properties.get("value") and properties.get("displayValue") == properties.get("value")
+            assert [local(child.tag) for child in properties] == ["Groups", "Fields"]
             for field in ours_definition.iter("Field"):
-                assert set(field.attrib) == {"name", "type", "nullable", "hidden", "readonly", "displayName"}
+                assert set(field.attrib) == {"name", "type", "nullable", "hidden", "readonly", "description",
+                                             "displayName"}
         version = ours.read("version.properties").decode()
         assert "maltego.graph.version=" in version and "maltego.client.version=" in version
+        # Graphs/Graph1.properties: created, then modified (Maltego 4.2), each with its time zone.
+        stamps = [line for line in ours.read("Graphs/Graph1.properties").decode().splitlines()
+                  if not line.startswith("#")]
+        assert [line.split("=")[0] for line in stamps] == ["created", "modified"]
+        assert all(re.search(r" [+-]\d{4}$", line) for line in stamps)
+
+    # A manual link's first properties in Maltego 4.2's order: label, whether it shows, description.
+    copied = ElementTree.parse(FIXTURES / "maltego42_copied.graphml").getroot()
+    real_manual = next(link for link in copied.iter(f"{MTG}MaltegoLink") if link.get("type").endswith("manual-link"))
+    our_manual = next(link for link in our_graph.iter(f"{MTG}MaltegoLink") if link.get("type").endswith("manual-link"))
+    assert [prop.get("name") for prop in our_manual.iter(f"{MTG}Property")][:3] == [
+        prop.get("name") for prop in real_manual.iter(f"{MTG}Property")][:3]
 
     # GraphML: root attributes, VersionInfo, the yFiles keys in the same order, then the graph.
     assert set(our_graph.attrib) == set(real_graph.attrib)
