@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from workbench.bulk import collector_paused
+from workbench.lazy import lazy_module
 from workbench.model import model
 from workbench.store import Case
+
+nx = lazy_module("networkx")
 
 EDGE_SCHEMATA = frozenset(name for name, schema in model.schemata.items() if schema.edge)
 # Relationships that last until an end date (a stake, a directorship): without an end date they
@@ -107,16 +109,51 @@ def case_graph(case: Case, graph_filter: GraphFilter | None = None) -> nx.MultiD
     return graph
 
 
+#: What a node carries, in this order, in ``graph_parts``' node rows and as a graph node's attributes.
+NODE_FIELDS = ("schema", "caption", "grade", "start", "hidden", "topics")
+#: What a link carries, in this order, in ``graph_parts``' link rows and as a graph edge's attributes.
+LINK_FIELDS = ("via", "schema", "prop", "start", "end", "amount", "currency", "grade", "share", "role")
+
+
+def graph_parts(case: Case, graph_filter: GraphFilter | None = None) -> tuple[dict[str, dict], Iterator[tuple]]:
+    """The graph of ``case`` as plain rows, without building a networkx graph: ``(nodes, links)``.
+
+    ``nodes`` maps each node id to its attributes (in ``NODE_FIELDS`` order), in the graph's node order; ``links`` yields
+    ``(source, target, edge id, values)`` with ``values`` in ``LINK_FIELDS`` order, in the
+    order the case holds them, read from the case as it is iterated. A link to an end that was never
+    imported adds that end to ``nodes`` just before it is yielded, so ``nodes`` is complete once
+    ``links`` is used up. The chart reads these directly: a reopened chart of 70,000 links needs
+    no networkx graph (its edge dictionaries are most of a big case's memory) until an analysis
+    asks for one.
+    """
+    nodes: dict[str, dict] = {}
+    return nodes, _links(case, graph_filter or GraphFilter(), nodes)
+
+
 def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph()
+    nodes: dict[str, dict] = {}
+    rows = _links(case, graph_filter, nodes)
+    # The node rows are complete once the links are read (a link may name an end never imported).
+    edges = [(origin, target, edge_id, dict(zip(LINK_FIELDS, values))) for origin, target, edge_id, values in rows]
+    graph.add_nodes_from((node, dict(zip(NODE_FIELDS, values))) for node, values in nodes.items())
+    graph.add_edges_from(edges)
+    return graph
+
+
+def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, dict]) -> Iterator[tuple]:
+    """Fill ``nodes`` with the parties kept by ``graph_filter`` (now) and return the links between
+    them (read as they are iterated).
+
+    Ends that were never imported are added to ``nodes`` as they are met, so ``nodes`` is
+    complete only once every link has been read.
+    """
     node_types = _expand(graph_filter.schemata)
     link_types = _expand(graph_filter.link_schemata)
     hidden = case.hidden_ids()
     topics_of = case.topics()
     details = case.link_details()  # the share held and the role, for the chart to write on a link
-    graph = nx.MultiDiGraph()
-    for entity_id, schema, caption, grade, start in case.entity_rows():
-        if schema in EDGE_SCHEMATA:
-            continue
+    for entity_id, schema, caption, grade, start in case.entity_rows(skip_schemata=EDGE_SCHEMATA):
         if node_types is not None and schema not in node_types:
             continue
         if not graph_filter.include_hidden and entity_id in hidden:
@@ -124,10 +161,7 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
         topics = topics_of.get(entity_id, set())
         if graph_filter.topics is not None and not topics & graph_filter.topics:
             continue
-        graph.add_node(
-            entity_id, schema=schema, caption=caption or entity_id, grade=grade, start=start,
-            hidden=entity_id in hidden, topics=tuple(sorted(topics)),
-        )
+        nodes[entity_id] = (schema, caption or entity_id, grade, start, entity_id in hidden, tuple(sorted(topics)))
 
     # A property edge that starts at a relationship entity (a Shipment's forwarder) is drawn
     # from that relationship's source party (the exporter), which is a node. Property edges are
@@ -145,47 +179,48 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
         return entity_id in sources_of or case.is_relationship(entity_id)
 
     # Node ids, dates, types, currencies and grades repeat on every link: one string object each.
-    shared: dict[str, str] = {node: node for node in graph}
+    shared: dict[str, str] = {node: node for node in nodes}
     share = shared.setdefault
-    for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.graph_links():
-        if link_types is not None and not _link_kept(schema, prop, link_types):
-            continue
-        if start is None and not graph_filter.keep_undated:
-            continue
-        if start is not None:
-            last = end or (None if schema in ONGOING_SCHEMATA else start)
-            if graph_filter.start and last is not None and last < graph_filter.start:
+    unfiltered = node_types is None and graph_filter.include_hidden is not False and not graph_filter.topics
+
+    def rows() -> Iterator[tuple]:
+        for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.graph_links():
+            if link_types is not None and not _link_kept(schema, prop, link_types):
                 continue
-            if graph_filter.end and start > graph_filter.end + "\uffff":
+            if start is None and not graph_filter.keep_undated:
                 continue
-        if not _grade_ok(grade, graph_filter.min_grade):
-            continue
-        if target not in graph and is_relationship(target):
-            # A reference to a relationship (an end-use document covering a shipment) is not a
-            # link between two parties; detectors read it from the case instead.
-            continue
-        origins = [source]
-        if prop is not None and schema in EDGE_SCHEMATA:
-            origins = sources_of.get(source, [])
-        for origin in origins:
-            if origin not in graph or target not in graph:
-                # A link to something filtered out (or never imported) is not in this view.
-                if node_types is not None or graph_filter.include_hidden is False or graph_filter.topics:
+            if start is not None:
+                last = end or (None if schema in ONGOING_SCHEMATA else start)
+                if graph_filter.start and last is not None and last < graph_filter.start:
                     continue
-                for end_id in (origin, target):
-                    if end_id not in graph:
-                        graph.add_node(end_id, schema=None, caption=end_id, grade=None, start=None, hidden=False,
-                                       topics=())
-            extra = details.get(via, {}) if prop is None else {}
-            graph.add_edge(
-                share(origin, origin), share(target, target), key=edge_id, via=via, schema=share(schema, schema),
-                prop=prop if prop is None else share(prop, prop),
-                start=start if start is None else share(start, start), end=end if end is None else share(end, end),
-                amount=amount, currency=currency if currency is None else share(currency, currency),
-                grade=grade if grade is None else share(grade, grade),
-                share=extra.get("percentage"), role=extra.get("role"),
-            )
-    return graph
+                if graph_filter.end and start > graph_filter.end + "\uffff":
+                    continue
+            if not _grade_ok(grade, graph_filter.min_grade):
+                continue
+            if target not in nodes and is_relationship(target):
+                # A reference to a relationship (an end-use document covering a shipment) is not a
+                # link between two parties; detectors read it from the case instead.
+                continue
+            origins = [source]
+            if prop is not None and schema in EDGE_SCHEMATA:
+                origins = sources_of.get(source, [])
+            for origin in origins:
+                if origin not in nodes or target not in nodes:
+                    # A link to something filtered out (or never imported) is not in this view.
+                    if not unfiltered:
+                        continue
+                    for end_id in (origin, target):
+                        if end_id not in nodes:
+                            nodes[end_id] = (None, end_id, None, None, False, ())
+                extra = details.get(via, {}) if prop is None else {}
+                yield (share(origin, origin), share(target, target), edge_id,
+                       (via, share(schema, schema), prop if prop is None else share(prop, prop),
+                        start if start is None else share(start, start), end if end is None else share(end, end),
+                        amount, currency if currency is None else share(currency, currency),
+                        grade if grade is None else share(grade, grade),
+                        extra.get("percentage"), extra.get("role")))
+
+    return rows()
 
 
 def undirected(graph: nx.MultiDiGraph) -> nx.Graph:

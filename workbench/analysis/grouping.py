@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-import networkx as nx
 import numpy as np
+
+from workbench.lazy import lazy_module
+
+nx = lazy_module("networkx")
 
 #: More entities than this on screen and the chart opens on an overview (see the module's note).
 OVERVIEW_THRESHOLD = 300

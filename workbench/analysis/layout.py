@@ -32,9 +32,12 @@ import math
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Mapping
 
-import igraph
-import networkx as nx
 import numpy as np
+
+from workbench.lazy import lazy_module
+
+igraph = lazy_module("igraph")
+nx = lazy_module("networkx")
 
 Node = Hashable
 Point = tuple[float, float]

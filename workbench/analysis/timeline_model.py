@@ -7,6 +7,7 @@ draw from a :class:`TimelineModel`; the report's one leaves out what only protec
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,9 +58,9 @@ class TimelineModel:
     @classmethod
     def from_case(cls, case: Case, lanes: list[str] | None = None) -> "TimelineModel":
         """Events on the lane of their source party (payer, exporter, owner); ``lanes`` limits to some parties."""
-        rows = case.dated_links()
         if not lanes:
             return cls._whole_case(case)
+        rows = case.dated_links()
         model = cls()
         wanted = set(lanes) if lanes else None
         lane_index: dict[str, int] = {}
@@ -109,40 +110,53 @@ class TimelineModel:
 
     @classmethod
     def _whole_case(cls, case: Case) -> "TimelineModel":
-        """Every party's lane, in one pass over the dated links: the captions of the parties on
-        them only (not every entity's), dates parsed in two numpy calls (not one per period).
-        The same model as the lane-limited path of :meth:`from_case`, lane for lane."""
-        rows = case.dated_links(target_captions=True)
+        """Every party's lane, in one streamed pass over the dated links: each event kept as a few
+        numbers (its lanes, amount, kind) and its date and link id, never as a row; the captions
+        of the parties on them only (not every entity's); dates parsed in numpy calls. The same
+        model as the lane-limited path of :meth:`from_case`, lane for lane."""
         model = cls()
-        events = [row for row in rows if row[3] not in ONGOING_SCHEMATA]
-        periods = [row for row in rows if row[3] in ONGOING_SCHEMATA]
-        captions: dict[str, str | None] = {}
-        for row in rows:
-            captions[row[0]] = row[7]
-            captions[row[1]] = row[8]
-        period_starts = iso_seconds([row[4] for row in periods])
-        period_ends = iso_seconds([row[5] for row in periods])
-        drawn = ~np.isnan(period_starts)
         # Lanes in the order the parties first come: an event's payer then payee, then the
         # owners of periods (as the lane-limited path numbers them).
-        order = dict.fromkeys(party for row in events for party in (row[0], row[1]))
-        order.update(dict.fromkeys(row[0] for row, ok in zip(periods, drawn) if ok))
-        model.lanes = list(order)
-        model.lane_captions = [captions.get(party) or party for party in model.lanes]
-        lane_index = {party: i for i, party in enumerate(model.lanes)}
+        lane_index: dict[str, int] = {}
+        captions: dict[str, str | None] = {}
         kinds: dict[str, int] = {}
-        for row in events:
-            kinds.setdefault(row[3], len(kinds))
+        dates: dict[str, int] = {}  # each distinct date once: events on the same day share it
+        date_of = array("q")
+        lane_of, other_lane, amounts, kind_of = array("q"), array("q"), array("d"), array("q")
+        vias: list[str] = []
+        periods = []
+        for source, target, via, schema, start, end, amount, source_caption, target_caption in case.dated_links(
+                target_captions=True, stream=True):
+            captions[source] = source_caption
+            captions[target] = target_caption
+            if schema in ONGOING_SCHEMATA:
+                periods.append((source, start, end, schema))
+                continue
+            lane_of.append(lane_index.setdefault(source, len(lane_index)))
+            other_lane.append(lane_index.setdefault(target, len(lane_index)))
+            date_of.append(dates.setdefault(start, len(dates)))
+            amounts.append(amount or 0.0)
+            kind_of.append(kinds.setdefault(schema, len(kinds)))
+            vias.append(via)
+        period_starts = iso_seconds([row[1] for row in periods])
+        period_ends = iso_seconds([row[2] for row in periods])
+        drawn = ~np.isnan(period_starts)
+        for row, ok in zip(periods, drawn):
+            if ok:
+                lane_index.setdefault(row[0], len(lane_index))
+        model.lanes = list(lane_index)
+        model.lane_captions = [captions.get(party) or party for party in model.lanes]
+        del captions
         model.kind_names = list(kinds)
-        if events:
-            times = iso_seconds([row[4] for row in events])
+        if date_of:
+            times = iso_seconds(list(dates))[np.frombuffer(date_of, dtype=np.int64)]
             sort = np.argsort(times, kind="stable")
             model.times = times[sort]
-            model.lane_of = np.array([lane_index[row[0]] for row in events])[sort]
-            model.other_lane = np.array([lane_index[row[1]] for row in events])[sort]
-            model.amounts = np.array([row[6] or 0.0 for row in events], dtype=float)[sort]
-            model.kinds = np.array([kinds[row[3]] for row in events])[sort]
-            model.via = np.array([row[2] for row in events], dtype=object)[sort]
+            model.lane_of = np.frombuffer(lane_of, dtype=np.int64)[sort]
+            model.other_lane = np.frombuffer(other_lane, dtype=np.int64)[sort]
+            model.amounts = np.frombuffer(amounts, dtype=float)[sort]
+            model.kinds = np.frombuffer(kind_of, dtype=np.int64)[sort]
+            model.via = np.array(vias, dtype=object)[sort]
             model.offsets = same_time_offsets(model.times, model.lane_of)
         latest = float(np.nanmax(model.times)) if len(model.times) else None
         for row, start_s, end_s, ok in zip(periods, period_starts, period_ends, drawn):

@@ -350,10 +350,15 @@ class EntityReading:
         """``{entity id: schema}`` of every entity."""
         return dict(self.conn.execute("SELECT id, schema FROM entities"))
 
-    def entity_rows(self, *, ordered: bool = False) -> list[tuple[str, str, str | None, str | None, str | None]]:
-        """``(id, schema, caption, grade, start date)`` of every entity; by schema then caption if ``ordered``."""
-        return self.conn.execute("SELECT id, schema, caption, grade, start_date FROM entities"
-                                 + (" ORDER BY schema, caption" if ordered else "")).fetchall()
+    def entity_rows(self, *, ordered: bool = False, skip_schemata: Iterable[str] = ()
+                    ) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """``(id, schema, caption, grade, start date)`` of every entity; by schema then caption if
+        ``ordered``; without the entities of ``skip_schemata`` (a chart skips the payments, which
+        are its links, not its nodes: most of a big case's rows)."""
+        skipped = sorted(set(skip_schemata))
+        where = f" WHERE schema NOT IN ({','.join('?' * len(skipped))})" if skipped else ""
+        return self.conn.execute("SELECT id, schema, caption, grade, start_date FROM entities" + where
+                                 + (" ORDER BY schema, caption" if ordered else ""), skipped).fetchall()
 
     def find_entities(self, text: str, *, limit: int = 20) -> list[tuple[str, str | None, str]]:
         """Entities an analyst may mean by ``text``: ``(id, caption, schema)``.
@@ -454,22 +459,25 @@ class EntityReading:
         return self.conn.execute(
             "SELECT 1 FROM edges WHERE via_id = ? AND prop IS NULL LIMIT 1", (entity_id,)).fetchone() is not None
 
-    def dated_links(self, *, target_captions: bool = False) -> list[tuple]:
+    def dated_links(self, *, target_captions: bool = False, stream: bool = False) -> list[tuple] | Iterator[tuple]:
         """Relationship entities' own links that have a start date, for timelines:
         ``(source, target, via, schema, start, end, amount, source's caption)``, and the target's
-        caption last with ``target_captions``."""
+        caption last with ``target_captions``; read row by row as iterated with ``stream`` (a
+        timeline of a million payments keeps its arrays, not a list of every row)."""
         if target_captions:
-            return self.conn.execute(
+            rows = self.conn.execute(
                 "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount,"
                 " s.caption, t.caption"
                 " FROM edges e LEFT JOIN entities s ON s.id = e.source_id LEFT JOIN entities t ON t.id = e.target_id"
                 " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
-            ).fetchall()
-        return self.conn.execute(
-            "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount, en.caption"
-            " FROM edges e LEFT JOIN entities en ON en.id = e.source_id"
-            " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
-        ).fetchall()
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT e.source_id, e.target_id, e.via_id, e.schema, e.start_date, e.end_date, e.amount, en.caption"
+                " FROM edges e LEFT JOIN entities en ON en.id = e.source_id"
+                " WHERE e.prop IS NULL AND e.start_date IS NOT NULL"
+            )
+        return rows if stream else rows.fetchall()
 
     def link_counts(self) -> dict[str, int]:
         """``{entity id: how many links end at it}``, counting both ends."""

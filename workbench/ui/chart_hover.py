@@ -111,16 +111,15 @@ def relationship_tooltip(case: Case | None, via: str, schema: str, source: str, 
     return "<br>".join(line for line in lines if line)
 
 
-def link_tooltip(case: Case | None, model: ChartModel, k: int, edge_attrs: list[dict] | None = None) -> str:
-    """The tooltip of link ``k`` of ``model`` (with the graph's edge attributes, when given)."""
+def link_tooltip(case: Case | None, model: ChartModel, k: int) -> str:
+    """The tooltip of link ``k`` of ``model``."""
     link = model.links[k]
     if k in model.aggregates:
         held = model.aggregates[k]
         return (f"<b>{html.escape(model.captions[link.source])} — {html.escape(model.captions[link.target])}</b><br>"
                 f"{len(held):,} links summed up: {html.escape(link.label)}<br>"
                 "<i>Open the group to see each of them</i>")
-    attrs = edge_attrs[k] if edge_attrs is not None and k < len(edge_attrs) else \
-        {"amount": link.amount, "currency": link.currency}
+    attrs = link.attrs or {"amount": link.amount, "currency": link.currency}
     ends = {link.source, link.target}
     more = sum(1 for j, other in enumerate(model.links) if j != k and {other.source, other.target} == ends) \
         if len(model.links) <= 50_000 else 0
@@ -265,14 +264,12 @@ class ChartTooltips:
         self.last_text = ""
         self._target: tuple[str, int] | None = None
         self._ends: np.ndarray | None = None
-        self._edge_attrs: list[dict] | None = None
         chart.model.subscribe(self._on_model)
         chart.scene().sigMouseMoved.connect(self.hover)
 
     def _on_model(self, what: str) -> None:
         if what == "reset":
             self._ends = None
-            self._edge_attrs = None
             self._target = None
 
     def target_at(self, scene_pos: QPointF) -> tuple[str, int] | None:
@@ -290,7 +287,7 @@ class ChartTooltips:
         model = self.chart.model
         if kind == "entity":
             return entity_tooltip(self.case_of(), model, index)
-        return link_tooltip(self.case_of(), model, index, self._graph_edge_attrs())
+        return link_tooltip(self.case_of(), model, index)
 
     def text_at(self, scene_pos: QPointF) -> str:
         """The tooltip text for ``scene_pos``, empty over empty space."""
@@ -314,16 +311,6 @@ class ChartTooltips:
             QToolTip.showText(self.chart.viewport().mapToGlobal(viewport_pos), self.last_text, self.chart)
         else:
             QToolTip.hideText()
-
-    def _graph_edge_attrs(self) -> list[dict] | None:
-        # The chart's links are the graph's edges in order (ChartModel.load); the edge
-        # attributes hold dates, shares and grades a ChartLink does not keep.
-        if self._edge_attrs is None:
-            graph = self.chart.model.graph
-            if graph is not None and graph.number_of_edges() == len(self.chart.model.links):
-                self._edge_attrs = [attrs for _, _, attrs in graph.edges(data=True)]
-        return self._edge_attrs
-
 
 class TimelineTooltips:
     """Shows a tooltip for the payment or shipment mark under the pointer on a timeline."""

@@ -10,14 +10,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 
-from workbench.analysis.graph import GraphFilter, case_graph
+from workbench.analysis.graph import LINK_FIELDS, NODE_FIELDS, GraphFilter, case_graph, graph_parts
+from workbench.bulk import collector_paused
+from workbench.lazy import lazy_module
 from workbench.model import model as ftm_model
 from workbench.model.grading import parse_grade
 from workbench.palette import GROUP_FILL, GROUP_SCHEMA, node_colour_hex
 from workbench.store import Case
+
+nx = lazy_module("networkx")
 
 Listener = Callable[[str], None]
 
@@ -27,22 +30,43 @@ GROUP_LINKS_DRAWN = 3
 
 class ChartLink:
     """One link on the chart. Its caption is worked out when first read (a chart of 70,000
-    links draws a few hundred captions), from the graph's own attributes for the link."""
+    links draws a few hundred captions), from the link's own values: ``row`` (in ``LINK_FIELDS``
+    order) gives its dates, share, role and grade too; a summed-up link has none."""
 
     __slots__ = ("source", "target", "schema", "prop", "via", "_label", "weak", "directed", "amount", "currency",
-                 "attrs")
+                 "start", "end", "grade", "share", "role", "own")
 
     def __init__(self, source: int, target: int, schema: str, prop: str | None, via: str, label: str | None,
                  weak: bool, directed: bool, amount: float | None = None, currency: str | None = None,
-                 attrs: dict | None = None):
+                 row: tuple | None = None):
         self.source, self.target, self.schema, self.prop, self.via = source, target, schema, prop, via
         self._label, self.weak, self.directed = label, weak, directed
-        self.amount, self.currency, self.attrs = amount, currency, attrs
+        self.amount, self.currency = amount, currency
+        # Slots, not the row itself: a tuple per link is a tenth of a big chart's memory.
+        self.own = row is not None
+        if row is not None:
+            self.start, self.end, self.grade, self.share, self.role = row[3], row[4], row[7], row[8], row[9]
+        else:
+            self.start = self.end = self.grade = self.share = self.role = None
+
+    @property
+    def row(self) -> tuple | None:
+        """The link's values in ``LINK_FIELDS`` order, or None for a summed-up link."""
+        if not self.own:
+            return None
+        return (self.via, self.schema, self.prop, self.start, self.end, self.amount, self.currency, self.grade,
+                self.share, self.role)
+
+    @property
+    def attrs(self) -> dict | None:
+        """The link's values by name (``LINK_FIELDS``), or None for a summed-up link."""
+        row = self.row
+        return dict(zip(LINK_FIELDS, row)) if row is not None else None
 
     @property
     def label(self) -> str:
         if self._label is None:
-            self._label = _link_label(self.attrs) if self.attrs is not None else self.schema
+            self._label = _link_label(self.attrs) if self.own else self.schema
         return self._label
 
     @label.setter
@@ -85,7 +109,9 @@ class ChartModel:
     #: Each link's date as days since 1970 (NaN when undated), and the brushed time window.
     link_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     time_window: tuple[float, float] | None = None
-    graph: nx.MultiDiGraph | None = None
+    _graph: nx.MultiDiGraph | None = None
+    #: The case and filter the chart was read from, for building its graph when first asked.
+    _graph_source: tuple | None = None
     #: Entities come first in every per-node array; group nodes follow them (see ``_load_groups``).
     entity_count: int = 0
     base_link_count: int = 0
@@ -103,6 +129,7 @@ class ChartModel:
     group_links_left_out: int = 0
     _flagged: np.ndarray | None = None
     _degree: np.ndarray | None = None
+    _ends: np.ndarray | None = None
     _flagged_key: tuple | None = None
     _user_colours: list[str] | None = None
     _user_sizes: np.ndarray | None = None
@@ -112,20 +139,67 @@ class ChartModel:
 
     @classmethod
     def from_case(cls, case: Case, graph_filter: GraphFilter | None = None) -> "ChartModel":
-        graph = case_graph(case, graph_filter)
         model = cls()
-        model.load(case, graph)
+        model.load(case, graph_filter=graph_filter)
         return model
 
-    def load(self, case: Case, graph: nx.MultiDiGraph) -> None:
-        self.graph = graph
-        self.ids = list(graph.nodes)
-        index = {node: i for i, node in enumerate(self.ids)}
-        data = graph.nodes
-        self.schemata = [data[n]["schema"] or "Thing" for n in self.ids]
-        self.captions = [data[n]["caption"] or n for n in self.ids]
-        self.grades = [data[n]["grade"] for n in self.ids]
-        self.topics = [tuple(data[n].get("topics", ())) for n in self.ids]
+    @property
+    def graph(self) -> nx.MultiDiGraph | None:
+        """The chart's networkx graph, built (and cached by ``case_graph``) when an analysis first
+        asks for it: opening a chart reads rows, not a graph."""
+        if self._graph is None and self._graph_source is not None:
+            case, graph_filter = self._graph_source
+            self._graph = case_graph(case, graph_filter)
+        return self._graph
+
+    @graph.setter
+    def graph(self, graph: nx.MultiDiGraph | None) -> None:
+        self._graph, self._graph_source = graph, None
+
+    def load(self, case: Case, graph: nx.MultiDiGraph | None = None, *,
+             graph_filter: GraphFilter | None = None) -> None:
+        """Read the chart from ``case`` under ``graph_filter`` (or from an already built ``graph``)."""
+        if graph is not None:
+            nodes = {node: tuple(attrs.get(name) for name in NODE_FIELDS) for node, attrs in graph.nodes(data=True)}
+            rows = ((u, v, key, tuple(attrs.get(name) for name in LINK_FIELDS))
+                    for u, v, key, attrs in graph.edges(keys=True, data=True))
+            self._graph, self._graph_source = graph, None
+        else:
+            nodes, rows = graph_parts(case, graph_filter)
+            self._graph, self._graph_source = None, (case, graph_filter)
+        # The links are read first, as they stream from the case (never held as a list of rows);
+        # an end never imported joins ``nodes`` as it is met, in the order the graph would have it.
+        index = {node: i for i, node in enumerate(nodes)}
+        self.links = []
+        weak_grades: dict[str | None, bool] = {}  # a few dozen grades among 100,000 links
+        days_of: dict[str | None, float] = {}
+        link_days = []
+        append_link, append_day = self.links.append, link_days.append
+        with collector_paused():  # 70,000 new objects, none of them in a cycle
+            for u, v, _key, values in rows:
+                via, schema, prop, start, _end, amount, currency, grade = values[:8]
+                weak = weak_grades.get(grade)
+                if weak is None:
+                    weak = weak_grades[grade] = True if not grade else parse_grade(grade).is_weak
+                source = index.get(u)
+                if source is None:
+                    source = index[u] = len(index)
+                target = index.get(v)
+                if target is None:
+                    target = index[v] = len(index)
+                append_link(ChartLink(source, target, schema, prop, via, None, weak, prop is None, amount, currency,
+                                      values))
+                day = days_of.get(start)
+                if day is None:
+                    day = days_of[start] = _days(start)
+                append_day(day)
+        self.ids = list(nodes)
+        data = list(nodes.values())  # NODE_FIELDS: schema, caption, grade, start, hidden, topics
+        self.schemata = [d[0] or "Thing" for d in data]
+        self.captions = [d[1] or n for n, d in zip(self.ids, data)]
+        self.grades = [d[2] for d in data]
+        self.topics = [tuple(d[5] or ()) for d in data]
+        del data, nodes
         self.node_colours = None
         self.node_sizes = None
         self.style_note = ""
@@ -143,25 +217,7 @@ class ChartModel:
                 self.positions[i] = (x, y)
             self.pinned[i] = bool(row["pinned"])
             self.visible[i] = not row["hidden"]
-        self.links = []
-        weak_grades: dict[str | None, bool] = {}  # a few dozen grades among 100,000 links
-        days_of: dict[str | None, float] = {}
-        link_days = []
-        for u, v, attrs in graph.edges(data=True):
-            grade = attrs.get("grade")
-            weak = weak_grades.get(grade)
-            if weak is None:
-                weak = weak_grades[grade] = True if not grade else parse_grade(grade).is_weak
-            self.links.append(
-                ChartLink(index[u], index[v], attrs["schema"], attrs.get("prop"), attrs["via"],
-                          None, weak, attrs.get("prop") is None,
-                          attrs.get("amount"), attrs.get("currency"), attrs)
-            )
-            start = attrs.get("start")
-            day = days_of.get(start)
-            if day is None:
-                day = days_of[start] = _days(start)
-            link_days.append(day)
+        del stored
         self.link_days = np.array(link_days, dtype=float)
         self.time_window = None
         self.selected = set()
@@ -174,6 +230,7 @@ class ChartModel:
         self.severity = _worst_findings(case, index)
         self._flagged = None
         self._degree = None
+        self._ends = None
         self._load_groups(case.chart_groups(), case.group_members())
         self.notify("reset")
 
@@ -244,7 +301,7 @@ class ChartModel:
         inside[inside] = self.group_collapsed[self.member_group[inside]]
         rep[inside] = n + self.member_group[inside]
         if m:
-            ends = np.array([(link.source, link.target) for link in self.links], dtype=int)
+            ends = self.link_ends
             a, b = rep[ends[:, 0]], rep[ends[:, 1]]
             moved = (a != ends[:, 0]) | (b != ends[:, 1])
             between = moved & (a != b)
@@ -307,14 +364,36 @@ class ChartModel:
         return mask
 
     @property
+    def link_ends(self) -> np.ndarray:
+        """``(source, target)`` of each of the entities' own links (not summed-up ones), one row a link."""
+        if self._ends is None or len(self._ends) != self.base_link_count:
+            self._ends = np.array([(link.source, link.target) for link in self.links[: self.base_link_count]],
+                                  dtype=np.int64).reshape(-1, 2)
+        return self._ends
+
+    @property
     def entity_degree(self) -> np.ndarray:
         """Each entity's number of links (its own, not summed-up ones), counted once per load:
         tooltips and expand ask for it on every hover and step."""
         if self._degree is None or len(self._degree) != self.entity_count:
-            ends = np.array([(link.source, link.target) for link in self.links[: self.base_link_count]],
-                            dtype=int).reshape(-1, 2)
-            self._degree = np.bincount(ends.ravel(), minlength=self.entity_count)[: self.entity_count]
+            self._degree = np.bincount(self.link_ends.ravel(), minlength=self.entity_count)[: self.entity_count]
         return self._degree
+
+    def links_graph(self, indices: Iterable[int] | None = None) -> nx.Graph:
+        """The chart's own links among the entities ``indices`` (all entities when None) as a simple
+        undirected graph on entity ids: what grouping and a group's layout need, without the
+        whole case's graph."""
+        chosen = np.arange(self.entity_count) if indices is None else np.asarray(sorted(set(indices)), dtype=np.int64)
+        graph = nx.Graph()
+        graph.add_nodes_from(self.ids[i] for i in chosen.tolist())
+        ends = self.link_ends
+        if len(ends) and len(chosen):
+            keep = np.zeros(self.entity_count, dtype=bool)
+            keep[chosen] = True
+            inside = ends[keep[ends[:, 0]] & keep[ends[:, 1]]]
+            ids = self.ids
+            graph.add_edges_from((ids[a], ids[b]) for a, b in inside.tolist() if a != b)
+        return graph
 
     @property
     def flagged(self) -> np.ndarray:

@@ -9,8 +9,9 @@ selected finding's explanation is shown in full below it.
 from __future__ import annotations
 
 import html
+import json
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -76,6 +77,26 @@ class ParametersDialog(QDialog):
         return {name: field.text() for name, field in self.fields.items()}
 
 
+#: Where the labels of the detectors last looked up are remembered (see ``FindingsPanel._know_labels``).
+KNOWN_DETECTORS_KEY = "detectors/known"
+
+
+class _ChoiceLookedUpWhenOpened(QComboBox):
+    """A combo box that fills itself (``look_up``) when the analyst first opens or focuses it."""
+
+    def __init__(self, look_up):
+        super().__init__()
+        self._look_up = look_up
+
+    def showPopup(self) -> None:
+        self._look_up()
+        super().showPopup()
+
+    def focusInEvent(self, event) -> None:
+        self._look_up()
+        super().focusInEvent(event)
+
+
 class FindingsPanel(QWidget):
     findingSelected = Signal(dict)
     runRequested = Signal(object)  # list of detector ids, or None for all
@@ -83,7 +104,7 @@ class FindingsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.case: Case | None = None
-        self.detector_choice = QComboBox()
+        self.detector_choice = _ChoiceLookedUpWhenOpened(self._ensure_detectors)
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self._run)
         self.parameters_button = QPushButton("Parameters…")
@@ -100,7 +121,7 @@ class FindingsPanel(QWidget):
         self.detector_labels: dict[str, str] = {}
         self.detector_descriptions: dict[str, str] = {}
         self._detectors_known = False
-        self.detector_choice.addItem("All detectors", "")  # the others once the panel is first shown
+        self.detector_choice.addItem("All detectors", "")  # the others when the list is first opened
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setRootIsDecorated(False)
@@ -150,17 +171,21 @@ class FindingsPanel(QWidget):
         layout.addLayout(marks)
 
     def load(self, case: Case | None) -> None:
-        """Show ``case``'s findings. The detectors (plugins to import, a second or more) are looked
-        up when the panel is first shown: a case opens with the panel behind the inspector."""
+        """Show ``case``'s findings. The detectors are plugins to import (a second and 25 MB or
+        more): they are looked up only when the analyst opens the list of detectors or a finding
+        names a detector whose label this machine has not seen before."""
         self.case = case
-        if not self._detectors_known and self.isVisible():
-            self._know_detectors()
         self.refresh()
+
+    def _ensure_detectors(self) -> None:
+        if not self._detectors_known:
+            self._know_detectors()
 
     def _know_detectors(self) -> None:
         from workbench.plugin_api import detectors
 
         self._detectors_known = True
+        chosen = self.detector_choice.currentData()
         self.detector_choice.clear()
         self.detector_choice.addItem("All detectors", "")  # "", not None: see workbench.ui.wrapping
         found = sorted(detectors(), key=lambda d: d.id)
@@ -168,16 +193,28 @@ class FindingsPanel(QWidget):
         self.detector_descriptions = {d.id: d.description or "" for d in found}
         for detector in found:
             self.detector_choice.addItem(f"{detector.label or detector.id}", detector.id)
+        self.detector_choice.setCurrentIndex(max(0, self.detector_choice.findData(chosen or "")))
+        # Remembered for the next start: findings are labelled without importing every plugin.
+        QSettings().setValue(KNOWN_DETECTORS_KEY, json.dumps(
+            {d: [self.detector_labels[d], self.detector_descriptions[d]] for d in self.detector_labels}))
+
+    def _know_labels(self, detector_ids: set[str]) -> None:
+        """Labels for the detectors named by findings: remembered ones, else the plugins are looked up."""
+        if self._detectors_known or detector_ids <= self.detector_labels.keys():
+            return
+        try:
+            remembered = json.loads(QSettings().value(KNOWN_DETECTORS_KEY, "{}") or "{}")
+        except (TypeError, ValueError):
+            remembered = {}
+        for detector_id, (label, description) in remembered.items():
+            self.detector_labels.setdefault(detector_id, label)
+            self.detector_descriptions.setdefault(detector_id, description)
+        if not detector_ids <= self.detector_labels.keys():
+            self._know_detectors()
 
     def reload_detectors(self) -> None:
         """Look the detectors up again, now (after the plugins were reloaded)."""
         self._know_detectors()
-
-    def showEvent(self, event) -> None:
-        if not self._detectors_known:
-            self._know_detectors()
-            self.refresh()
-        super().showEvent(event)
 
     def refresh(self) -> None:
         current = self.current_finding()
@@ -190,6 +227,7 @@ class FindingsPanel(QWidget):
         self.unfinished.setText(note or "")
         self.unfinished.setVisible(bool(note))
         rows = self.case.findings()
+        self._know_labels({row["detector_id"] for row in rows})
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["severity"]] = counts.get(row["severity"], 0) + 1

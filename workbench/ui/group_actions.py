@@ -87,7 +87,7 @@ class GroupActions:
         captions = dict(zip(model.ids[:n], model.captions[:n]))
         old_auto = {name for name, kind in zip(model.group_names, model.group_kinds) if kind in AUTO_KINDS}
         taken = set(model.group_names) - old_auto
-        graph = model.graph
+        shown = np.flatnonzero(model.visible[:n])
         countries = self.case.entity_countries() if by == "country" else {}
         schemata = dict(zip(model.ids[:n], model.schemata[:n]))
 
@@ -98,7 +98,7 @@ class GroupActions:
                 return grouping.by_attribute({e: schemata[e] for e in candidates}, taken=taken)
             if by == "country":
                 return grouping.by_attribute({e: countries.get(e, "no country") for e in candidates}, taken=taken)
-            return grouping.overview_groups(graph.subgraph(shown_ids), keep_out, captions, taken=taken)
+            return grouping.overview_groups(model.links_graph(shown), keep_out, captions, taken=taken)
 
         def finished(groups: dict[str, list]):
             window._end_job()
@@ -189,7 +189,7 @@ class GroupActions:
         centre = model.positions[node]
         centre = np.zeros(2) if np.isnan(centre).any() else np.array(centre, dtype=float)
         captions = dict(zip(model.ids[: model.entity_count], model.captions[: model.entity_count]))
-        graph, taken = model.graph, set(model.group_names)
+        graph, taken = model.links_graph(model.group_members[g]), set(model.group_names)
 
         def plan(progress=lambda f: None, cancelled=lambda: False):
             if len(member_ids) > grouping.SPLIT_ABOVE:

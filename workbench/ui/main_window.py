@@ -43,7 +43,7 @@ from workbench.ui.workers import Cancelled, start_job
 MAX_RECENT = 8
 #: SQLite page cache of the window's connections to the case, in kilobytes (the store's default
 #: of 256 MB suits big imports; the window reads a case once, and pages stay in the OS's cache).
-WINDOW_CACHE_KB = 16384
+WINDOW_CACHE_KB = 8192
 # Distinguishable colours for communities (Tableau 10).
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
             "#bab0ac"]
@@ -428,7 +428,7 @@ class MainWindow(QMainWindow):
         """Rebuild the chart model from the case (after an import, an undo or a merge)."""
         if self.case is None:
             return
-        self.model.load(self.case, case_graph(self.case, self.graph_filter))
+        self.model.load(self.case, graph_filter=self.graph_filter)
         self._completions_stale = True  # filled when the search field is next used
         if self.search.hasFocus():
             self._fill_completions()
