@@ -213,3 +213,30 @@ def test_overview_by_type_groups_parties_of_a_kind(full_window):
     assert kinds == {"type"}, "the communities are replaced, not added to"
     for g, name in enumerate(model.group_names):
         assert {model.schemata[i] for i in model.group_members[g]} == {name}
+
+
+def test_show_more_brings_the_next_neighbours_of_the_same_hub(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from workbench.demo import build_demo_case
+
+    build_demo_case(tmp_path / "demo.wbcase").close()
+    window = open_at_full_size(qtbot, tmp_path / "demo.wbcase")
+    model = window.model
+    hub = int(np.argmax(model.entity_degree))
+    around = sorted(i for i in model.neighbours({hub}) if i < model.entity_count)
+    assert len(around) >= 5
+    model.select(around)
+    window.hide_selected()  # the hub's neighbours are off the chart
+    model.select([hub])
+    brought, waiting = window.groups.expand(limit=2)
+    assert brought == 2 and waiting == len(around) - 2
+    button = window.show_more_button
+    assert button.isVisible() and button.text() == f"Show 2 more (of {len(around) - 2})"
+    # The analyst clicks elsewhere meanwhile: "Show more" still goes on from the hub.
+    model.select([around[0]])
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert sum(bool(model.shown[i]) for i in around) == 4
+    assert button.text() == f"Show {min(2, len(around) - 4)} more (of {len(around) - 4})"
+    window.undo()
+    assert sum(bool(model.shown[i]) for i in around) == 2

@@ -184,26 +184,29 @@ def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, dict]) -> Ite
     unfiltered = node_types is None and graph_filter.include_hidden is not False and not graph_filter.topics
 
     def rows() -> Iterator[tuple]:
+        # The checks a filter needs, decided once: the chart's default filter needs none of them.
+        by_date = not graph_filter.keep_undated or bool(graph_filter.start) or bool(graph_filter.end)
+        by_grade = graph_filter.min_grade is not None
+        no_extra: dict = {}
         for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.graph_links():
             if link_types is not None and not _link_kept(schema, prop, link_types):
                 continue
-            if start is None and not graph_filter.keep_undated:
-                continue
-            if start is not None:
-                last = end or (None if schema in ONGOING_SCHEMATA else start)
-                if graph_filter.start and last is not None and last < graph_filter.start:
+            if by_date:
+                if start is None and not graph_filter.keep_undated:
                     continue
-                if graph_filter.end and start > graph_filter.end + "\uffff":
-                    continue
-            if not _grade_ok(grade, graph_filter.min_grade):
+                if start is not None:
+                    last = end or (None if schema in ONGOING_SCHEMATA else start)
+                    if graph_filter.start and last is not None and last < graph_filter.start:
+                        continue
+                    if graph_filter.end and start > graph_filter.end + "\uffff":
+                        continue
+            if by_grade and not _grade_ok(grade, graph_filter.min_grade):
                 continue
             if target not in nodes and is_relationship(target):
                 # A reference to a relationship (an end-use document covering a shipment) is not a
                 # link between two parties; detectors read it from the case instead.
                 continue
-            origins = [source]
-            if prop is not None and schema in EDGE_SCHEMATA:
-                origins = sources_of.get(source, [])
+            origins = (source,) if prop is None or schema not in EDGE_SCHEMATA else sources_of.get(source, ())
             for origin in origins:
                 if origin not in nodes or target not in nodes:
                     # A link to something filtered out (or never imported) is not in this view.
@@ -212,7 +215,7 @@ def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, dict]) -> Ite
                     for end_id in (origin, target):
                         if end_id not in nodes:
                             nodes[end_id] = (None, end_id, None, None, False, ())
-                extra = details.get(via, {}) if prop is None else {}
+                extra = details.get(via, no_extra) if prop is None else no_extra
                 yield (share(origin, origin), share(target, target), edge_id,
                        (via, share(schema, schema), prop if prop is None else share(prop, prop),
                         start if start is None else share(start, start), end if end is None else share(end, end),

@@ -6,6 +6,7 @@ wrap it in a view, change the model and check that the view followed.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -130,6 +131,7 @@ class ChartModel:
     _flagged: np.ndarray | None = None
     _degree: np.ndarray | None = None
     _ends: np.ndarray | None = None
+    _listed: np.ndarray | None = None
     _flagged_key: tuple | None = None
     _user_colours: list[str] | None = None
     _user_sizes: np.ndarray | None = None
@@ -174,10 +176,11 @@ class ChartModel:
         weak_grades: dict[str | None, bool] = {}  # a few dozen grades among 100,000 links
         days_of: dict[str | None, float] = {}
         link_days = []
-        append_link, append_day = self.links.append, link_days.append
+        ends = array("q")
+        append_link, append_day, append_end = self.links.append, link_days.append, ends.append
         with collector_paused():  # 70,000 new objects, none of them in a cycle
             for u, v, _key, values in rows:
-                via, schema, prop, start, _end, amount, currency, grade = values[:8]
+                via, schema, prop, start, _end, amount, currency, grade, _share, _role = values
                 weak = weak_grades.get(grade)
                 if weak is None:
                     weak = weak_grades[grade] = True if not grade else parse_grade(grade).is_weak
@@ -189,6 +192,8 @@ class ChartModel:
                     target = index[v] = len(index)
                 append_link(ChartLink(source, target, schema, prop, via, None, weak, prop is None, amount, currency,
                                       values))
+                append_end(source)
+                append_end(target)
                 day = days_of.get(start)
                 if day is None:
                     day = days_of[start] = _days(start)
@@ -230,7 +235,8 @@ class ChartModel:
         self.severity = _worst_findings(case, index)
         self._flagged = None
         self._degree = None
-        self._ends = None
+        self._ends = np.frombuffer(ends, dtype=np.int64).reshape(-1, 2)
+        self._listed = None
         self._load_groups(case.chart_groups(), case.group_members())
         self.notify("reset")
 
@@ -662,9 +668,13 @@ class ChartModel:
 
     @property
     def listed(self) -> np.ndarray:
-        """Parties on a sanctions or export-control list (by their FtM topics)."""
-        marks = ("sanction", "export.control", "debarment")
-        return np.array([any(t.startswith(marks) for t in topics) for topics in self.topics], dtype=bool)
+        """Parties on a sanctions or export-control list (by their FtM topics): worked out once per
+        load, since labels and the legend ask on every pan and zoom."""
+        if self._listed is None or len(self._listed) != len(self.topics):
+            marks = ("sanction", "export.control", "debarment")
+            self._listed = np.array([any(t.startswith(marks) for t in topics) if topics else False
+                                     for topics in self.topics], dtype=bool)
+        return self._listed
 
     def highlight_path(self, node_ids: list[str]) -> None:
         """Select the nodes of a path and highlight the links between consecutive ones."""

@@ -366,39 +366,51 @@ class GroupActions:
         index = {e: i for i, e in enumerate(model.ids[: model.entity_count])}
         return [index[model.ids[i]] for i in chosen]
 
-    def expand(self, limit: int = grouping.EXPAND_LIMIT) -> tuple[int, int]:
-        """One hop out from the selection: its neighbours that are not drawn (hidden or inside a
-        collapsed group) come onto the chart, the most linked first, at most ``limit`` at a time.
-        Returns (brought, still waiting)."""
+    def expand(self, limit: int = grouping.EXPAND_LIMIT, *, origin: list[str] | None = None) -> tuple[int, int]:
+        """One hop out from the selection (or from the entities ``origin``, as "Show more" asks):
+        their neighbours that are not drawn (hidden or inside a collapsed group) come onto the
+        chart, the most linked first, at most ``limit`` at a time. When more wait, the status bar
+        offers "Show N more", which goes on from the same entities. Returns (brought, still waiting)."""
         model = self.model
-        chosen = [i for i in model.selected if i < model.entity_count]
-        for i in model.selected:
-            g = model.group_of_node(i)
-            if g is not None:
-                chosen.extend(model.group_members[g].tolist())
+        self.window.show_more_button.hide()
+        if origin is not None:
+            position = {entity_id: i for i, entity_id in enumerate(model.ids[: model.entity_count])}
+            chosen = [position[e] for e in origin if e in position]
+        else:
+            chosen = [i for i in model.selected if i < model.entity_count]
+            for i in model.selected:
+                g = model.group_of_node(i)
+                if g is not None:
+                    chosen.extend(model.group_members[g].tolist())
         if not chosen or self.case is None:
             return 0, 0
-        shown = model.shown
-        wanted = set(chosen)
+        n = model.entity_count
+        wanted = np.zeros(n, dtype=bool)
+        wanted[chosen] = True
+        drawn = np.asarray(model.shown[:n], dtype=bool)
+        ends = model.link_ends
         degree = model.entity_degree
-        waiting = set()
-        for link in model.links[: model.base_link_count]:
-            for a, b in ((link.source, link.target), (link.target, link.source)):
-                if a in wanted and b not in wanted and not shown[b]:
-                    waiting.add(b)
+        waiting_mask = np.zeros(n, dtype=bool)
+        if len(ends):
+            for a, b in ((ends[:, 0], ends[:, 1]), (ends[:, 1], ends[:, 0])):
+                waiting_mask[b[wanted[a] & ~wanted[b] & ~drawn[b]]] = True
+        waiting = np.flatnonzero(waiting_mask).tolist()
         if not waiting:
             self.window.status.setText("Every neighbour of the selection is on the chart already")
             return 0, 0
         order = sorted(waiting, key=lambda i: (-degree[i], model.captions[i]))
         take, rest = order[:limit], order[limit:]
+        origin_ids = [model.ids[i] for i in sorted(set(chosen))]
         ids = [model.ids[i] for i in take]
         brought = self.bring_out(ids, label=f"Expand {len(take)} neighbours" + (f" ({len(rest)} more)" if rest else ""))
         model.select(brought, add=True)
         if model.unplaced[brought].any() if brought else False:
             self.window.run_layout("force")
-        more = f"; {len(rest):,} more: expand again (Ctrl+E) for the next {min(limit, len(rest))}" if rest else ""
+        more = f"; {len(rest):,} more wait" if rest else ""
         self.window._update_status()
         self.window.status.setText(f"Brought {len(take)} neighbours onto the chart{more}")
+        if rest:
+            self.window.offer_more(limit, len(rest), origin_ids)
         return len(take), len(rest)
 
 

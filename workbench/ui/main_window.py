@@ -187,6 +187,14 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self._cancel_job)
         self.status = QLabel("")
         self.statusBar().addWidget(self.status, 1)
+        # "Show 40 more": the next neighbours of the entities last expanded (a hub can have thousands).
+        self.show_more_button = QPushButton("Show more")
+        self.show_more_button.setToolTip("Bring the next neighbours of the same entities onto the chart")
+        self.show_more_button.hide()
+        self.show_more_button.clicked.connect(self._show_more)
+        self._more_origin: list[str] = []
+        self._more_limit = 0
+        self.statusBar().addPermanentWidget(self.show_more_button)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self._build_actions()
@@ -429,6 +437,7 @@ class MainWindow(QMainWindow):
         if self.case is None:
             return
         self.model.load(self.case, graph_filter=self.graph_filter)
+        self.show_more_button.hide()  # what it would go on from may have changed
         self._completions_stale = True  # filled when the search field is next used
         if self.search.hasFocus():
             self._fill_completions()
@@ -493,6 +502,15 @@ class MainWindow(QMainWindow):
             self.case.set_chart_items({self.model.ids[i]: {"hidden": 0} for i in hidden}, label="Show all")
             self.model.set_visible(hidden, True)
             self._update_status()
+
+    def offer_more(self, limit: int, waiting: int, origin: list[str]) -> None:
+        """Offer the next ``limit`` of ``waiting`` neighbours of ``origin`` in the status bar."""
+        self._more_origin, self._more_limit = origin, limit
+        self.show_more_button.setText(f"Show {min(limit, waiting):,} more (of {waiting:,})")
+        self.show_more_button.show()
+
+    def _show_more(self) -> None:
+        self.groups.expand(self._more_limit, origin=self._more_origin)
 
     def expand_selected(self) -> None:
         """One hop out: hidden neighbours and neighbours inside collapsed groups, a few dozen at a time."""
