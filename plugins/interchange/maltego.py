@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
@@ -62,6 +62,7 @@ from workbench_plugins.interchange.chart_common import (
     root_element,
     xml_text,
 )
+from workbench_plugins.interchange.lucene_index import IndexFormatError, read_index
 
 # ==================================================================================== MTGX ==
 
@@ -582,13 +583,15 @@ class MtgxExporter(Exporter):
 
 
 class MtgxImporter(ChartImporter):
-    """Maltego graphs: MTGX archives saved by Maltego 3 and 4 or Workbench, and bare GraphML saved by Maltego."""
+    """Maltego graphs: MTGX archives saved by Maltego 3 and 4 or Workbench, Maltego 4 large graphs
+    (.mtgl, read from their Lucene indexes), and bare GraphML saved by Maltego."""
 
     id = "maltego-mtgx"
-    label = "Maltego graph (MTGX)"
-    version = "1.1"
+    label = "Maltego graph (MTGX, MTGL)"
+    version = "1.2"
     description = (
-        "Every entity and link of the graph with its Maltego type and every property, positions. Maltego's "
+        "Every entity and link of the graph (.mtgx, or a Maltego 4 large graph .mtgl) with its Maltego type "
+        "and every property, positions. Maltego's "
         "standard types become their nearest FtM type (maltego.URL a Document, maltego.Phrase a Note, ...); "
         "a type of a transform set comes in by the types it extends and is listed after the import. Phone "
         "numbers, e-mail addresses and websites stay entities and also become properties of what they link to."
@@ -615,7 +618,7 @@ class MtgxImporter(ChartImporter):
                     if any(_is_graph(name) for name in names):
                         return 0.95
                     if any(name.startswith("Graphs/") and "/DataEntities/" in name for name in names):
-                        return 0.5  # a Maltego 4 large graph: claimed, to say how to save it as MTGX
+                        return 0.95  # a Maltego 4 large graph (.mtgl): Lucene indexes instead of GraphML
                 return 0.0
             with Path(path).open("rb") as handle:
                 head = handle.read(1 << 16)
@@ -654,12 +657,9 @@ class MtgxImporter(ChartImporter):
         try:
             with zipfile.ZipFile(path) as archive:
                 graphs = sorted(name for name in archive.namelist() if _is_graph(name))
-                if not graphs and any(name.startswith("Graphs/") and "/DataEntities/" in name
-                                      for name in archive.namelist()):
-                    raise SourceFormatError(
-                        f"{path.name}: a Maltego 4 large-graph archive (.mtgl: a search index under Graphs/, no "
-                        f"GraphML); open it in Maltego and save it as .mtgx (File > Save As), then import that")
-                if not graphs:
+                indexes = sorted({name.split("/")[1] for name in archive.namelist()
+                                  if name.startswith("Graphs/") and name.count("/") >= 3 and "/DataEntities/" in name})
+                if not graphs and not indexes:
                     found = ", ".join(archive.namelist()[:8]) or "nothing"
                     raise SourceFormatError(
                         f"{path.name}: a zip archive, but not a Maltego graph: expected {MTGX_GRAPH} (GraphML "
@@ -668,6 +668,8 @@ class MtgxImporter(ChartImporter):
                     if name.startswith("Entities/") and name.endswith(".entity"):
                         with open_member(archive, name, path) as handle:
                             self.definition(path, name, handle)
+                for folder in ([] if graphs else indexes):
+                    self.parse_index(path, archive, folder, nodes, links)
                 for graph_name in graphs:
                     with open_member(archive, graph_name, path) as handle:
                         root = root_element(handle.read(4096))
@@ -684,6 +686,62 @@ class MtgxImporter(ChartImporter):
             raise SourceFormatError(f"{path.name}: the zip archive is damaged ({error}); save the graph again "
                                     "from Maltego") from error
         return nodes, links
+
+    def parse_index(self, path: Path, archive: zipfile.ZipFile, folder: str, nodes: list[NodeDraft],
+                    links: list[LinkDraft]) -> None:
+        """A Maltego 4 large graph (``.mtgl``): its entities, links and positions from the Lucene
+        indexes under ``Graphs/<folder>/`` (DataEntities, LayoutEntities, StructureLinks,
+        DataLinks), tied together by each document's ``__key``."""
+        base = f"Graphs/{folder}/"
+
+        def index(name: str) -> list[list[tuple[str, Any]]]:
+            prefix = base + name + "/"
+            files = {member[len(prefix):]: functools.partial(_read_member, archive, member, path)
+                     for member in archive.namelist()
+                     if member.startswith(prefix) and "/" not in member[len(prefix):] and member != prefix}
+            return read_index(files) if files else []
+
+        try:
+            entities, layout = index("DataEntities"), index("LayoutEntities")
+            ends, link_data = index("StructureLinks"), index("DataLinks")
+        except IndexFormatError as error:
+            raise SourceFormatError(
+                f"{path.name}: {base}: a Maltego 4 large graph whose index could not be read ({error}); open it "
+                "in Maltego and save it as .mtgx (File > Save As), then import that") from error
+        positions = {}
+        for document in layout:
+            fields = _index_fields(document)
+            if "__key" in fields and "x" in fields and "y" in fields:
+                positions[fields["__key"][0]] = (float(fields["x"][0]), float(fields["y"][0]))
+        for number, document in enumerate(entities):
+            fields = _index_fields(document)
+            key = fields.get("__key", [number])[0]
+            maltego_id = (fields.get("id") or [None])[0]
+            rows = _index_properties(document, link=False)
+            notes = [note for note in fields.get("notes|value", []) if note.strip()]
+            rows += [("notes", "Notes", note) for note in notes]
+            if not rows and (fields.get("valueStr") or [""])[0]:
+                rows = [("value", "Value", fields["valueStr"][0])]
+            nodes.append(self.node_draft(path, f"{folder}#{key}", f"{base} entity {maltego_id or key}",
+                                         (fields.get("type") or [""])[0], maltego_id, rows, positions.get(key)))
+        data_by_key = {}
+        for document in link_data:
+            fields = _index_fields(document)
+            if "__key" in fields:
+                data_by_key[fields["__key"][0]] = document
+        for number, document in enumerate(ends):
+            fields = _index_fields(document)
+            key = fields.get("__key", [number])[0]
+            locator = f"{base} link {key}"
+            if not fields.get("source") or not fields.get("target"):
+                self.problem(path, locator, "a link without source and target", "left out")
+                continue
+            data = data_by_key.get(key, [])
+            kind = (_index_fields(data).get("type") or [""])[0]
+            link_type = f"maltego.link.{kind}-link" if kind in ("manual", "transform") else kind or None
+            links.append(self.link_draft(f"{folder}#L{key}", locator, f"{folder}#{fields['source'][0]}",
+                                         f"{folder}#{fields['target'][0]}", link_type,
+                                         _index_properties(data, link=True)))
 
     def definition(self, path: Path, name: str, handle) -> None:
         """An entity type the graph defines (a transform set's own type): what it extends, its value."""
@@ -768,13 +826,6 @@ class MtgxImporter(ChartImporter):
         if payload is None:
             self.problem(path, locator, "carries no Maltego entity (mtg:MaltegoEntity)", "left out")
             return None
-        entity_type = payload.get("type", "")
-        rows = self.maltego_properties(payload)
-        given = {name: value for name, _, value in rows}
-        if given.get(FTM_VALUE_OF):
-            # A phone, e-mail or website Workbench drew beside its holders, which hold it already.
-            return NodeDraft(key=scope + node_id, locator=locator, entity_id="", schema=model.get("LegalEntity"),
-                             fold_into=given[FTM_VALUE_OF], extra={"derived": True})
         position = None
         renderer = self.payload(element, "Position")
         if renderer is not None:
@@ -783,6 +834,18 @@ class MtgxImporter(ChartImporter):
             except (TypeError, ValueError):
                 self.problem(path, locator, f"position x={renderer.get('x')!r} y={renderer.get('y')!r} is not a "
                                             "number", "imported without a position")
+        return self.node_draft(path, scope + node_id, locator, payload.get("type", ""), payload.get("id"),
+                               self.maltego_properties(payload), position)
+
+    def node_draft(self, path: Path, key: str, locator: str, entity_type: str, maltego_id: str | None,
+                   rows: list[tuple[str, str, str]], position: tuple[float, float] | None) -> NodeDraft:
+        """A node of the graph (its type, Maltego id, properties as (name, display name, value)
+        and position) as the entity it becomes."""
+        given = {name: value for name, _, value in rows}
+        if given.get(FTM_VALUE_OF):
+            # A phone, e-mail or website Workbench drew beside its holders, which hold it already.
+            return NodeDraft(key=key, locator=locator, entity_id="", schema=model.get("LegalEntity"),
+                             fold_into=given[FTM_VALUE_OF], extra={"derived": True})
         workbench = bool(given.get(FTM_SCHEMA) and given.get(FTM_ID))
         schema = model.get(given[FTM_SCHEMA]) if workbench else None
         fold_into, notes = None, []
@@ -816,10 +879,9 @@ class MtgxImporter(ChartImporter):
             if entity_id in self.ids_taken:
                 # Two nodes of one type and value (two "Pretoria" locations, Maltego 4 keeps both):
                 # two entities, as on the graph; the first keeps the id that meets other files.
-                entity_id = "maltego-" + _digest(entity_type, main_value, payload.get("id") or "", path.name,
-                                                 scope + node_id)
+                entity_id = "maltego-" + _digest(entity_type, main_value, maltego_id or "", path.name, key)
             self.ids_taken.add(entity_id)
-        return NodeDraft(key=scope + node_id, locator=locator, entity_id=entity_id, schema=schema, values=values,
+        return NodeDraft(key=key, locator=locator, entity_id=entity_id, schema=schema, values=values,
                          fold_into=fold_into, caption=None if workbench else (main_value or None), notes=notes,
                          position=position, grade=_grade(given.get(FTM_GRADE)), extra=extra,
                          aliases=aliases, written_by_workbench=workbench)
@@ -833,6 +895,12 @@ class MtgxImporter(ChartImporter):
             return None
         payload = self.payload(element, "MaltegoLink")
         rows = self.maltego_properties(payload) if payload is not None else []
+        link_type = payload.get("type") if payload is not None else None
+        return self.link_draft(scope + edge_id, locator, scope + source, scope + target, link_type, rows)
+
+    def link_draft(self, key: str, locator: str, end1: str, end2: str, link_type: str | None,
+                   rows: list[tuple[str, str, str]]) -> LinkDraft:
+        """A link of the graph (its ends, Maltego link type and properties) as the link it becomes."""
         given = {name: value for name, _, value in rows}
         schema = model.get(given[FTM_SCHEMA]) if given.get(FTM_SCHEMA) else None
         workbench = bool(schema is not None and schema.edge and given.get(FTM_ID))
@@ -845,10 +913,10 @@ class MtgxImporter(ChartImporter):
         extra: dict[str, Any] = {}
         if given.get(FTM_SOURCES):
             extra["maltego_sources"] = given[FTM_SOURCES].split(VALUE_SEPARATOR)
-        if not workbench and payload is not None and payload.get("type"):
-            extra["maltego_link_type"] = payload.get("type")
+        if not workbench and link_type:
+            extra["maltego_link_type"] = link_type
         label = given.get(MALTEGO_LINK_LABEL) or given.get("maltego.link.label") or ""
-        return LinkDraft(key=scope + edge_id, locator=locator, end1=scope + source, end2=scope + target,
+        return LinkDraft(key=key, locator=locator, end1=end1, end2=end2,
                          type_name="" if workbench else label, schema=schema if workbench else None,
                          entity_id=given[FTM_ID] if workbench else None, values=values,
                          description=given.get(MALTEGO_LINK_DESCRIPTION), grade=_grade(given.get(FTM_GRADE)),
@@ -860,6 +928,49 @@ class MtgxImporter(ChartImporter):
         nodes = [node for node in nodes if node.key not in derived]
         links = [link for link in links if link.end1 not in derived and link.end2 not in derived]
         yield from super().records(path, nodes, links)
+
+
+def _read_member(archive: zipfile.ZipFile, member: str, path: Path) -> bytes:
+    with open_member(archive, member, path) as handle:
+        return handle.read()
+
+
+def _index_fields(document: list[tuple[str, Any]]) -> dict[str, list[Any]]:
+    """A stored document's fields by name without their type suffix: ``{"type": [...], "x": [...]}``
+    (``notes[map]|value[string]`` is ``notes|value``)."""
+    fields: dict[str, list[Any]] = {}
+    for name, value in document:
+        plain = "|".join(part.split("[", 1)[0] for part in name.split("|"))
+        fields.setdefault(plain, []).append(value)
+    return fields
+
+
+def _index_properties(document: list[tuple[str, Any]], link: bool) -> list[tuple[str, str, str]]:
+    """A stored document's Maltego properties as (name, display name, value), in stored order.
+
+    Maltego keeps a property ``phonenumber.areacode`` as ``properties[map]|phonenumber°areacode[map]|
+    value[string]`` (and ``|displayName``, ``|type``); a link's ``transform°name`` is
+    ``maltego.link.transform.name`` in a graph's GraphML."""
+    found: dict[str, dict[str, Any]] = {}
+    for field, value in document:
+        parts = field.split("|")
+        if len(parts) != 3 or parts[0] != "properties[map]" or not parts[1].endswith("[map]"):
+            continue
+        name = parts[1][:-5].replace("\u00b0", ".")
+        if link and not name.startswith(("maltego.", "ftm.")):
+            name = "maltego.link." + name
+        attribute, _, kind = parts[2].partition("[")
+        slot = found.setdefault(name, {})
+        if attribute == "value":
+            if kind.startswith("bool"):
+                value = {"t": "true", "f": "false"}.get(value, value)
+            elif kind.startswith(("long", "date")) and isinstance(value, int) and abs(value) > 10 ** 11:
+                value = datetime.fromtimestamp(value / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] \
+                    + " +0000"  # a date as Maltego keeps it: milliseconds since 1970
+            slot["value"] = "" if value is None else str(value)
+        elif attribute == "displayName":
+            slot["label"] = str(value)
+    return [(name, slot.get("label", name), slot.get("value", "")) for name, slot in found.items()]
 
 
 def _is_maltego_graphml(head: bytes) -> bool:

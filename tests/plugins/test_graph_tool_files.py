@@ -87,3 +87,43 @@ def test_maltego4_keeps_two_entities_of_one_type_and_value(tmp_path):
     with Case.create(tmp_path / "again.wbcase") as again:  # the same file again: the same ids
         import_file(again, path)
         assert {p.id for p in again.iter_entities()} == {p.id for p in Case.open(tmp_path / "case.wbcase").iter_entities()}
+
+
+def test_maltego4_large_graph_imports_from_its_lucene_indexes(tmp_path):
+    """A .mtgl keeps no GraphML: its entities, links and positions sit in Lucene indexes tied by
+    __key. Every live entity and link comes in; a replaced entity's old document does not."""
+    path = FIXTURES / "maltego4_large.mtgl"
+    assert choose_importer(path).id == "maltego-mtgx"
+    with Case.create(tmp_path / "case.wbcase") as case:
+        outcome = import_file(case, path)
+        assert case_counts(case) == (6, 5)
+        assert len(case.positions()) == 6
+        companies = [p for p in case.iter_entities() if p.schema.name == "Company"]
+        assert [p.caption for p in companies] == ["Harbour Freight Services Ltd"]  # not the deleted "Harbour Freight"
+        assert companies[0].get("notes") == ["Registered 2019; freight forwarding"]  # the entity's notes
+        assert companies[0].get("website") == ["http://harbour-freight.example/"]  # from the linked domain
+        # The transform link Maltego labelled "Director" is a directorship; the others keep their transform.
+        assert case.counts_by_schema()["Directorship"] == 1
+        officer = next(p for p in case.iter_entities() if p.caption == "VARGA, Ilse")
+        assert "Appointments: 3" in officer.get("notes")
+        assert [str(item).split(" (first")[0] for item in outcome.left_out] == [
+            "1 Maltego entity of type 'acme.registry.Officer'"]
+        place = next(p for p in case.iter_entities() if p.schema.name == "Address")
+        assert case.positions()[place.id] == (360.0, 90.0)
+
+
+def test_a_damaged_maltego4_index_stops_the_import_with_where(tmp_path):
+    import zipfile
+
+    damaged = tmp_path / "damaged.mtgl"
+    with zipfile.ZipFile(FIXTURES / "maltego4_large.mtgl") as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "Graphs/Graph1/DataEntities/_0.fdt":
+                data = data[:60]  # cut inside its stored documents
+            target.writestr(info.filename, data)
+    with Case.create(tmp_path / "case.wbcase") as case:
+        with pytest.raises(Exception, match=r"damaged.mtgl: Graphs/Graph1/: a Maltego 4 large graph whose index "
+                                            r"could not be read \(_0.fdt: ends early"):
+            import_file(case, damaged)
+        assert case.counts_by_schema() == {}

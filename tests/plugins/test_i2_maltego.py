@@ -488,7 +488,7 @@ def test_maltego_unknown_entity_type_stops_or_comes_in_as_legal_entity(tmp_path)
 
 def _large_graph(tmp_path):
     path = tmp_path / "graph.mtgl"
-    with zipfile.ZipFile(path, "w") as archive:  # how Maltego 4 lays out a large graph (.mtgl)
+    with zipfile.ZipFile(path, "w") as archive:  # laid out as a Maltego 4 large graph (.mtgl), its index damaged
         archive.writestr("version.properties", "maltego.graph.version=1.2\n")
         archive.writestr("Graphs/Graph1/DataEntities/segments_3", b"\x00" * 16)
         archive.writestr("Graphs/Graph1/Collection/collection-nodes.data", b"\x00" * 16)
@@ -526,7 +526,8 @@ def _not_a_zip(tmp_path):
 
 @pytest.mark.parametrize("make, expected", [
     (_not_mtgx, r"a zip archive, but not a Maltego graph: expected Graphs/Graph1.graphml .*found notes.txt"),
-    (_large_graph, r"graph.mtgl: a Maltego 4 large-graph archive .*save it as .mtgx"),
+    (_large_graph, r"graph.mtgl: Graphs/Graph1/: a Maltego 4 large graph whose index could not be read "
+                   r"\(segments_3: not a Lucene file .*save it as .mtgx"),
     (_truncated, "not a readable zip archive"),
     (_damaged, "damaged|not a readable zip|not well-formed"),
     (_not_a_zip, "not a readable zip archive"),
