@@ -23,6 +23,14 @@ from workbench.store.common import _now
 from workbench.store.errors import CaseError, IngestError
 
 INGEST_BATCH = 5000
+#: Indexes of random keys (entity ids) that ingest does not read while it writes, whose upkeep
+#: row by row grows with the case: each insert lands on a page of its own once the index
+#: outgrows SQLite's cache. A large ingest drops them and builds them again in one sorted pass
+#: at the end (inside its transaction, so an ingest that fails leaves them as they were).
+DEFERRABLE_INDEXES = ("idx_records_entity", "idx_edges_source", "idx_edges_target", "idx_edges_via")
+#: Records an ingest writes before it defers the indexes; only when it has also written as many
+#: as the case held before, so adding a small file to a large case never rebuilds them.
+DEFER_AFTER = 50_000
 
 ProgressCallback = Callable[[int], None]
 _INSERT_EDGE = (
@@ -180,6 +188,8 @@ class Ingesting:
         to_rebuild: set[str] = set()
         batch: list[tuple[int, Record | dict | EntityProxy]] = []
         number = 0
+        held_before = cursor.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+        deferred: list[str] = []  # CREATE INDEX statements of the indexes dropped until the end
         for number, item in enumerate(records, start=1):
             batch.append((number, item))
             if len(batch) >= INGEST_BATCH:
@@ -187,16 +197,30 @@ class Ingesting:
                 batch = []
                 if progress:
                     progress(number)
+                if not deferred and number >= max(DEFER_AFTER, held_before):
+                    deferred = self._drop_deferrable_indexes(cursor)
         if batch:
             self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report)
             if progress:
                 progress(number)
+        for statement in deferred:
+            cursor.execute(statement)
         for entity_id in to_rebuild:
             self._rebuild_entity(cursor, entity_id, aliases)
         report.entities = cursor.execute(
             "SELECT count(DISTINCT entity_id) FROM records WHERE source_id = ?", (source_id,)).fetchone()[0]
         report.by_schema = self._schemas_of(cursor, source_id)
         return report
+
+    @staticmethod
+    def _drop_deferrable_indexes(cursor) -> list[str]:
+        """Drop the :data:`DEFERRABLE_INDEXES`; the statements that make them again, as they were."""
+        marks = ",".join("?" * len(DEFERRABLE_INDEXES))
+        statements = [sql for _, sql in sorted(cursor.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", DEFERRABLE_INDEXES))]
+        for name in sorted(DEFERRABLE_INDEXES):
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        return statements
 
     @staticmethod
     def _schemas_of(cursor, source_id: int) -> dict[str, int]:
