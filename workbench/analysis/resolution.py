@@ -261,6 +261,11 @@ def list_matches(
     export-control lists set them); everything else of a matchable schema is the case's own.
     ``left_id`` is the case's party, ``right_id`` the listed one.
     """
+    topics = getattr(case, "topics", None)
+    if callable(topics) and all(LIST_TOPICS.isdisjoint(found) for found in topics().values()):
+        # Nothing listed to match against: no need to read (and profile) every party. A bank's
+        # case of 340,000 accounts and no list took half a minute here to find nothing.
+        return []
     listed: list[EntityProxy] = []
     own: list[EntityProxy] = []
     for entity in case.entities(schema):
