@@ -1002,7 +1002,34 @@ class FanInFanOutDetector(_FamilyDetector):
 
 
 @_shared
-def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta | None = None) -> set[int]:
+def _transfer_columns(transfers: list[_Transfer]) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+    """The transfers as numpy columns, by index (``payer``, ``beneficiary`` and ``currency`` as
+    integer codes, ``amount``, ``day`` as an ordinal), the parties and the currencies by code; for
+    the shared derivations below,
+    which compare every transfer with its neighbours and were the larger part of the family's time."""
+    codes: dict[str, int] = {}
+    currencies: dict[str, int] = {}
+    count = len(transfers)
+    columns = {
+        "payer": np.fromiter((codes.setdefault(t.payer, len(codes)) for t in transfers), np.int32, count),
+        "beneficiary": np.fromiter((codes.setdefault(t.beneficiary, len(codes)) for t in transfers), np.int32, count),
+        "currency": np.fromiter((currencies.setdefault(t.payment.currency, len(currencies)) for t in transfers),
+                                np.int32, count),
+        "amount": np.fromiter((t.payment.amount for t in transfers), np.float64, count),
+        "day": np.fromiter((t.payment.day.toordinal() for t in transfers), np.int32, count),
+    }
+    return columns, list(codes), list(currencies)
+
+
+def _dense(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One code per distinct pair of the two columns' values (0 .. pairs - 1), as int64."""
+    combined = first.astype(np.int64) * (int(second.max()) + 1) + second
+    return np.unique(combined, return_inverse=True)[1].reshape(-1)
+
+
+@_shared
+def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta | None = None,
+                      received: bool = False) -> set[int]:
     """Indexes of transfers whose payer paid some *other* party about the same sum (within ``match``).
 
     Relative to each account's own history: an account that pays everyone the same sum (wages, a
@@ -1010,26 +1037,50 @@ def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta
     payer to one beneficiary (repeats, instalments) do not count against each other. With
     ``apart``, only a payment of the same sum more than that many days away counts: a burst of
     alike payments to several parties at once (money split and sent on) is not everyday.
+    ``received``: the same from the beneficiary's side (it received about the same sum from
+    other payers).
+
+    Worked out on columns: for each transfer, the transfers of its account and currency whose sums
+    lie within ``match`` of its own (a sum's neighbours, found by binary search over the
+    account's sums), less those of the same counterparty.
     """
-    if match <= 0:
+    if match <= 0 or not transfers:
         return set()
-    by_payer: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, transfer in enumerate(transfers):
-        by_payer[(transfer.payer, transfer.currency)].append(index)
-    everyday: set[int] = set()
-    for indexes in by_payer.values():
-        if len(indexes) < 2:
-            continue
-        indexes.sort(key=lambda i: transfers[i].amount)
-        amounts = [transfers[i].amount for i in indexes]
-        for position, index in enumerate(indexes):
-            amount, beneficiary = amounts[position], transfers[index].beneficiary
-            low = bisect_left(amounts, amount * (1 - match))
-            high = bisect_right(amounts, amount * (1 + match))
-            day = transfers[index].day
-            if any(transfers[other].beneficiary != beneficiary
-                   and (apart is None or abs(transfers[other].day - day) > apart) for other in indexes[low:high]):
+    columns = _transfer_columns(transfers)[0]
+    hub, other = (columns["beneficiary"], columns["payer"]) if received else (columns["payer"], columns["beneficiary"])
+    amount = columns["amount"]
+    account = _dense(hub, columns["currency"])  # the payer (or beneficiary) and currency
+    pair = _dense(account, other)  # ... and the counterparty
+    # Sums as ranks among all sums, so that "within match of" becomes an integer range per account.
+    sums = np.unique(amount)
+    rank = np.searchsorted(sums, amount)
+    lowest = np.searchsorted(sums, amount * (1 - match), side="left")
+    highest = np.searchsorted(sums, amount * (1 + match), side="right")  # first rank above the range
+    width = len(sums) + 1
+
+    def neighbours(group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        keys = group * width + rank
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        return (np.searchsorted(ordered, group * width + lowest, side="left"),
+                np.searchsorted(ordered, group * width + highest, side="left"), order)
+
+    low, high, order = neighbours(account)
+    same_low, same_high, _ = neighbours(pair)
+    found = (high - low) > (same_high - same_low)  # a neighbour paid to (or by) another party
+    if apart is None:
+        return set(np.flatnonzero(found).tolist())
+    # Of those, the ones with such a neighbour more than ``apart`` away in time.
+    limit = apart / timedelta(days=1)
+    days, others = columns["day"][order].tolist(), other[order].tolist()
+    day_of, other_of, low, high = columns["day"].tolist(), other.tolist(), low.tolist(), high.tolist()
+    everyday = set()
+    for index in np.flatnonzero(found).tolist():
+        day, counterparty = day_of[index], other_of[index]
+        for position in range(low[index], high[index]):
+            if others[position] != counterparty and abs(days[position] - day) > limit:
                 everyday.add(index)
+                break
     return everyday
 
 
@@ -1396,10 +1447,9 @@ def _median(values: Iterable[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-@_shared
 def _everyday_received(transfers: list[_Transfer], match: float) -> set[int]:
     """Indexes of transfers whose beneficiary received about the same sum from other payers too."""
-    return _everyday_amounts.__wrapped__([_Transfer(t.payment, t.beneficiary, t.payer) for t in transfers], match)
+    return _everyday_amounts(transfers, match, received=True)
 
 
 @_shared
@@ -1407,11 +1457,35 @@ def _typical_sums(transfers: list[_Transfer], incoming: bool) -> dict[tuple[str,
     """``{(party, currency): {counterparty: typical sum}}``: each party's usual sum per counterparty
     (the median of its payments to, or from, that counterparty), so that a payment repeated ten
     times on one link counts once, as one counterparty, in what is usual for the party."""
-    sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for transfer in transfers:
-        party, other = ((transfer.beneficiary, transfer.payer) if incoming else (transfer.payer, transfer.beneficiary))
-        sums[(party, transfer.currency)][other].append(transfer.amount)
-    return {key: {other: _median(values) for other, values in by_other.items()} for key, by_other in sums.items()}
+    if not transfers:
+        return {}
+    columns, names, currencies = _transfer_columns(transfers)
+    party, other = (columns["beneficiary"], columns["payer"]) if incoming else (columns["payer"], columns["beneficiary"])
+    account = _dense(party, columns["currency"])
+    link = _dense(account, other)
+    # Each link's sums in order, its median from the middle one or two (as _median has it).
+    order = np.lexsort((columns["amount"], link))
+    ordered = columns["amount"][order]
+    starts = np.flatnonzero(np.diff(link[order], prepend=-1))
+    sizes = np.diff(np.append(starts, len(order)))
+    middle = starts + sizes // 2
+    medians = np.where(sizes % 2 == 1, ordered[middle], (ordered[middle - 1] + ordered[middle]) / 2)
+    # Accounts, and each account's counterparties, in the order they first appear among the transfers.
+    link_first = np.minimum.reduceat(order, starts)
+    account_first = np.full(int(account.max()) + 1, len(transfers), dtype=np.int64)
+    np.minimum.at(account_first, account, np.arange(len(transfers)))
+    rows = order[starts]  # a transfer of each link
+    shown = np.lexsort((link_first, account_first[account[rows]]))
+    rows = rows[shown]
+    result: dict[tuple[str, str], dict[str, float]] = {}
+    for hub, currency, counterparty, median in zip(party[rows].tolist(), columns["currency"][rows].tolist(),
+                                                   other[rows].tolist(), medians[shown].tolist()):
+        key = (names[hub], currencies[currency])
+        found = result.get(key)
+        if found is None:
+            found = result[key] = {}
+        found[names[counterparty]] = median
+    return result
 
 
 def _width(values: list[float]) -> float:
