@@ -188,7 +188,9 @@ def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, dict]) -> Ite
         by_date = not graph_filter.keep_undated or bool(graph_filter.start) or bool(graph_filter.end)
         by_grade = graph_filter.min_grade is not None
         no_extra: dict = {}
-        for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.graph_links():
+        # Relationship types the view leaves out are not read (their links would all be skipped below).
+        unread = EDGE_SCHEMATA - link_types if link_types is not None else ()
+        for edge_id, source, target, via, prop, schema, start, end, amount, currency, grade in case.graph_links(unread):
             if link_types is not None and not _link_kept(schema, prop, link_types):
                 continue
             if by_date:
