@@ -231,6 +231,12 @@ def test_show_more_brings_the_next_neighbours_of_the_same_hub(qtbot, tmp_path):
     model.select([hub])
     brought, waiting = window.groups.expand(limit=2)
     assert brought == 2 and waiting == len(around) - 2
+    # They come out on a ring around the hub, and everything else on the chart stays outside it.
+    came = [i for i in around if model.shown[i]]
+    ring = np.hypot(*(model.positions[came] - model.positions[hub]).T)
+    assert ring.min() == pytest.approx(ring.max())
+    others = [i for i in np.flatnonzero(model.shown[: model.entity_count]) if i != hub and i not in came]
+    assert (np.hypot(*(model.positions[others] - model.positions[hub]).T) > ring.max()).all()
     button = window.show_more_button
     assert button.isVisible() and button.text() == f"Show 2 more (of {len(around) - 2})"
     # The analyst clicks elsewhere meanwhile: "Show more" still goes on from the hub.

@@ -333,12 +333,16 @@ class GroupActions:
 
     # ------------------------------------------------------------------ ways in
 
-    def bring_out(self, entity_ids, *, label: str) -> list[int]:
+    def bring_out(self, entity_ids, *, label: str, placed: dict | None = None,
+                  room: tuple[np.ndarray, float, set[int]] | None = None) -> list[int]:
         """Take entities out of collapsed groups so that they are drawn as themselves (one undo step).
 
-        Each comes out next to its group's node, unless it was placed before. Returns the
-        chart indices of the entities asked for.
+        Each comes out where ``placed`` says, else next to its group's node unless it was placed
+        before. With ``room`` (centre, radius, indices that stay), the rest of the chart moves out
+        to leave a free disc there, in the same step. Returns the chart indices of the entities
+        asked for.
         """
+        placed = placed or {}
         model, case = self.model, self.case
         index = {e: i for i, e in enumerate(model.ids[: model.entity_count])}
         chosen = [index[e] for e in dict.fromkeys(entity_ids) if e in index]
@@ -348,9 +352,11 @@ class GroupActions:
         if case is None or not (inside or hidden):
             return chosen
         items: dict = {model.ids[i]: {"hidden": 0} for i in hidden}
+        for entity_id, (x, y) in placed.items():
+            items.setdefault(entity_id, {}).update({"x": float(x), "y": float(y)})
         rng = np.random.default_rng(len(inside))
         for k, i in enumerate(inside):
-            if not np.isnan(model.positions[i]).any():
+            if model.ids[i] in placed or not np.isnan(model.positions[i]).any():
                 continue
             node = model.entity_count + model.member_group[i]
             centre = model.positions[node]
@@ -360,7 +366,11 @@ class GroupActions:
             distance = MEMBER_SPACING * (1.2 + 0.35 * np.sqrt(k))
             items.setdefault(model.ids[i], {}).update(
                 {"x": float(centre[0] + distance * np.cos(angle)), "y": float(centre[1] + distance * np.sin(angle))})
-        self._commit({}, {model.ids[i]: None for i in inside}, label=label, items=items)
+        groups: dict = {}
+        if room is not None:
+            centre, radius, staying = room
+            self._make_way(centre, radius, exclude=staying | set(chosen), items=items, groups=groups)
+        self._commit(groups, {model.ids[i]: None for i in inside}, label=label, items=items)
         if hidden:
             model.set_visible(hidden, True)
         index = {e: i for i, e in enumerate(model.ids[: model.entity_count])}
@@ -402,7 +412,9 @@ class GroupActions:
         take, rest = order[:limit], order[limit:]
         origin_ids = [model.ids[i] for i in sorted(set(chosen))]
         ids = [model.ids[i] for i in take]
-        brought = self.bring_out(ids, label=f"Expand {len(take)} neighbours" + (f" ({len(rest)} more)" if rest else ""))
+        placed, room = self._around(chosen, take, waiting_mask, wanted)
+        brought = self.bring_out(ids, label=f"Expand {len(take)} neighbours" + (f" ({len(rest)} more)" if rest else ""),
+                                 placed=placed, room=room)
         model.select(brought, add=True)
         if model.unplaced[brought].any() if brought else False:
             self.window.run_layout("force")
@@ -412,6 +424,32 @@ class GroupActions:
         if rest:
             self.window.offer_more(limit, len(rest), origin_ids)
         return len(take), len(rest)
+
+
+    def _around(self, origin: list[int], take: list[int], waiting: np.ndarray, wanted: np.ndarray):
+        """Where expanded neighbours go (Maltego's habit): on a ring around the entities they were
+        expanded from, outside the neighbours already drawn there, with the rest of the chart
+        moved out to make room. None when the origin is not drawn anywhere (nothing to go around)."""
+        model = self.model
+        drawn_origin = [i for i in origin if model.shown[i] and not np.isnan(model.positions[i]).any()]
+        if not drawn_origin or not take:
+            return None, None
+        centre = model.positions[drawn_origin].mean(axis=0)
+        # Neighbours of the origin already on the chart keep their place; the new ring goes outside them.
+        ends = model.link_ends
+        n = model.entity_count
+        near = np.zeros(n, dtype=bool)
+        for a, b in ((ends[:, 0], ends[:, 1]), (ends[:, 1], ends[:, 0])):
+            near[b[wanted[a]]] = True
+        near &= np.asarray(model.shown[:n], dtype=bool) & ~wanted & ~np.isnan(model.positions[:n]).any(axis=1)
+        inner = float(np.hypot(*(model.positions[np.flatnonzero(near)] - centre).T).max()) if near.any() else 0.0
+        # Neighbours about MEMBER_SPACING apart along the ring.
+        radius = max(inner + MEMBER_SPACING, MEMBER_SPACING * max(1.5, len(take) / (2 * np.pi)))
+        angles = np.linspace(0.0, 2 * np.pi, len(take), endpoint=False) + 0.3 * (inner > 0)
+        placed = {model.ids[i]: (float(centre[0] + radius * np.cos(a)), float(centre[1] + radius * np.sin(a)))
+                  for i, a in zip(take, angles)}
+        staying = set(drawn_origin) | set(np.flatnonzero(near).tolist())
+        return placed, (centre, radius + MEMBER_SPACING, staying)
 
 
 def _num(value) -> float | None:
