@@ -115,7 +115,7 @@ NODE_FIELDS = ("schema", "caption", "grade", "start", "hidden", "topics")
 LINK_FIELDS = ("via", "schema", "prop", "start", "end", "amount", "currency", "grade", "share", "role")
 
 
-def graph_parts(case: Case, graph_filter: GraphFilter | None = None) -> tuple[dict[str, dict], Iterator[tuple]]:
+def graph_parts(case: Case, graph_filter: GraphFilter | None = None) -> tuple[dict[str, tuple], Iterator[tuple]]:
     """The graph of ``case`` as plain rows, without building a networkx graph: ``(nodes, links)``.
 
     ``nodes`` maps each node id to its attributes (in ``NODE_FIELDS`` order), in the graph's node order; ``links`` yields
@@ -126,13 +126,14 @@ def graph_parts(case: Case, graph_filter: GraphFilter | None = None) -> tuple[di
     no networkx graph (its edge dictionaries are most of a big case's memory) until an analysis
     asks for one.
     """
-    nodes: dict[str, dict] = {}
-    return nodes, _links(case, graph_filter or GraphFilter(), nodes)
+    nodes: dict[str, tuple] = {}
+    # The chart numbers the ends at once: sharing their strings would only cost a lookup per link.
+    return nodes, _links(case, graph_filter or GraphFilter(), nodes, share_ends=False)
 
 
 def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
-    nodes: dict[str, dict] = {}
+    nodes: dict[str, tuple] = {}
     rows = _links(case, graph_filter, nodes)
     # The node rows are complete once the links are read (a link may name an end never imported).
     edges = [(origin, target, edge_id, dict(zip(LINK_FIELDS, values))) for origin, target, edge_id, values in rows]
@@ -141,7 +142,8 @@ def _build(case: Case, graph_filter: GraphFilter) -> nx.MultiDiGraph:
     return graph
 
 
-def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, dict]) -> Iterator[tuple]:
+def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, tuple], *, share_ends: bool = True
+           ) -> Iterator[tuple]:
     """Fill ``nodes`` with the parties kept by ``graph_filter`` (now) and return the links between
     them (read as they are iterated).
 
@@ -218,7 +220,11 @@ def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, dict]) -> Ite
                         if end_id not in nodes:
                             nodes[end_id] = (None, end_id, None, None, False, ())
                 extra = details.get(via, no_extra) if prop is None else no_extra
-                yield (share(origin, origin), share(target, target), edge_id,
+                if share_ends:
+                    origin, target_id = share(origin, origin), share(target, target)
+                else:
+                    target_id = target
+                yield (origin, target_id, edge_id,
                        (via, share(schema, schema), prop if prop is None else share(prop, prop),
                         start if start is None else share(start, start), end if end is None else share(end, end),
                         amount, currency if currency is None else share(currency, currency),

@@ -377,6 +377,13 @@ class ChartModel:
                                   dtype=np.int64).reshape(-1, 2)
         return self._ends
 
+    def all_link_ends(self) -> np.ndarray:
+        """``(source, target)`` of every link on the chart: the entities' own (counted once per
+        load) and, after them, the summed-up links of groups."""
+        own = self.link_ends if self.base_link_count <= len(self.links) else np.zeros((0, 2), dtype=np.int64)
+        rest = [(link.source, link.target) for link in self.links[len(own):]]
+        return np.concatenate([own, np.array(rest, dtype=np.int64).reshape(-1, 2)]) if rest else own
+
     @property
     def entity_degree(self) -> np.ndarray:
         """Each entity's number of links (its own, not summed-up ones), counted once per load:

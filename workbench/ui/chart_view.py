@@ -360,22 +360,23 @@ class ChartView(pg.GraphicsView):
             self.viewbox.removeItem(item)
         self._node_items.clear()
         model = self.model
-        self._links_by_style: dict[tuple[str, bool], list[int]] = defaultdict(list)
-        for k, link in enumerate(model.links):
-            self._links_by_style[(link.schema, link.weak)].append(k)
-        self._pens = {style: link_pen(*style) for style in self._links_by_style}
+        # Index arrays per pen, built once per load so every redraw is numpy work only: one pass
+        # over the links for their styles, the ends from the model's arrays.
+        style_number: dict[tuple[str, bool], int] = {}
+        styles, directed = [], []
+        for link in model.links:
+            styles.append(style_number.setdefault((link.schema, link.weak), len(style_number)))
+            directed.append(link.directed)
+        styles_array, directed_array = np.array(styles, dtype=int), np.array(directed, dtype=bool)
+        del styles, directed
+        self._link_ends = model.all_link_ends()
+        self._pens = {style: link_pen(*style) for style in style_number}
         self._dim_pens = {style: _faded(pen) for style, pen in self._pens.items()}
-        # Index arrays per pen, built once per load so every redraw is numpy work only.
         self._style_arrays = {}
-        for style, indices in self._links_by_style.items():
-            index = np.array(indices, dtype=int)
-            self._style_arrays[style] = (
-                np.array([model.links[k].source for k in indices], dtype=int),
-                np.array([model.links[k].target for k in indices], dtype=int),
-                np.array([model.links[k].directed for k in indices], dtype=bool),
-                index,
-            )
-        self._link_ends = np.array([(link.source, link.target) for link in model.links], dtype=int).reshape(-1, 2)
+        for style, number in style_number.items():
+            index = np.flatnonzero(styles_array == number)
+            self._style_arrays[style] = (self._link_ends[index, 0], self._link_ends[index, 1], directed_array[index],
+                                         index)
         # Most linked first when labels must give way (after the selection, evidence and listed).
         self._degree = np.bincount(self._link_ends.ravel(), minlength=len(model.ids)).astype(float)
         self._nodes_by_type: dict[str, np.ndarray] = {}

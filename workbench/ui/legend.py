@@ -49,20 +49,12 @@ class LegendSection:
     entries: list[LegendEntry] = field(default_factory=list)
 
 
-def _all_link_ends(model: ChartModel) -> np.ndarray:
-    """``(source, target)`` of every link on the chart: the entities' own (counted once per load)
-    and the summed-up links of groups after them."""
-    own = model.link_ends if model.base_link_count <= len(model.links) else np.zeros((0, 2), dtype=np.int64)
-    rest = [(link.source, link.target) for link in model.links[len(own):]]
-    return np.concatenate([own, np.array(rest, dtype=np.int64).reshape(-1, 2)]) if rest else own
-
-
 def chart_legend(model: ChartModel, *, show_selection: bool = False) -> list[LegendSection]:
     """The keys a reader needs for this chart: the entity and link types on it, and the grades."""
     visible = model.visible if len(model.visible) == len(model.ids) else np.ones(len(model.ids), dtype=bool)
     schemata = sorted({model.schemata[i] for i in np.flatnonzero(visible)})
     mask = model.link_mask() if len(model.links) else np.zeros(0, dtype=bool)
-    ends = _all_link_ends(model)
+    ends = model.all_link_ends()
     shown = mask & visible[ends[:, 0]] & visible[ends[:, 1]] if len(ends) else np.zeros(0, dtype=bool)
     shown_links = [model.links[k] for k in np.flatnonzero(shown)]
     sections = []
