@@ -15,10 +15,33 @@ from PySide6.QtWidgets import QApplication
 from workbench import __version__
 
 
+#: glibc's mallopt option for how many heaps ("arenas") threads may allocate from.
+_M_ARENA_MAX = -8
+
+
+def _one_heap_for_all_threads() -> None:
+    """Let worker threads allocate from the main heap (glibc on Linux only).
+
+    glibc gives a thread that allocates while another does a heap of its own; a worker that
+    reads a timeline or a finding's evidence leaves that heap's pages resident after it is done
+    (about 10 MB on a 50,000-entity case, a few percent of the window's memory). The window's
+    threads mostly wait on the GIL or SQLite, so one heap costs them nothing measurable.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1)
+    except (OSError, AttributeError):
+        pass  # another C library (musl): nothing to tune
+
+
 def application() -> QApplication:
     """The running QApplication, or a new one named for Workbench (settings are kept under that name)."""
     app = QApplication.instance()
     if app is None:
+        _one_heap_for_all_threads()
         QCoreApplication.setOrganizationName("Workbench")
         QCoreApplication.setApplicationName("Workbench")
         QCoreApplication.setApplicationVersion(__version__)
