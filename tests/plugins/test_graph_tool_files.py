@@ -127,3 +127,35 @@ def test_a_damaged_maltego4_index_stops_the_import_with_where(tmp_path):
                                             r"could not be read \(_0.fdt: ends early"):
             import_file(case, damaged)
         assert case.counts_by_schema() == {}
+
+
+LONG_TEXT = ("description", "notes", "summary")
+
+
+@pytest.mark.parametrize("name", ["yed_diagram.graphml", "gephi093_export.gexf", "maltego42_copied.graphml",
+                                  "maltego4_large.mtgl"])
+def test_tool_files_go_out_and_come_back_in_every_format(tmp_path, name):
+    """What came from another tool's file keeps every entity and link in every export format;
+    values too, except that several long-text values (notes Maltego's properties became) share
+    one ANX attribute or Maltego property: a loss each of those exports names."""
+    from workbench.plugin_api import find_exporter
+
+    def values(case, long_text):
+        return sum(len(v) for p in case.iter_entities() for prop, v in p.properties.items()
+                   if (prop in LONG_TEXT) == long_text)
+
+    with Case.create(tmp_path / "source.wbcase") as source:
+        import_file(source, FIXTURES / name)
+        counts, plain = source.counts_by_schema(), values(source, False)
+    for format_name in ("gexf", "graphml", "ftm", "ftm-statements", "xlsx", "anx", "mtgx"):
+        out = tmp_path / f"out.{ {'ftm': 'ftm.json', 'ftm-statements': 'csv'}.get(format_name, format_name) }"
+        with Case.open(tmp_path / "source.wbcase") as source:
+            report = find_exporter(format_name)().write(source, out)
+            long_text = values(source, True)
+        with Case.create(tmp_path / f"back-{format_name}.wbcase") as back:
+            import_file(back, out)
+            assert back.counts_by_schema() == counts, format_name
+            assert values(back, False) == plain, format_name
+            if values(back, True) != long_text:
+                assert format_name in ("anx", "mtgx")
+                assert any("several values of a long-text property" in loss for loss in report["losses"])
