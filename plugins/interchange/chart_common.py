@@ -771,10 +771,19 @@ class ChartImporter(Importer):
         if node.caption and not node.written_by_workbench:
             caption_prop = next((name for name in node.schema.caption
                                  if name in node.schema.properties and _usable(node.schema.properties[name])), None)
-            # Not when the value already sits in a property (a URL's address in sourceUrl).
+            # Not when the value already sits in a property (a URL's address in sourceUrl) ...
             if caption_prop and not props.get(caption_prop) and not any(
                     node.caption in values for values in props.values()):
                 props[caption_prop] = [node.caption]
+            # ... unless no property would then name it: a phone number read as a UserAccount
+            # holds it in `phone`, which names no account, and the chart showed the entity's id.
+            # The caption then also names it (a URL's address its document's title, never its
+            # file name).
+            if not any(props.get(name) for name in node.schema.caption):
+                named = next((name for name in node.schema.caption if name != "fileName"
+                              and name in node.schema.properties and _usable(node.schema.properties[name])), None)
+                if named:
+                    props[named] = [node.caption]
         self.add_text(node.schema, props, notes, "description", node.description, "Description")
         if node.date:
             if "date" in node.schema.properties and not props.get("date"):

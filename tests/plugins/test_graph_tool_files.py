@@ -159,3 +159,16 @@ def test_tool_files_go_out_and_come_back_in_every_format(tmp_path, name):
             if values(back, True) != long_text:
                 assert format_name in ("anx", "mtgx")
                 assert any("several values of a long-text property" in loss for loss in report["losses"])
+
+
+@pytest.mark.parametrize("name", ["i2_chart.anx", "maltego_graph.mtgx", "maltego4_large.mtgl"])
+def test_a_phone_number_node_is_named_by_its_number_on_the_chart(tmp_path, name):
+    """i2's Telephone and Maltego's PhoneNumber come in as UserAccount holding the number in
+    `phone`, a property that names no account: the chart showed the entity's hash id."""
+    with Case.create(tmp_path / "case.wbcase") as case:
+        import_file(case, FIXTURES / name)
+        captions = case.captions()
+        phones = [p for p in case.iter_entities() if p.schema.name == "UserAccount" and p.get("phone")]
+        digits = lambda text: "".join(ch for ch in text or "" if ch.isdigit())  # noqa: E731
+        # Named by the number as the tool showed it ("+420 601 555 014"); `phone` keeps it cleaned.
+        assert phones and all(captions[p.id] and digits(captions[p.id]) == digits(p.first("phone")) for p in phones)
