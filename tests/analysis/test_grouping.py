@@ -59,3 +59,12 @@ def test_make_way_keeps_directions_and_clears_the_disc():
     moved = grouping.make_way(points, (0.0, 0.0), 50.0)
     assert (np.hypot(*moved.T) >= 50.0).all()
     assert np.allclose(np.arctan2(moved[:, 1], moved[:, 0]), np.arctan2(points[:, 1], points[:, 0]))
+
+
+def test_a_group_is_named_by_its_first_members_in_a_short_label_cut_at_a_word():
+    captions = {"a": "Nalark Freight Services Ltd", "b": "Orion", "c": "Short Co", "d": "Hexa"}
+    # As many members as fit, then the count of the rest.
+    assert grouping.group_caption(["c", "d", "a"], captions) == "Short Co, Hexa +1"
+    # A long first name is cut at a word, with no space or comma before the ellipsis.
+    assert grouping.group_caption(["a", "b", "c"], captions) == "Nalark Freight… +2"
+    assert all(len(grouping.group_caption([m], captions)) <= 16 for m in captions)
