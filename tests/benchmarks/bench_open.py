@@ -30,8 +30,17 @@ its quiet time), before -> after the lazy browser, timeline in a worker, lazy de
     491,894 entities (after only): first frame 168 s (10.9x sqlite's 15.4 s), peak 2,035 MB;
                       draw 13.7 ms (max 30), settle 142 ms; the first open took 1,451 s and 3.1 GB
 
-What is left is mostly building the whole case's graph and chart model (case_graph, ChartModel.load),
-the integrity check of a writable open (Case.open), and the empty window's own 250 MB (FtM, Qt, pyqtgraph).
+Measured 2026-12-05 (second session) on the same cases, load 5-8 from other programs, after the
+chart was read from rows instead of a networkx graph, networkx/igraph/detector plugins imported
+only when used, the timeline streamed, an 8 MB page cache and one malloc heap for all threads:
+
+    5,043 entities:   first frame 0.44 s, peak 234 MB (empty window 214 MB)
+    49,262 entities:  first frame 2.58 s wall under load (1.41 s of CPU; 410 -> 285 MB peak,
+                      the case's part 158 -> 70 MB); draw 7.3 ms, settle 14.6 ms
+    491,894 entities: first frame 168 -> 53.5 s, peak 2,035 -> 949 MB; draw 14.8 ms (max 19)
+
+What is left: a ChartLink object per link (a million links is most of the big case's time and
+memory), and the empty window's own 214 MB (FtM and its type registry about 80 MB, Qt, pyqtgraph).
 """
 
 from __future__ import annotations
