@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "AuditKeyError",
+    "CaseCorrupt",
+    "CaseError",
+    "CaseExists",
+    "CaseLocked",
+    "CaseNotFound",
+    "CaseReadOnly",
+    "CaseTampered",
+    "CaseTooNew",
+    "IngestError",
+    "MergeError",
+    "NotACase",
+]
+
 
 class CaseError(Exception):
     """Something is wrong with a case file or an operation on it."""
