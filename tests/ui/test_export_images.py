@@ -23,12 +23,12 @@ from test_report import PdfPages
 
 from workbench.demo import build_demo_case
 from workbench.detecting import run_detectors
+from workbench.palette import LINK_COLOURS, NODE_COLOURS
 from workbench.ui.chart_model import ChartLink, ChartModel
 from workbench.ui.chart_view import LIVE_LINK_LIMIT, ChartView
 from workbench.analysis.timeline_model import timeline_model
 from workbench.ui.export_dialogs import ReportOptionsDialog, export_chart_dialog, export_timeline_dialog, report_dialog
 from workbench.ui.rendering import ExportError, export_chart, export_timeline, place_unplaced
-from workbench.ui.styles import LINK_COLOURS, NODE_COLOURS
 from workbench.ui.timeline import TimelineModel, TimelineView
 
 SVG = "{http://www.w3.org/2000/svg}"

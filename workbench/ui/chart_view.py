@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from workbench.analysis.layout import FIT_MARGIN_X, FIT_MARGIN_Y, fit_scale
-from workbench.palette import GROUP_FILL, GROUP_RINGS, GROUP_SCHEMA, LISTED_COLOUR
+from workbench.palette import GROUP_FILL, GROUP_RINGS, GROUP_SCHEMA, HIGHLIGHT_COLOUR, LISTED_COLOUR, SELECTION_COLOUR
 from workbench.plugin_api.wording import shorten
 from workbench.ui.chart_model import ChartModel, bundle_caption
 from workbench.ui.label_placement import (
@@ -41,14 +41,7 @@ from workbench.ui.label_placement import (
     link_spots,
     place_labels,
 )
-from workbench.ui.styles import (
-    HIGHLIGHT_COLOUR,
-    SELECTION_COLOUR,
-    arrow_symbol,
-    link_pen,
-    node_colour,
-    node_icon,
-)
+from workbench.ui.styles import arrow_symbol, link_pen, node_colour, node_icon
 
 NODE_SIZE = 22
 HIT_RADIUS = 13

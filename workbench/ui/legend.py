@@ -14,17 +14,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform
 
 from workbench.analysis.timeline_model import TimelineModel
-from workbench.palette import GROUP_RINGS, LISTED_COLOUR
-from workbench.ui.chart_model import GROUP_LINKS_DRAWN, ChartModel
-from workbench.ui.styles import (
+from workbench.palette import (
     DEFAULT_LINK_COLOUR,
+    GROUP_RINGS,
     HIGHLIGHT_COLOUR,
     LINK_COLOURS,
+    LISTED_COLOUR,
     SELECTION_COLOUR,
-    link_pen,
-    node_colour,
-    node_icon,
 )
+from workbench.ui.chart_model import GROUP_LINKS_DRAWN, ChartModel
+from workbench.ui.styles import link_pen, node_colour, node_icon
 
 
 @dataclass

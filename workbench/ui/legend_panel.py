@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.palette import HIGHLIGHT_COLOUR
 from workbench.ui.chart_model import ChartModel
 from workbench.ui.legend import LegendEntry, LegendSection, chart_legend, paint_swatch
-from workbench.ui.styles import HIGHLIGHT_COLOUR
 
 #: An icon or ring key needs the chart's icon size; a line key only a text line's height.
 SWATCH_SIZE = QSize(28, 20)

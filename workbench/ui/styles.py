@@ -8,18 +8,7 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen, QPolygonF, QTransform
 
-from workbench.palette import (  # noqa: F401  (re-exported: the views import colours from here)
-    DEFAULT_LINK_COLOUR,
-    DEFAULT_NODE_COLOUR,
-    HIGHLIGHT_COLOUR,
-    LINK_COLOURS,
-    NODE_COLOURS,
-    SELECTION_COLOUR,
-    WEAK_LINK_ALPHA,
-    family,
-    link_colour_hex,
-    node_colour_hex,
-)
+from workbench.palette import WEAK_LINK_ALPHA, family, link_colour_hex, node_colour_hex
 
 
 def node_colour(schema: str) -> QColor:

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from workbench.analysis.timeline_model import SECONDS_PER_DAY, TimelineModel
 from workbench.analysis.timeline_model import iso_seconds as _seconds  # noqa: F401
 from workbench.analysis.timeline_model import same_time_offsets as _same_time_offsets  # noqa: F401
+from workbench.palette import LINK_COLOURS, SELECTION_COLOUR
 from workbench.plugin_api.wording import shorten
-from workbench.ui.styles import LINK_COLOURS, SELECTION_COLOUR
 
 MAX_MARKS = 20_000
 LANE_PIXELS = 20  # height a lane needs for its name to be read
