@@ -11,6 +11,7 @@ The command line (``workbench train new|score|mark|list``) lives in
 :mod:`workbench.cli.training`.
 """
 
+from workbench.training import scoring
 from workbench.training.generator import (
     GeneratedCase,
     Scenario,
@@ -20,35 +21,7 @@ from workbench.training.generator import (
     load_scenario,
     write_case,
 )
-from workbench.training.scoring import (
-    Mark,
-    Score,
-    collect_marks,
-    debrief_text,
-    load_key,
-    load_marks,
-    marks_from_findings,
-    marks_path_for,
-    save_marks,
-    score_marks,
-)
+from workbench.training.scoring import *  # noqa: F403  (marks, keys, scores and the debrief: scoring.__all__)
 
-__all__ = [
-    "GeneratedCase",
-    "Mark",
-    "Scenario",
-    "Score",
-    "collect_marks",
-    "debrief_text",
-    "generate",
-    "key_path_for",
-    "list_scenarios",
-    "load_key",
-    "load_marks",
-    "load_scenario",
-    "marks_from_findings",
-    "marks_path_for",
-    "save_marks",
-    "score_marks",
-    "write_case",
-]
+__all__ = ["GeneratedCase", "Scenario", "generate", "key_path_for", "list_scenarios", "load_scenario", "write_case"]
+__all__ += scoring.__all__

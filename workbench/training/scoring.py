@@ -31,6 +31,12 @@ from typing import Any
 
 from workbench.store import SUFFIX, Case, CaseError
 
+__all__ = [
+    "KEY_FORMAT", "MARKS_FORMAT", "RED_FLAGS", "FalseAlarm", "Mark", "PatternScore", "Score", "TrainingError",
+    "collect_marks", "debrief_steps", "debrief_text", "detector_coverage", "load_key", "load_marks",
+    "marks_file_case_id", "marks_from_findings", "marks_path_for", "save_marks", "score_case", "score_marks",
+]
+
 KEY_FORMAT = "workbench-training-key/1"
 MARKS_FORMAT = "workbench-training-marks/1"
 
