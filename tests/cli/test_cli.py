@@ -4,21 +4,8 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from workbench import __version__
-from workbench.cli import main
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 def test_version(run):

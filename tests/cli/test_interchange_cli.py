@@ -14,17 +14,6 @@ from workbench.store import Case
 OFAC_FILES = ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")
 
 
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
-
-
 def summary_counts(line: str) -> tuple[int, dict[str, int]]:
     """The total and the per-type counts of an import summary line."""
     found = re.search(r": ([\d,]+) entities \(([^)]*)\)", line)
