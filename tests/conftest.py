@@ -57,6 +57,25 @@ def case(tmp_path):
 
 
 @pytest.fixture
+def case_of(tmp_path):
+    """``case_of(entities, "name")``: a new case holding ``entities`` as one import, closed after the test."""
+    from workbench.model import SourceInfo
+    from workbench.store import Case
+
+    made = []
+
+    def make(entities, name="case", file_name="test.json"):
+        case = Case.create(tmp_path / f"{name}.wbcase")
+        made.append(case)
+        case.ingest(entities, SourceInfo(file_name=file_name))
+        return case
+
+    yield make
+    for case in made:
+        case.close()
+
+
+@pytest.fixture
 def plugin_dir(tmp_path, monkeypatch) -> Path:
     """A user plugin folder holding the plugin guide's minimal_plugins.py, in force for this test."""
     import shutil

@@ -16,7 +16,6 @@ from workbench.analysis.resolution import (
 from workbench.demo import build_demo_case
 from workbench.importing import import_file
 from workbench.model import SourceInfo, model
-from workbench.store import Case
 
 
 def entity(entity_id, schema, **props):
@@ -43,11 +42,8 @@ ENTITIES = [
 
 
 @pytest.fixture
-def case(tmp_path):
-    case = Case.create(tmp_path / "resolution.wbcase")
-    case.ingest(ENTITIES, SourceInfo(file_name="x"))
-    yield case
-    case.close()
+def case(case_of):
+    return case_of(ENTITIES, "resolution", file_name="x")
 
 
 def pair(candidates, left_id, right_id) -> Candidate | None:

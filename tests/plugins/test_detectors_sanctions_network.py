@@ -6,7 +6,6 @@ from workbench.demo import build_demo_case
 from workbench.detecting import run_detectors
 from workbench.model import SourceInfo
 from workbench.plugin_api import ParameterError, detectors
-from workbench.store import Case
 from workbench_plugins.detectors.sanctions_network import (
     CivilianNearMilitary,
     ListedNameMatch,
@@ -80,11 +79,8 @@ CLEAN = [
 
 
 @pytest.fixture
-def clean(tmp_path):
-    case = Case.create(tmp_path / "clean.wbcase")
-    case.ingest(CLEAN, SourceInfo(file_name="clean.json"))
-    yield case
-    case.close()
+def clean(case_of):
+    return case_of(CLEAN, "clean", file_name="clean.json")
 
 
 def run(detector_class, case, **options):
