@@ -112,12 +112,8 @@ def test_neighbours_and_edges_by_endpoint(network):
 
 
 def test_entity_reference_properties_are_edges_too(case):
-    shipment = make_entity("Shipment", "ship-1")
-    shipment.add("exporter", "helios")
-    shipment.add("consignee", "atlas")
-    shipment.add("forwarder", "gulf-freight")
-    shipment.add("hsCode", "854231")
-    shipment.add("startDate", "2024-02-01")
+    shipment = make_entity("Shipment", "ship-1", exporter="helios", consignee="atlas", forwarder="gulf-freight",
+                           hsCode="854231", startDate="2024-02-01")
     case.ingest([shipment], source())
     edges = {(e["source_id"], e["target_id"], e["prop"]) for e in case.edges("ship-1")}
     assert edges == {("helios", "atlas", None), ("ship-1", "gulf-freight", "forwarder")}

@@ -9,6 +9,7 @@ FtM schema as a ``Payment`` to every FtM function.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from followthemoney import model as _ftm_model
 from followthemoney.model import Model
@@ -44,11 +45,17 @@ def get_schema(name: str) -> Schema:
     return schema
 
 
-def make_entity(schema: str, entity_id: str | None = None) -> EntityProxy:
-    """A new, empty FtM entity of the given schema (workbench schemata included)."""
+def make_entity(schema: str, entity_id: str | None = None, **properties: Any) -> EntityProxy:
+    """A new FtM entity of the given schema (workbench schemata included).
+
+    ``properties`` are added as ``proxy.add`` would add them (a list adds each value):
+    ``make_entity("Payment", "pay-1", payer="a", amount="100")``.
+    """
     proxy = model.make_entity(schema)
     if entity_id is not None:
         proxy.id = entity_id
+    for prop, values in properties.items():
+        proxy.add(prop, values)
     return proxy
 
 
