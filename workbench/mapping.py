@@ -227,6 +227,18 @@ def _find(header: list[str], pattern: str, exclude: set[str] = frozenset()) -> s
     return None
 
 
+def _leftovers(header: list[str], used: set[str]) -> dict[str, Any]:
+    """The columns no property took, kept together as the summary (nothing when there are none)."""
+    leftovers = [c for c in header if c not in used]
+    return {"summary": {"columns": leftovers, "join": " | "}} if leftovers else {}
+
+
+def _party(column: str) -> dict[str, Any]:
+    """A payer or payee named by ``column``. FtM's Payment links parties (LegalEntity); the same
+    key_literal makes an account that pays in one row and receives in another one party."""
+    return {"schema": "LegalEntity", "keys": [column], "key_literal": "party", "properties": {"name": {"column": column}}}
+
+
 def draft_spec(header: list[str]) -> dict[str, Any]:
     """A starting mapping guessed from a header row, to be checked and edited by the analyst.
 
@@ -256,25 +268,11 @@ def draft_spec(header: list[str]) -> dict[str, Any]:
             payment_props["currency"] = {"column": currency}
         if purpose:
             payment_props["purpose"] = {"column": purpose}
-        leftovers = [c for c in header if c not in used]
-        if leftovers:
-            payment_props["summary"] = {"columns": leftovers, "join": " | "}
+        payment_props.update(_leftovers(header, used))
         return {
             "entities": {
-                # FtM's Payment links parties (LegalEntity); the same key_literal makes an
-                # account that pays in one row and receives in another one party.
-                "payer": {
-                    "schema": "LegalEntity",
-                    "keys": [payer],
-                    "key_literal": "party",
-                    "properties": {"name": {"column": payer}},
-                },
-                "payee": {
-                    "schema": "LegalEntity",
-                    "keys": [payee],
-                    "key_literal": "party",
-                    "properties": {"name": {"column": payee}},
-                },
+                "payer": _party(payer),
+                "payee": _party(payee),
                 "payment": {
                     "schema": "Payment",
                     "keys": [txn_id] if txn_id else [c for c in header],
@@ -291,9 +289,7 @@ def draft_spec(header: list[str]) -> dict[str, Any]:
                 break
     name_column = properties.get("name", {}).get("column") or header[0]
     properties.setdefault("name", {"column": name_column})
-    leftovers = [c for c in header if c not in used and c != name_column]
-    if leftovers:
-        properties["summary"] = {"columns": leftovers, "join": " | "}
+    properties.update(_leftovers(header, used | {name_column}))
     return {
         "entities": {
             "party": {
