@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 from workbench.ui.rendering import SCREEN_DPI, ExportedImage, ExportError, export_chart, export_timeline
 
 
-
 def _save_name(window, caption: str, suggested: str, filters: str) -> str | None:
     from PySide6.QtWidgets import QFileDialog
 
@@ -23,40 +22,50 @@ def _save_name(window, caption: str, suggested: str, filters: str) -> str | None
     return name or None
 
 
+_PICTURES = "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"
+
+
+def _target(window, path: str | Path | None, caption: str, suggested: str, filters: str,
+            suffixes: tuple[str, ...]) -> Path | None:
+    """Where to write: ``path`` if given, else the file the analyst picks (``None`` if cancelled),
+    with the first of ``suffixes`` added to a name that ends in none of them."""
+    path = path or _save_name(window, caption, suggested, filters)
+    if not path:
+        return None
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        path = path.with_name(path.name + suffixes[0])
+    return path
+
+
 def _picture_size(widget: QWidget) -> tuple[int, int]:
     """A picture a little larger than the widget, so the title and legend do not squeeze the chart."""
     return max(widget.width(), 1200), max(widget.height() + 220, 900)
 
 
-def export_chart_dialog(window, path: str | Path | None = None) -> ExportedImage | None:
-    """File → Export chart image: the chart as the window shows it, to PNG (at 192 dpi), SVG or PDF."""
+def _picture_dialog(window, path: str | Path | None, what: str, export, view: QWidget,
+                    size: tuple[int, int]) -> ExportedImage | None:
+    """Export ``view`` (the chart or the timeline) as the window shows it, to PNG (at 192 dpi), SVG or PDF."""
     if window.case is None:
         return None
-    path = path or _save_name(window, "Export chart image", "chart.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)")
-    if not path:
+    path = _target(window, path, f"Export {what} image", f"{what}.png", _PICTURES, (".png", ".svg", ".pdf"))
+    if path is None:
         return None
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        path = path.with_name(path.name + ".png")
-    return _with_notice(window, lambda: export_chart(
-        window.chart, path, size=_picture_size(window.chart), dpi=2 * SCREEN_DPI,
-        title=window.case.meta("title") or window.case.path.stem, subtitle="Chart"), "chart")
+    title = window.case.meta("title") or window.case.path.stem
+    return _with_notice(window, lambda: export(view, path, size=size, dpi=2 * SCREEN_DPI, title=title,
+                                               subtitle=what.capitalize()), what)
+
+
+def export_chart_dialog(window, path: str | Path | None = None) -> ExportedImage | None:
+    """File → Export chart image: the chart as the window shows it, to PNG (at 192 dpi), SVG or PDF."""
+    return _picture_dialog(window, path, "chart", export_chart, window.chart, _picture_size(window.chart))
 
 
 def export_timeline_dialog(window, path: str | Path | None = None) -> ExportedImage | None:
     """File → Export timeline image: the timeline as the window shows it, to PNG, SVG or PDF."""
-    if window.case is None:
-        return None
-    path = path or _save_name(window, "Export timeline image", "timeline.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)")
-    if not path:
-        return None
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        path = path.with_name(path.name + ".png")
-    return _with_notice(window, lambda: export_timeline(
-        window.timeline, path, size=(max(window.timeline.width(), 1200), max(window.timeline.height() + 200, 600)),
-        dpi=2 * SCREEN_DPI, title=window.case.meta("title") or window.case.path.stem, subtitle="Timeline"),
-        "timeline")
+    timeline = window.timeline
+    return _picture_dialog(window, path, "timeline", export_timeline, timeline,
+                           (max(timeline.width(), 1200), max(timeline.height() + 200, 600)))
 
 
 def _with_notice(window, work, what: str):
@@ -131,12 +140,9 @@ def report_dialog(window, path: str | Path | None = None, options: dict | None =
         options = ReportOptionsDialog(window).exec()
         if options is None:
             return None
-    path = path or _save_name(window, "Case report", "report.pdf", "PDF (*.pdf);;HTML (*.html)")
-    if not path:
+    path = _target(window, path, "Case report", "report.pdf", "PDF (*.pdf);;HTML (*.html)", (".pdf", ".html", ".htm"))
+    if path is None:
         return None
-    path = Path(path)
-    if path.suffix.lower() not in (".pdf", ".html", ".htm"):
-        path = path.with_name(path.name + ".pdf")
     QApplication.setOverrideCursor(Qt.WaitCursor)
     try:
         result = build_report(window.case, path, graph_filter=window.graph_filter, **options)
