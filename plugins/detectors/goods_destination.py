@@ -30,19 +30,15 @@ from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from followthemoney.types import registry
 
-from workbench.plugin_api import CaseReader, Detector, Parameter, ParameterError, mention
+from workbench.plugin_api import Parameter, ParameterError
 from workbench.plugin_api.facts import hs6, hs_chapter, hs_digits, parse_date, read_shipments
 from workbench.plugin_api.facts import ShipmentFacts as Shipment
+from workbench.plugin_api.family import CaseFacts, DetectorFamily, country_name, split_list, table_parameters
 from workbench.plugin_api.wording import listing
-from workbench.reference import chpl_tiers, column, table
+from workbench.reference import chpl_tiers
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def country_name(code: str) -> str:
-    return registry.country.caption(code) or code.upper()
 
 
 def country_names(codes: Iterable[str]) -> str:
@@ -73,31 +69,6 @@ def match_keywords(text: str, keywords: Iterable[str]) -> list[str]:
     """The keywords (one or several words each) found as whole words in ``text``."""
     haystack = words(text)
     return [keyword for keyword in keywords if keyword_words(keyword) and keyword_words(keyword) in haystack]
-
-
-def split_list(value: str) -> list[str]:
-    return [item.strip() for item in (value or "").split(",") if item.strip()]
-
-
-def country_set(name: str, spec: str) -> frozenset[str]:
-    """Countries named by a parameter: ISO 3166 alpha-2 codes and/or reference table names.
-
-    ``"high_risk_jurisdictions"`` is every country of that table; ``"ru,by"`` just those two;
-    ``"transshipment_countries,ir"`` the table plus Iran. An empty value is the empty set.
-    """
-    countries: set[str] = set()
-    for item in split_list(spec):
-        if len(item) == 2 and item.isalpha():
-            countries.add(item.lower())
-            continue
-        try:
-            countries |= {code.lower() for code in column(item, "country")}
-        except (FileNotFoundError, KeyError) as error:
-            raise ParameterError(
-                f"parameter {name!r}: {item!r} is neither an ISO country code nor a reference table"
-                f" with a 'country' column ({error})"
-            ) from error
-    return frozenset(countries)
 
 
 def tier_weight(tier: str) -> float:
@@ -143,12 +114,11 @@ class EndUseDocument:
     date: date | None
 
 
-class CaseView:
+class CaseView(CaseFacts):
     """One read of the case for one detector run: shipments, documents and cached parties."""
 
     def __init__(self, case: Any):
-        self.case = case
-        self.facts = case.snapshot()
+        super().__init__(case)
         self._resolved: dict[str, str] = {}
         self.shipments = read_shipments(self.facts, self.resolve)
         self.by_id = {s.id: s for s in self.shipments}
@@ -176,23 +146,11 @@ class CaseView:
             date=parse_date(proxy.first("date")) or parse_date(proxy.first("startDate")),
         )
 
-    def entity(self, entity_id: str) -> Any:
-        return self.facts.get(entity_id)
-
-    def caption(self, entity_id: str) -> str:
-        proxy = self.entity(entity_id)
-        return proxy.caption if proxy is not None and proxy.caption else entity_id
-
     def names(self, ids: Iterable[str]) -> str:
         return join_names(self.caption(i) for i in ids)
 
-    def name_of_fact(self, entity_id: str) -> str:
-        """A shipment or document as the explanation names it: its caption, quoted (not its id)."""
-        entity = self.entity(entity_id)
-        return mention(entity, kind=False) if entity is not None else entity_id
-
     def values(self, entity_id: str, prop: str) -> list[str]:
-        proxy = self.entity(entity_id)
+        proxy = self.get(entity_id)
         if proxy is None:
             return []
         return proxy.get(prop, quiet=True)
@@ -204,7 +162,7 @@ class CaseView:
         """Address text of a party, including the full text of linked Address entities."""
         found = list(self.values(entity_id, "address"))
         for address_id in self.values(entity_id, "addressEntity"):
-            address = self.entity(address_id)
+            address = self.get(address_id)
             if address is not None:
                 found.extend(address.get("full", quiet=True) or [address.caption])
         return list(dict.fromkeys(found))
@@ -213,7 +171,7 @@ class CaseView:
 def shipment_line(view: CaseView, shipment: Shipment) -> str:
     """A shipment for explanations: ``'DDR4 SDRAM memory ICs' (HS 854232, 2023-03-06)``."""
     when = shipment.departed.isoformat() if shipment.departed else "undated"
-    return f"{view.name_of_fact(shipment.id)} (HS {shipment.hs_text}, {when})"
+    return f"{view.fact_name(shipment.id)} (HS {shipment.hs_text}, {when})"
 
 
 def describe_roles(view: CaseView, items: Iterable[tuple[str, str]], limit: int = 4) -> str:
@@ -230,17 +188,29 @@ def describe_roles(view: CaseView, items: Iterable[tuple[str, str]], limit: int 
             exporters = view.names(shipment.role("exporter"))
             what = f"shipment {shipment_line(view, shipment)}" + (f" from {exporters}" if exporters else "")
         else:
-            what = f"end-use document {view.name_of_fact(item_id)}"
+            what = f"end-use document {view.fact_name(item_id)}"
         clauses.append(f"{' and '.join(ROLE_WORDS[r] for r in item_roles)} of {what}")
     if len(roles) > limit:
         clauses.append(f"{len(roles) - limit} more")
     return "; ".join(clauses)
 
 
-class GoodsDetector(Detector):
-    """Shared manifest of this family (no id, so discovery does not list it)."""
+class GoodsDetector(DetectorFamily):
+    """The family's base: each member's check() reads the case through one CaseView per run."""
 
-    version = "1.0"
+    view_class = CaseView
+
+
+# Parameters several members take, alike.
+RESTRICTED_DESTINATIONS = Parameter(
+    default="high_risk_jurisdictions",
+    help="restricted countries: ISO codes and/or reference table names, comma-separated")
+TRANSSHIPMENT_COUNTRIES = Parameter(
+    default="transshipment_countries",
+    help="transshipment/diversion countries: ISO codes and/or reference table names; empty for none")
+ONWARD_EXPORT_DAYS = Parameter(
+    default=30, minimum=0, maximum=365,
+    help="most days between the goods' arrival and an export of the same HS-6 onward that counts")
 
 
 # --------------------------------------------------------------------------- 1. CHPL to risky places
@@ -260,25 +230,19 @@ class ChplToRiskyDestination(GoodsDetector):
     severity = "high"
     reference = "BIS Common High Priority List (2024-02-23); FinCEN-BIS FIN-2022-Alert003; redflags.md #5"
     parameters = {
-        "restricted_destinations": Parameter(
-            default="high_risk_jurisdictions",
-            help="restricted countries: ISO codes and/or reference table names, comma-separated"),
-        "transshipment_countries": Parameter(
-            default="transshipment_countries",
-            help="transshipment/diversion countries: ISO codes and/or reference table names; empty for none"),
+        "restricted_destinations": RESTRICTED_DESTINATIONS,
+        "transshipment_countries": TRANSSHIPMENT_COUNTRIES,
         "include_transit": Parameter(default=True, help="also look at the transit countries of the route"),
         "tiers": Parameter(default="1,2,3.A,3.B,4.A,4.B", help="CHPL tiers to consider, comma-separated"),
     }
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self.restricted = country_set("restricted_destinations", self.options["restricted_destinations"])
-        self.transshipment = country_set("transshipment_countries", self.options["transshipment_countries"])
+    def prepare(self) -> None:
+        self.restricted = self.country_option("restricted_destinations")
+        self.transshipment = self.country_option("transshipment_countries")
         wanted = {tier.upper() for tier in split_list(self.options["tiers"])}
         self.chpl = {code: tier for code, tier in chpl_tiers().items() if tier.upper() in wanted}
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         for shipment in view.shipments:
             listed = sorted(((self.chpl[c], c) for c in shipment.hs6 if c in self.chpl))
             if not listed:
@@ -358,26 +322,20 @@ class TransshipmentReexport(GoodsDetector):
     severity = "high"
     reference = "FinCEN-BIS FIN-2022-Alert003; BIS red flag indicators; Project Alpha; redflags.md #6"
     parameters = {
-        "days": Parameter(default=30, minimum=0, maximum=365,
-                          help="most days between the import's arrival and the export's departure"),
+        "days": ONWARD_EXPORT_DAYS,
         "receiving_roles": Parameter(default="consignee,declaredEndUser,notifyParty",
                                      help="shipment roles that count as importing the goods"),
-        "restricted_destinations": Parameter(
-            default="high_risk_jurisdictions",
-            help="restricted countries: ISO codes and/or reference table names, comma-separated"),
-        "transshipment_countries": Parameter(
-            default="transshipment_countries",
-            help="transshipment/diversion countries: ISO codes and/or reference table names; empty for none"),
+        "restricted_destinations": RESTRICTED_DESTINATIONS,
+        "transshipment_countries": TRANSSHIPMENT_COUNTRIES,
         "include_transit": Parameter(default=True, help="an export through a listed country also counts"),
         "chpl_only": Parameter(default=False, help="only CHPL goods"),
     }
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
+    def prepare(self) -> None:
         self.roles = roles_parameter("receiving_roles", self.options["receiving_roles"],
                                      ("consignee", "declaredEndUser", "notifyParty"))
-        self.restricted = country_set("restricted_destinations", self.options["restricted_destinations"])
-        self.transshipment = country_set("transshipment_countries", self.options["transshipment_countries"])
+        self.restricted = self.country_option("restricted_destinations")
+        self.transshipment = self.country_option("transshipment_countries")
         self.chpl = chpl_tiers()
 
     def _risky(self, shipment: Shipment) -> tuple[list[str], list[str]]:
@@ -386,8 +344,7 @@ class TransshipmentReexport(GoodsDetector):
             route |= set(shipment.transit)
         return sorted(route & self.restricted), sorted(route & self.transshipment)
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         imports: dict[tuple[str, str], list[tuple[Shipment, list[str]]]] = defaultdict(list)
         exports: dict[tuple[str, str], list[Shipment]] = defaultdict(list)
         for shipment in view.shipments:
@@ -458,10 +415,10 @@ class TransshipmentReexport(GoodsDetector):
             f" {gap} day{'s' if gap != 1 else ''} after importing it"
             + (f" into {into}" if into else "")
             + (f" from {origin}" if origin else "")
-            + f": shipment {view.name_of_fact(incoming.id)}" + (f" from {supplier}" if supplier else "")
+            + f": shipment {view.fact_name(incoming.id)}" + (f" from {supplier}" if supplier else "")
             + f" arrived {incoming.arrived.isoformat()} with {name} as {role_text}"
             + (f" (consignee {view.names(consignees)})" if consignees else "")
-            + f"; shipment {view.name_of_fact(export.id)}" + (f" to {buyer}" if buyer else "")
+            + f"; shipment {view.fact_name(export.id)}" + (f" to {buyer}" if buyer else "")
             + f" left {export.departed.isoformat()}.{quantity} ({'; '.join(listed)}.)"
         )
         return {
@@ -539,12 +496,11 @@ class IntermediaryAsConsignee(GoodsDetector):
         if self.options["use_forwarder_role"] and forwarded.get(party):
             kinds.setdefault("forwarder", []).append(
                 f"named as forwarder on {len(forwarded[party])} shipment{'s' if len(forwarded[party]) != 1 else ''}"
-                f" ({', '.join(map(view.name_of_fact, forwarded[party][:4]))}"
+                f" ({', '.join(map(view.fact_name, forwarded[party][:4]))}"
                 f"{', ...' if len(forwarded[party]) > 4 else ''})")
         return kinds
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         chpl = chpl_tiers()
         forwarded_all: dict[str, list[str]] = defaultdict(list)
         for shipment in view.shipments:
@@ -626,25 +582,15 @@ class FreeTradeZoneConsignee(GoodsDetector):
     severity = "medium"
     reference = "15 CFR 732 Supp. 3 (KYC red flags); EU dual-use ICP guidance; redflags.md #9"
     parameters = {
-        "patterns_table": Parameter(default="free_trade_zones",
-                                    help="reference table with a 'pattern' column; empty for none"),
-        "extra_patterns": Parameter(default="", help="more patterns, comma-separated"),
+        **table_parameters("patterns", table="free_trade_zones", column="pattern"),
         "fields": Parameter(default="address,legalForm,name",
                             help="party fields to search (address includes linked Address entities)"),
         "roles": Parameter(default="consignee,declaredEndUser,statedEndUser",
                            help="roles checked: shipment consignee/declaredEndUser, end-use document statedEndUser"),
     }
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        patterns = list(split_list(self.options["extra_patterns"]))
-        if self.options["patterns_table"].strip():
-            try:
-                patterns = [row["pattern"].strip() for row in table(self.options["patterns_table"].strip())
-                            if row.get("pattern")] + patterns
-            except (FileNotFoundError, KeyError) as error:
-                raise ParameterError(f"parameter 'patterns_table': {error}") from error
-        self.patterns = list(dict.fromkeys(patterns))
+    def prepare(self) -> None:
+        self.patterns = self.table_items("patterns", "pattern")
         self.fields = roles_parameter("fields", self.options["fields"],
                                       ("address", "legalForm", "name", "alias", "description"))
         self.roles = roles_parameter("roles", self.options["roles"],
@@ -660,8 +606,7 @@ class FreeTradeZoneConsignee(GoodsDetector):
                     found.append((field, value, hits))
         return found
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         chpl = chpl_tiers()
         involved: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for shipment in view.shipments:
@@ -818,8 +763,7 @@ class OutsideLineOfBusiness(GoodsDetector):
         "chpl_only": Parameter(default=True, help="only judge CHPL goods (else every HS code of four digits or more)"),
     }
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
+    def prepare(self) -> None:
         self.table = parse_sector_table(self.options["sector_chapters"])
         self.fields = tuple(split_list(self.options["fields"]))
         self.roles = roles_parameter("roles", self.options["roles"], ("consignee", "declaredEndUser", "notifyParty"))
@@ -839,8 +783,7 @@ class OutsideLineOfBusiness(GoodsDetector):
                     matched.append((field, value, list(dict.fromkeys(hits))))
         return matched, frozenset(chapters)
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         chpl = chpl_tiers()
         bought: dict[str, list[tuple[Shipment, str, str]]] = defaultdict(list)
         for shipment in view.shipments:
@@ -869,7 +812,7 @@ class OutsideLineOfBusiness(GoodsDetector):
             said = "; ".join(f"{field} {value!r} has {', '.join(map(repr, hits))}" for field, value, hits in matched)
             goods_text = "; ".join(
                 f"HS {code} (chapter {chapter}" + (f", CHPL tier {chpl[code]}" if code in chpl else "") + ")"
-                f" in shipment {view.name_of_fact(s.id)} from {view.names(s.role('exporter')) or 'an unnamed exporter'}"
+                f" in shipment {view.fact_name(s.id)} from {view.names(s.role('exporter')) or 'an unnamed exporter'}"
                 f" on {s.departed.isoformat() if s.departed else 'an unknown date'}"
                 for s, code, chapter in misfits[:4]
             ) + (f"; and {len(misfits) - 4} more" if len(misfits) > 4 else "")
@@ -919,8 +862,7 @@ class NewCompanyChpl(GoodsDetector):
                            help="shipment roles that count as trading the goods"),
     }
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
+    def prepare(self) -> None:
         cutoff = self.options["cutoff_date"].strip()
         self.cutoff = parse_date(cutoff) if cutoff else None
         if cutoff and self.cutoff is None:
@@ -928,8 +870,7 @@ class NewCompanyChpl(GoodsDetector):
         self.roles = roles_parameter("roles", self.options["roles"],
                                      ("exporter", "consignee", "declaredEndUser", "notifyParty"))
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         chpl = chpl_tiers()
         traded: dict[str, list[tuple[Shipment, list[str]]]] = defaultdict(list)
         for shipment in view.shipments:
@@ -974,7 +915,7 @@ class NewCompanyChpl(GoodsDetector):
                 f" CHPL shipment {abs(gap)} days {'later' if gap >= 0 else 'earlier'}, on {first.departed.isoformat()}:"
                 f" HS {', '.join(f'{c} (tier {chpl[c]})' for c in codes)} as {role_text}"
                 + (f" ({'from' if 'exporter' not in roles else 'to'} {counterpart})" if counterpart else "")
-                + f", shipment {view.name_of_fact(first.id)}. Flagged because {', and because '.join(reasons)}."
+                + f", shipment {view.fact_name(first.id)}. Flagged because {', and because '.join(reasons)}."
                 + (f" {len(items)} CHPL shipments in all." if len(items) > 1 else "")
             )
             yield {
@@ -1014,8 +955,7 @@ class EndUseDocumentMismatch(GoodsDetector):
     severity = "high"
     reference = "15 CFR 732 Supp. 3 (KYC red flags); FATF proliferation financing report (2008); redflags.md #27"
     parameters = {
-        "days": Parameter(default=30, minimum=0, maximum=365,
-                          help="an onward export of the same HS-6 within this many days of arrival counts"),
+        "days": ONWARD_EXPORT_DAYS,
         "check_issuer_country": Parameter(default=True,
                                           help="flag an issuer whose country differs from the end user's"),
         "restricted_destinations": Parameter(
@@ -1023,12 +963,10 @@ class EndUseDocumentMismatch(GoodsDetector):
             help="onward exports to these countries score highest (ISO codes and/or table names)"),
     }
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self.restricted = country_set("restricted_destinations", self.options["restricted_destinations"])
+    def prepare(self) -> None:
+        self.restricted = self.country_option("restricted_destinations")
 
-    def run(self, case: CaseReader) -> Iterator[dict[str, Any]]:
-        view = CaseView(case)
+    def check(self, view: CaseView) -> Iterator[dict[str, Any]]:
         exports_by: dict[tuple[str, str], list[Shipment]] = defaultdict(list)
         for shipment in view.shipments:
             if shipment.departed:
@@ -1056,10 +994,10 @@ class EndUseDocumentMismatch(GoodsDetector):
             entities.extend(shipment.role("consignee"))
             if document.end_users and receivers and not set(document.end_users) & set(receivers):
                 reasons.append((0.7, "end user", (
-                    f"shipment {view.name_of_fact(shipment.id)} went to {view.names(receivers)}, not to the stated end user")))
+                    f"shipment {view.fact_name(shipment.id)} went to {view.names(receivers)}, not to the stated end user")))
             if stated_dest and shipment.destination and not stated_dest & set(shipment.destination):
                 reasons.append((0.7, "destination", (
-                    f"shipment {view.name_of_fact(shipment.id)} went to {country_names(shipment.destination)},"
+                    f"shipment {view.fact_name(shipment.id)} went to {country_names(shipment.destination)},"
                     f" not to {country_names(document.destination)}")))
             if not shipment.arrived:
                 continue
@@ -1083,8 +1021,8 @@ class EndUseDocumentMismatch(GoodsDetector):
                             f"{view.caption(holder)} re-exported HS {code} to {country_names(elsewhere)}"
                             + (f" ({view.names(onward.role('consignee'))})" if onward.role("consignee") else "")
                             + f" on {onward.departed.isoformat()}, {gap} day{'s' if gap != 1 else ''} after"
-                            f" shipment {view.name_of_fact(shipment.id)} arrived on {shipment.arrived.isoformat()}"
-                            f" (shipment {view.name_of_fact(onward.id)})")))
+                            f" shipment {view.fact_name(shipment.id)} arrived on {shipment.arrived.isoformat()}"
+                            f" (shipment {view.fact_name(onward.id)})")))
         if self.options["check_issuer_country"]:
             issuer_countries = {c for i in document.issuers for c in view.countries(i)}
             user_countries = {c for u in document.end_users for c in view.countries(u)}
@@ -1104,7 +1042,7 @@ class EndUseDocumentMismatch(GoodsDetector):
             + ([f"destination {country_names(document.destination)}"] if document.destination else [])
         )
         stated = (
-            f"End-use document {view.name_of_fact(document.id)}"
+            f"End-use document {view.fact_name(document.id)}"
             + (f", dated {document.date.isoformat()}" if document.date else "")
             + (f", issued by {view.names(document.issuers)}" if document.issuers else "")
             + (f", covers shipment {', '.join(shipment_line(view, s) for s in covered)}" if covered else "")

@@ -30,12 +30,12 @@ import networkx as nx
 import numpy as np
 from followthemoney.types import registry
 
-from workbench import reference
 from workbench.analysis.graph import GraphFilter, case_graph
 from workbench.analysis.ownership import listed_share, parse_percentage
 from workbench.analysis.resolution import LIST_TOPICS, list_matches, matching_text
 from workbench.model import model
-from workbench.plugin_api import CaseReader, Detector, Parameter, ParameterError, mention, own_caption
+from workbench.plugin_api import CaseReader, Parameter, ParameterError, own_caption
+from workbench.plugin_api.family import CaseFacts, DetectorFamily, country_name, split_list
 from workbench.plugin_api.wording import listing, money, quoted
 
 REDFLAGS = "redflags.md"
@@ -74,32 +74,6 @@ def _is_account(schema_name: str | None) -> bool:
     return _schema_is(schema_name, "BankAccount")
 
 
-def _words(text: str) -> list[str]:
-    """Comma-separated parameter text as a list of trimmed, non-empty items."""
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
-
-
-def _country_set(spec: str, parameter: str) -> frozenset[str]:
-    """ISO2 codes from a parameter: each item is a code (``hk``) or a reference table name."""
-    countries: set[str] = set()
-    for item in _words(spec):
-        lowered = item.lower()
-        if len(lowered) == 2 and lowered.isalpha():
-            countries.add(lowered)
-            continue
-        try:
-            countries |= reference.column(lowered, "country")
-        except (FileNotFoundError, KeyError) as error:
-            raise ParameterError(
-                f"parameter {parameter!r}: {item!r} is neither a two-letter country code nor a reference table"
-            ) from error
-    return frozenset(countries)
-
-
-def _country_name(code: str) -> str:
-    return registry.country.caption(code) or code.upper()
-
-
 def _countries_of(entity) -> list[str]:
     seen: list[str] = []
     for prop in ("jurisdiction", "country", "nationality"):
@@ -129,24 +103,8 @@ def _topic_labels(topics: Iterable[str]) -> str:
     return ", ".join(sorted(topics))
 
 
-class _Entities:
+class _Entities(CaseFacts):
     """Entities from the case's shared snapshot of its facts (detectors ask for the same ones repeatedly)."""
-
-    def __init__(self, case):
-        self.case = case
-        self.facts = case.snapshot()
-
-    def get(self, entity_id: str):
-        return self.facts.get(entity_id)
-
-    def caption(self, entity_id: str) -> str:
-        entity = self.get(entity_id)
-        return entity.caption if entity is not None and entity.caption else entity_id
-
-    def fact_name(self, entity_id: str, *, kind: bool = False) -> str:
-        """A shipment, payment or document as an explanation names it (its caption, not its id)."""
-        entity = self.get(entity_id)
-        return mention(entity, kind=kind) if entity is not None else entity_id
 
     def link_name(self, entity_id: str) -> str | None:
         """What tells one link from another beside its type and date: a shipment's goods, a
@@ -227,12 +185,11 @@ def _normalise_account_number(text: str) -> str:
 # ---------------------------------------------------------------------------------- 1. names
 
 
-class ListedNameMatch(Detector):
+class ListedNameMatch(DetectorFamily):
     """A party of the case resembles a party on an imported sanctions or export-control list."""
 
     id = "listed-name-match"
     label = "Resembles a listed party"
-    version = "1.0"
     description = (
         "Case parties whose names (and identifiers, dates, countries) resemble a party carrying a "
         "list topic (sanction, export.control, debarment ...), as the entity resolver scores them. "
@@ -336,12 +293,11 @@ class ListedNameMatch(Detector):
 # ---------------------------------------------------------------------------------- 2. OFAC 50 %
 
 
-class Ofac50Percent(Detector):
+class Ofac50Percent(DetectorFamily):
     """An unlisted party owned 50 % or more, in aggregate, by listed (or blocked) parties."""
 
     id = "ofac-50-percent"
     label = "Owned 50% or more by listed parties"
-    version = "1.0"
     description = (
         "OFAC's 50 percent rule: an entity owned 50% or more in aggregate, directly or indirectly, by "
         "blocked persons is itself blocked, and what it owns counts as blocked in turn. Bank accounts "
@@ -359,7 +315,7 @@ class Ofac50Percent(Detector):
     }
 
     def run(self, case: CaseReader) -> Iterator[dict]:
-        topics = _words(self.options["topics"])
+        topics = split_list(self.options["topics"])
         if not topics:
             raise ParameterError("parameter 'topics' names no topic")
         threshold = self.options["threshold"]
@@ -556,12 +512,11 @@ class _PartyFacts:
 # ---------------------------------------------------------------------------------- 3. shared facts
 
 
-class SharedIdentifierWithListed(Detector):
+class SharedIdentifierWithListed(DetectorFamily):
     """A party that shares a director, address, phone, e-mail or bank account with a listed one."""
 
     id = "shared-identifier-with-listed"
     label = "Shares a director, address or contact with a listed party"
-    version = "1.0"
     description = (
         "Parties that share a director (or whose director is listed), a normalised address, phone "
         "number, e-mail address or bank account with a listed party: the signature of a front "
@@ -589,7 +544,7 @@ class SharedIdentifierWithListed(Detector):
         listed = _listed_nodes(graph)
         blocked: dict[str, dict] = {}
         if self.options["include_blocked"]:
-            topics = _words(self.options["blocked_topics"]) or ["sanction"]
+            topics = split_list(self.options["blocked_topics"]) or ["sanction"]
             blocked = _blocked_parties(case, graph, topics, 0.5)
         watched = set(listed) | set(blocked)
         if not watched:
@@ -682,12 +637,11 @@ class SharedIdentifierWithListed(Detector):
 # ---------------------------------------------------------------------------------- 4. shells
 
 
-class MassRegistrationOrNominee(Detector):
+class MassRegistrationOrNominee(DetectorFamily):
     """Many companies at one address, one person directing many companies, related counterparties."""
 
     id = "mass-registration-or-nominee"
     label = "Mass-registration address or nominee director"
-    version = "1.0"
     description = (
         "Addresses shared by many companies, persons (or firms) directing many companies, and "
         "counterparties in a payment or shipment that share a director or an address: shell and "
@@ -886,12 +840,11 @@ class MassRegistrationOrNominee(Detector):
 # ---------------------------------------------------------------------------------- 5. opacity
 
 
-class OpaqueOwnership(Detector):
+class OpaqueOwnership(DetectorFamily):
     """Long ownership chains, circular ownership, layers in secrecy jurisdictions."""
 
     id = "opaque-ownership"
     label = "Opaque ownership"
-    version = "1.0"
     description = (
         "Parties whose ownership runs through many layers of companies or through companies in "
         "secrecy jurisdictions, and groups of companies that own each other in a circle. Only the "
@@ -915,7 +868,7 @@ class OpaqueOwnership(Detector):
     SEARCH_BUDGET = 5_000
 
     def run(self, case: CaseReader) -> Iterator[dict]:
-        secrecy = _country_set(self.options["secrecy_jurisdictions"], "secrecy_jurisdictions")
+        secrecy = self.country_option("secrecy_jurisdictions")
         min_depth = self.options["min_depth"]
         graph = _graph(case)
         entities = _Entities(case)
@@ -1029,7 +982,7 @@ class OpaqueOwnership(Detector):
         else:
             parts.append(f"is owned through {self._chain_text(entities, countries, shares, chain)}")
         if found["secret"]:
-            places = sorted({_country_name(c) for s in found["secret"] for c in countries[s] if c in secrecy})
+            places = sorted({country_name(c) for s in found["secret"] for c in countries[s] if c in secrecy})
             parts.append(f"{len(found['secret'])} owning compan{'y is' if len(found['secret']) == 1 else 'ies are'} "
                          f"in secrecy jurisdictions ({_listing(places)}): "
                          f"{_listing([entities.caption(s) for s in found['secret']])}")
@@ -1073,12 +1026,11 @@ class OpaqueOwnership(Detector):
 # ---------------------------------------------------------------------------------- 6. end users
 
 
-class CivilianNearMilitary(Detector):
+class CivilianNearMilitary(DetectorFamily):
     """A declared civilian end user a few links from a military or listed party."""
 
     id = "civilian-near-military"
     label = "Civilian end user linked to military or listed parties"
-    version = "1.0"
     description = (
         "Declared end users (a shipment's declared end user, an end-use document's stated end user, "
         "or the consignee where none is declared) within a few links of ownership, directorship, "
@@ -1114,12 +1066,12 @@ class CivilianNearMilitary(Detector):
     MAX_PATHS = 10
 
     def run(self, case: CaseReader) -> Iterator[dict]:
-        topics = set(_words(self.options["military_topics"]))
-        keywords = _words(self.options["military_keywords"])
+        topics = set(split_list(self.options["military_topics"]))
+        keywords = split_list(self.options["military_keywords"])
         pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keywords) + r")\b", re.IGNORECASE) \
             if keywords else None
         link_types = set()
-        for name in _words(self.options["link_types"]):
+        for name in split_list(self.options["link_types"]):
             schema = model.get(name)
             if schema is None:
                 raise ParameterError(f"parameter 'link_types': no relationship type {name!r}")
@@ -1234,7 +1186,7 @@ class CivilianNearMilitary(Detector):
                     use = f", end use {item['end_use']!r}" if item.get("end_use") else ""
                     texts.append(f"{entities.fact_name(item['id'])} ({item.get('date') or 'undated'}{use})")
                 else:
-                    where = f" to {_country_name(item['destination'])}" if item.get("destination") else ""
+                    where = f" to {country_name(item['destination'])}" if item.get("destination") else ""
                     texts.append(f"{entities.fact_name(item['id'])} (HS {item.get('hs') or '?'}{where},"
                                  f" {item.get('date') or 'undated'})")
             what = "end-use document" if role == "stated end user" else "shipment"
