@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
@@ -255,14 +256,51 @@ def link_ends(model: ChartModel) -> np.ndarray:
 # ---------------------------------------------------------------------------------- attaching
 
 
-class ChartTooltips:
+class _Tooltips:
+    """Follows the pointer over a view: a new item under it gets its tooltip, empty space none.
+
+    A subclass says what is under a point (``item_at``), what its tooltip says (``text_for``)
+    and on which graphics view it shows (``view``).
+    """
+
+    last_text = ""
+    _under: Any = None
+
+    def item_at(self, scene_pos: QPointF) -> Any:
+        raise NotImplementedError
+
+    def text_for(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def view(self) -> Any:
+        raise NotImplementedError
+
+    def text_at(self, scene_pos: QPointF) -> str:
+        """The tooltip text for ``scene_pos``, empty over empty space."""
+        item = self.item_at(scene_pos)
+        return self.text_for(item) if item is not None else ""
+
+    def hover(self, scene_pos: QPointF) -> None:
+        if QApplication.mouseButtons() != Qt.NoButton:
+            return  # dragging a node or panning: a tooltip would hide what moves
+        item = self.item_at(scene_pos)
+        if item == self._under:
+            return
+        self._under = item
+        self.last_text = self.text_for(item) if item is not None else ""
+        view = self.view()
+        if self.last_text:
+            QToolTip.showText(view.viewport().mapToGlobal(view.mapFromScene(scene_pos)), self.last_text, view)
+        else:
+            QToolTip.hideText()
+
+
+class ChartTooltips(_Tooltips):
     """Shows a tooltip for the entity or link under the pointer on a :class:`ChartView`."""
 
     def __init__(self, chart: ChartView, case_of: Callable[[], Case | None]):
         self.chart = chart
         self.case_of = case_of
-        self.last_text = ""
-        self._target: tuple[str, int] | None = None
         self._ends: np.ndarray | None = None
         chart.model.subscribe(self._on_model)
         chart.scene().sigMouseMoved.connect(self.hover)
@@ -270,10 +308,15 @@ class ChartTooltips:
     def _on_model(self, what: str) -> None:
         if what == "reset":
             self._ends = None
-            self._target = None
+            self._under = None
 
-    def target_at(self, scene_pos: QPointF) -> tuple[str, int] | None:
+    def view(self) -> ChartView:
+        return self.chart
+
+    def item_at(self, scene_pos: QPointF) -> tuple[str, int] | None:
         """``("entity", index)``, ``("link", index)`` or None for what is under ``scene_pos``."""
+        if not len(self.chart.model.ids):
+            return None
         node = self.chart.node_at(scene_pos)
         if node is not None:
             return "entity", node
@@ -289,40 +332,19 @@ class ChartTooltips:
             return entity_tooltip(self.case_of(), model, index)
         return link_tooltip(self.case_of(), model, index)
 
-    def text_at(self, scene_pos: QPointF) -> str:
-        """The tooltip text for ``scene_pos``, empty over empty space."""
-        target = self.target_at(scene_pos)
-        return self.text_for(target) if target is not None else ""
 
-    def hover(self, scene_pos: QPointF) -> None:
-        """Follow the pointer: a new item under it gets its tooltip, empty space none."""
-        if QApplication.mouseButtons() != Qt.NoButton:
-            return  # dragging a node or panning: a tooltip would hide what moves
-        model = self.chart.model
-        if not len(model.ids):
-            return
-        target = self.target_at(scene_pos)
-        if target == self._target:
-            return
-        self._target = target
-        self.last_text = self.text_for(target) if target is not None else ""
-        if self.last_text:
-            viewport_pos = self.chart.mapFromScene(scene_pos)
-            QToolTip.showText(self.chart.viewport().mapToGlobal(viewport_pos), self.last_text, self.chart)
-        else:
-            QToolTip.hideText()
-
-class TimelineTooltips:
+class TimelineTooltips(_Tooltips):
     """Shows a tooltip for the payment or shipment mark under the pointer on a timeline."""
 
     def __init__(self, timeline, case_of: Callable[[], Case | None]):
         self.timeline = timeline
         self.case_of = case_of
-        self.last_text = ""
-        self._event: int | None = None
         timeline.lanes_plot.scene().sigMouseMoved.connect(self.hover)
 
-    def event_at(self, scene_pos: QPointF) -> int | None:
+    def view(self) -> Any:
+        return self.timeline.lanes_plot
+
+    def item_at(self, scene_pos: QPointF) -> int | None:
         """The index of the timeline event whose mark is under ``scene_pos``, or None."""
         timeline = self.timeline
         model = timeline.model
@@ -358,23 +380,7 @@ class TimelineTooltips:
                 target = target or link["target_caption"] or ""
         return relationship_tooltip(case, via, schema, source, target or "?", grade=attrs.get("grade"), attrs=attrs)
 
-    def text_at(self, scene_pos: QPointF) -> str:
-        event = self.event_at(scene_pos)
-        return self.text_for(event) if event is not None else ""
-
-    def hover(self, scene_pos: QPointF) -> None:
-        if QApplication.mouseButtons() != Qt.NoButton:
-            return
-        event = self.event_at(scene_pos)
-        if event == self._event:
-            return
-        self._event = event
-        self.last_text = self.text_for(event) if event is not None else ""
-        plot = self.timeline.lanes_plot
-        if self.last_text:
-            QToolTip.showText(plot.viewport().mapToGlobal(plot.mapFromScene(scene_pos)), self.last_text, plot)
-        else:
-            QToolTip.hideText()
+    event_at = item_at
 
 
 def attach_tooltips(window) -> tuple[ChartTooltips, TimelineTooltips]:
