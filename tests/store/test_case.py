@@ -450,3 +450,15 @@ def test_an_entity_known_only_from_protected_sources_does_not_leave(network):
     network.ingest([company("informant-co", "Shell Co named by an informant")], source("informant.txt", "C3", protected=True))
     assert "informant-co" not in {e.id for e in network.iter_entities()}
     assert "informant-co" in {e.id for e in network.iter_entities(include_protected=True)}
+
+
+def test_every_part_of_case_declares_what_self_holds(case):
+    # Each mixin of Case derives from CasePart, which declares the case's state and shared services,
+    # so that what a part's ``self`` has is written down (and checked by mypy) rather than guessed.
+    from workbench.store.parts import CasePart
+
+    parts = [base for base in Case.__mro__[1:] if base not in (CasePart, object)]
+    assert len(parts) >= 10
+    assert [part.__name__ for part in parts if not issubclass(part, CasePart)] == []
+    declared = set(CasePart.__annotations__)
+    assert set(vars(case)) - declared == set()

@@ -11,9 +11,10 @@ from typing import Any
 from workbench.store import integrity
 from workbench.store.common import _analyst, _now
 from workbench.store.errors import AuditKeyError
+from workbench.store.parts import CasePart
 
 
-class AuditLog:
+class AuditLog(CasePart):
     """The keyed, hash-chained audit log."""
 
     def _audit(self, action: str, details: dict[str, Any]) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 from workbench.store.common import _now
 from workbench.store.errors import CaseError
+from workbench.store.parts import CasePart
 
 
-class ChartState:
+class ChartState(CasePart):
     """Chart items, saved views and saved mappings."""
 
     def chart_item(self, entity_id: str) -> dict[str, Any] | None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench.store.parts import CasePart
+
 GROUP_KINDS = ("community", "type", "country", "analyst")
 _GROUP_FIELDS = {"kind", "collapsed", "x", "y"}
 
 
-class ChartGroupsMixin:
+class ChartGroupsMixin(CasePart):
     """The chart-group half of :class:`~workbench.store.case.Case` (mixed into it)."""
 
     def chart_groups(self) -> dict[str, dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 from followthemoney.proxy import EntityProxy
 
 from workbench.model import model
+from workbench.store.parts import CasePart
 
 
 def _like(text: str) -> str:
@@ -19,7 +20,7 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class EntityReading:
+class EntityReading(CasePart):
     """Reading entities, statements, links and sources."""
 
     def resolve(self, entity_id: str) -> str:

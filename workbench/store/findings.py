@@ -10,9 +10,10 @@ from typing import Any
 
 from workbench.store.common import _now
 from workbench.store.errors import CaseError
+from workbench.store.parts import CasePart
 
 
-class Findings:
+class Findings(CasePart):
     """Detector parameters, runs, findings and their marks."""
 
     def detector_parameters(self, detector_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from workbench.model.grading import Grade
 from workbench.model.provenance import Record, SourceInfo
 from workbench.store.common import _now
 from workbench.store.errors import CaseError, IngestError
+from workbench.store.parts import CasePart
 
 INGEST_BATCH = 5000
 #: Indexes of random keys (entity ids) that ingest does not read while it writes, whose upkeep
@@ -142,7 +143,7 @@ def _derive(
     return entity_row, edges
 
 
-class Ingesting:
+class Ingesting(CasePart):
     """Imports and the analyst's own facts."""
 
     # ------------------------------------------------------------------ ingest

@@ -9,9 +9,10 @@ from typing import Any
 
 from workbench.store.common import _now
 from workbench.store.errors import CaseError
+from workbench.store.parts import CasePart
 
 
-class Journal:
+class Journal(CasePart):
     """Undo and redo."""
 
     def _journal(self, command: str, label: str, payload: dict[str, Any]) -> None:

@@ -11,9 +11,10 @@ from followthemoney.exc import InvalidData
 from workbench.model import model
 from workbench.store.common import _now
 from workbench.store.errors import MergeError
+from workbench.store.parts import CasePart
 
 
-class Merging:
+class Merging(CasePart):
     """Merging entities (the same real-world party) and undoing it."""
 
     def merge(self, keep_id: str, drop_id: str) -> str:

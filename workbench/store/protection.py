@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from workbench.store.parts import CasePart
+
 # Ids per query: well under SQLite's limit on bound parameters.
 _CHUNK = 900
 
@@ -18,7 +20,7 @@ def _chunks(items: Iterable[str]) -> Iterable[list[str]]:
         yield items[start : start + _CHUNK]
 
 
-class ProtectedSources:
+class ProtectedSources(CasePart):
     """Entities and values known only from protected sources."""
 
     def protected_only_entities(self) -> set[str]:

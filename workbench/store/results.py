@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from workbench.store.columns import PaymentColumns, facts_having, payment_columns
 from workbench.store.common import _analyst, _now
 from workbench.store.errors import CaseError
+from workbench.store.parts import CasePart
 from workbench.store.snapshot import FactsSnapshot
 
 # Audit actions that change facts (undo and redo may not, but counting them only costs a cache miss).
 _FACT_ACTIONS = ("ingest", "analyst.add", "entity.merge", "undo", "redo", "case.migrate")
 
 
-class AnalysisResults:
+class AnalysisResults(CasePart):
     """Match decisions, stored metrics, and cache keys for work that reads the facts."""
 
     def record_match_decision(
