@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -46,53 +46,67 @@ def _short(value: Any, limit: int = 60) -> str:
     return shorten(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str), limit)
 
 
+def _detector_parameters(d: dict[str, Any]) -> str:
+    values = ", ".join(f"{k}={v}" for k, v in sorted((d.get("parameters") or {}).items()))
+    return f"set parameters of {d.get('detector')}: {_short(values)}"
+
+
+def _detector_run(d: dict[str, Any]) -> str:
+    error = f"; ERROR {_short(d['error'])}" if d.get("error") else ""
+    found = d.get("findings", 0)
+    return f"ran detector {d.get('detector')} {d.get('version') or ''}: {found} finding{'' if found == 1 else 's'}{error}"
+
+
+def _finding_mark(d: dict[str, Any]) -> str:
+    reason = f" ({_short(d['reason'])})" if d.get("reason") else ""
+    return f"marked finding #{d.get('finding')} {d.get('status')}{reason}"
+
+
+def _export(d: dict[str, Any]) -> str:
+    how = []
+    if d.get("deidentified"):
+        how.append("de-identified" + (f", dates by {d['coarsen_dates']}" if d.get("coarsen_dates") else ""))
+    if d.get("include_protected"):
+        how.append("PROTECTED SOURCES INCLUDED")
+    counts = f": {d['entities']:,} entities, {d.get('links') or 0:,} links" if d.get("entities") is not None else ""
+    if d.get("entries") is not None:
+        counts = f": {d['entries']:,} entries"
+    return f"exported {d.get('format')} to {d.get('file')}{counts}" + (f" ({'; '.join(how)})" if how else "")
+
+
+#: What each kind of audit entry says, from its details.
+_SAYS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "case.create": lambda d: f"created the case {d.get('title')!r}",
+    "case.migrate": lambda d: f"upgraded the file format ({', '.join(d.get('applied', []))})",
+    "ingest": lambda d: (
+        f"imported {d.get('file_name') or '(no file)'} with {d.get('importer') or '?'}: "
+        f"{d.get('entities', 0):,} entities, {d.get('statements', 0):,} values (source #{d.get('source_id')})"),
+    "analyst.add": lambda d: (
+        f"added own facts ({d.get('label')}): {len(d.get('entities') or [])} entities; "
+        f"source note {_short(d.get('note') or '')!r}"),
+    "entity.merge": lambda d: f"merged {d.get('drop')} into {d.get('keep')}",
+    "detector.parameters": _detector_parameters,
+    "detector.run": _detector_run,
+    "finding.mark": _finding_mark,
+    "match.decide": lambda d: f"decided {d.get('left')} and {d.get('right')} are {d.get('decision')}",
+    "analysis.store": lambda d: f"stored {d.get('metric')} for {d.get('entities', 0):,} entities",
+    "chart.change": lambda d: f"{d.get('label')} ({d.get('items', 0)} chart items)",
+    "view.save": lambda d: f"saved view {d.get('name')!r}",
+    "mapping.save": lambda d: f"saved mapping {d.get('name')!r}",
+    "undo": lambda d: f"undid {d.get('label')}",
+    "redo": lambda d: f"redid {d.get('label')}",
+    "export": _export,
+}
+
+
 def describe_audit_entry(entry: dict[str, Any]) -> str:
     """One line saying what an audit entry records, in words."""
     action, d = entry["action"], entry.get("data", entry.get("details")) or {}
     if not isinstance(d, dict):
         return _short(d, 100)
-    if action == "case.create":
-        return f"created the case {d.get('title')!r}"
-    if action == "case.migrate":
-        return f"upgraded the file format ({', '.join(d.get('applied', []))})"
-    if action == "ingest":
-        return (f"imported {d.get('file_name') or '(no file)'} with {d.get('importer') or '?'}: "
-                f"{d.get('entities', 0):,} entities, {d.get('statements', 0):,} values (source #{d.get('source_id')})")
-    if action == "analyst.add":
-        return (f"added own facts ({d.get('label')}): {len(d.get('entities') or [])} entities; "
-                f"source note {_short(d.get('note') or '')!r}")
-    if action == "entity.merge":
-        return f"merged {d.get('drop')} into {d.get('keep')}"
-    if action == "detector.parameters":
-        values = ", ".join(f"{k}={v}" for k, v in sorted((d.get("parameters") or {}).items()))
-        return f"set parameters of {d.get('detector')}: {_short(values)}"
-    if action == "detector.run":
-        error = f"; ERROR {_short(d['error'])}" if d.get("error") else ""
-        found = d.get("findings", 0)
-        return f"ran detector {d.get('detector')} {d.get('version') or ''}: {found} finding{'' if found == 1 else 's'}{error}"
-    if action == "finding.mark":
-        reason = f" ({_short(d['reason'])})" if d.get("reason") else ""
-        return f"marked finding #{d.get('finding')} {d.get('status')}{reason}"
-    if action == "match.decide":
-        return f"decided {d.get('left')} and {d.get('right')} are {d.get('decision')}"
-    if action == "analysis.store":
-        return f"stored {d.get('metric')} for {d.get('entities', 0):,} entities"
-    if action == "chart.change":
-        return f"{d.get('label')} ({d.get('items', 0)} chart items)"
-    if action in ("view.save", "mapping.save"):
-        return f"saved {action.split('.')[0]} {d.get('name')!r}"
-    if action in ("undo", "redo"):
-        return f"{'undid' if action == 'undo' else 'redid'} {d.get('label')}"
-    if action == "export":
-        how = []
-        if d.get("deidentified"):
-            how.append("de-identified" + (f", dates by {d['coarsen_dates']}" if d.get("coarsen_dates") else ""))
-        if d.get("include_protected"):
-            how.append("PROTECTED SOURCES INCLUDED")
-        counts = f": {d['entities']:,} entities, {d.get('links') or 0:,} links" if d.get("entities") is not None else ""
-        if d.get("entries") is not None:
-            counts = f": {d['entries']:,} entries"
-        return f"exported {d.get('format')} to {d.get('file')}{counts}" + (f" ({'; '.join(how)})" if how else "")
+    says = _SAYS.get(action)
+    if says is not None:
+        return says(d)
     return _short(", ".join(f"{k}={_short(v, 40)}" for k, v in sorted(d.items())), 100)
 
 
