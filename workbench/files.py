@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -91,3 +92,25 @@ def output_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 
 
 __all__ = ["STDOUT", "atomic_write", "is_stdout", "output_path", "replacing", "write_text_atomically"]
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file, in a few words, or ``None`` for a regular file:
+    ``"no such file"``, ``"a folder"``, ``"a named pipe (FIFO)"``, ``"a socket"``, ``"a device"``.
+
+    Reading a pipe would wait for a writer forever, a device would give endless bytes.
+    """
+    if not path.exists():
+        return "no such file"
+    if path.is_dir():
+        return "a folder"
+    if path.is_file():
+        return None
+    mode = path.stat().st_mode
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"

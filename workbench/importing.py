@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.files import not_a_file
 from workbench.model import Record, SourceInfo
 from workbench.model.grading import UNGRADED, Grade
 from workbench.plugin_api import Importer, SourceFormatError, choose_importer, find_plugin
@@ -72,12 +73,10 @@ def import_file(
     ``again`` is set, so re-importing never duplicates anything.
     """
     path = Path(path)
-    if not path.exists():
-        raise SourceFormatError(f"{path}: no such file")
-    if path.is_dir():
-        raise SourceFormatError(f"{path}: a folder; name the files in it")
-    if not path.is_file():
-        raise SourceFormatError(f"{path}: not a regular file (a named pipe?); import a saved copy of it")
+    why = not_a_file(path)
+    if why is not None:
+        advice = {"no such file": "", "a folder": "; name the files in it"}.get(why, "; import a saved copy of it")
+        raise SourceFormatError(f"{path}: {why}{advice}")
     importer_class = resolve_importer(path, importer_id)
     importer = importer_class(**(options or {}))
     given = None

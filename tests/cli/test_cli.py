@@ -274,7 +274,7 @@ def test_import_refuses_a_named_pipe_without_reading_it(run, tmp_path):
         writer.join()
         os.close(reader)
     assert result.exit_code == 12
-    assert f"{fifo}: not a regular file (a named pipe?); import a saved copy of it" in result.output
+    assert f"{fifo}: a named pipe (FIFO); import a saved copy of it" in result.output
 
 
 def test_findings_name_their_evidence_not_its_ids(run, demo):

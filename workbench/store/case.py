@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import stat
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import quote
 import sqlite_utils
 
 from workbench import __version__
+from workbench.files import not_a_file
 from workbench.store import integrity
 from workbench.store.audit import AuditLog
 from workbench.store.chart import ChartState
@@ -87,18 +87,6 @@ def _connect_read_only(path: Path, cannot_write: str | None, timeout: float) -> 
 def _shorten(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _special_file_kind(path: Path) -> str:
-    """What a path that is neither a regular file nor a folder is, in a few words."""
-    mode = path.stat().st_mode
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
 
 
 def _read_header(path: Path) -> bytes:
@@ -201,13 +189,11 @@ class Case(Ingesting, EntityReading, ProtectedSources, Merging, Findings, Analys
         if inspect and not readonly:
             raise ValueError("inspect=True opens read-only only")
         path = Path(path)
-        if not path.exists():
+        why = not_a_file(path)
+        if why == "no such file":
             raise CaseNotFound(f"{path}: no such case file")
-        if path.is_dir():
-            raise NotACase(f"{path}: is a folder, not a case file")
-        if not path.is_file():
-            # Reading a pipe would wait for a writer forever, a device would give endless bytes.
-            raise NotACase(f"{path}: {_special_file_kind(path)}, not a case file")
+        if why is not None:
+            raise NotACase(f"{path}: {why}, not a case file")
         header = _read_header(path)
         if not header.startswith(SQLITE_MAGIC):
             raise NotACase(f"{path}: not a Workbench case (the file is not an SQLite database)")
