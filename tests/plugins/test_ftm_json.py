@@ -1,8 +1,8 @@
 import json
-import sqlite3
 
 import pytest
 
+from casefiles import dump
 from workbench.importing import import_file
 from workbench.plugin_api import SourceFormatError, choose_importer
 from workbench.store import Case
@@ -36,10 +36,10 @@ def test_bad_json_line_is_named_and_nothing_is_written(case, sample, tmp_path):
     broken = tmp_path / "broken.ftm.json"
     lines = sample.read_text().splitlines()
     broken.write_text("\n".join(lines[:3] + [lines[3][:40]] + lines[4:]) + "\n")
-    before = list(sqlite3.connect(case.path).iterdump())
+    before = dump(case.path)
     with pytest.raises(SourceFormatError, match=r"broken\.ftm\.json line 4: not valid JSON"):
         import_file(case, broken, importer_id="ftm-json")
-    assert list(sqlite3.connect(case.path).iterdump()) == before
+    assert dump(case.path) == before
 
 
 def test_unknown_schema_is_named(case, tmp_path):
@@ -104,11 +104,11 @@ def test_an_importer_that_crashes_is_named_and_the_case_stays_unchanged(case, sa
         raise KeyError("properties")
 
     monkeypatch.setattr(FtmJsonImporter, "read", crash)
-    before = list(sqlite3.connect(case.path).iterdump())
+    before = dump(case.path)
     with pytest.raises(SourceFormatError, match=r"eu_fsf_sample\.ftm\.json: the ftm-json importer failed "
                                                  r"\(KeyError: 'properties'\)"):
         import_file(case, sample)
-    assert list(sqlite3.connect(case.path).iterdump()) == before
+    assert dump(case.path) == before
 
 
 def test_an_importer_reading_text_that_is_not_utf8_gets_the_line_named(case, damaged, monkeypatch):
@@ -120,12 +120,12 @@ def test_an_importer_reading_text_that_is_not_utf8_gets_the_line_named(case, dam
             yield from ()
 
     monkeypatch.setattr(FtmJsonImporter, "read", read_as_text)
-    before = list(sqlite3.connect(case.path).iterdump())
+    before = dump(case.path)
     with pytest.raises(SourceFormatError) as raised:
         import_file(case, latin1)
     assert str(raised.value) == (f"latin1.ftm.json line {latin1_line} (byte 0xe9 at column 58): not utf-8 text "
                                  "(invalid continuation byte); the ftm-json importer expects utf-8")
-    assert list(sqlite3.connect(case.path).iterdump()) == before
+    assert dump(case.path) == before
 
 
 def test_properties_ftm_does_not_know_are_named_in_the_import_summary(tmp_path):

@@ -1,10 +1,9 @@
 import shutil
-import sqlite3
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
+from casefiles import dump
 from workbench.importing import import_file
 from workbench.model import SourceInfo, model
 from workbench.plugin_api import SourceFormatError
@@ -37,14 +36,6 @@ TX_MAPPING = {
         },
     }
 }
-
-
-def dump(path: Path) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture

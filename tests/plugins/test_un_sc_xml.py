@@ -1,13 +1,13 @@
 """The UN Security Council Consolidated List importer, against the real sample of the list."""
 
 import re
-import sqlite3
 import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from casefiles import dump
 from workbench.model import SourceInfo
 from workbench.plugin_api import SourceFormatError, choose_importer, find_plugin
 from workbench.store import Case
@@ -279,7 +279,7 @@ def test_a_truncated_file_leaves_the_case_unchanged(sample, sample_text, tmp_pat
     case_path = tmp_path / "un.wbcase"
     Case.create(case_path).close()
     ingest(case_path, sample)
-    before = list(sqlite3.connect(case_path).iterdump())
+    before = dump(case_path)
 
     # Cut inside the sixth ENTITY: twenty-six records come out before the parser finds the fault.
     cut = sample_text.index("<FIRST_NAME>ATOMIC ENERGY")
@@ -298,7 +298,7 @@ def test_a_truncated_file_leaves_the_case_unchanged(sample, sample_text, tmp_pat
             case.ingest(counted(importer.read(truncated)), source)
 
     assert len(yielded) == 26
-    assert list(sqlite3.connect(case_path).iterdump()) == before
+    assert dump(case_path) == before
 
 
 # ---------------------------------------------------------------------------- bad input
