@@ -26,7 +26,8 @@ from workbench.importing import import_file
 from workbench.model import model
 from workbench.store import Case
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+# The mapping the tests use, from their module (which imports the tests' shared helpers from tests/).
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "plugins"), str(Path(__file__).resolve().parents[1])]
 from test_mapped_table import TX_MAPPING  # noqa: E402  (the mapping the tests use on the real tx.csv)
 
 
