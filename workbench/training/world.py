@@ -4,6 +4,7 @@ ordinary), sectors and end uses, and the small helpers that turn them into names
 
 from __future__ import annotations
 
+import csv
 import random
 from datetime import date
 
@@ -11,6 +12,7 @@ from followthemoney.types import registry
 
 from workbench.model import Grade
 from workbench.reference import chpl_tiers, column
+from workbench.resources import resources_dir
 
 #: Companies incorporated after this date and trading CHPL goods are a published red flag.
 INVASION_DATE = date(2022, 2, 24)
@@ -205,80 +207,24 @@ PERSON_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 # ------------------------------------------------------------------------------------ goods
+
+
+def _goods(chpl: bool) -> dict[str, tuple[str, str, tuple[float, float]]]:
+    """``{HS-6: (plain words, unit, (lowest, highest unit price in USD))}`` from
+    ``resources/scenarios/goods.csv``, in the file's order, for the CHPL goods or the ordinary ones."""
+    def number(text: str) -> float:
+        return float(text) if "." in text else int(text)
+
+    with (resources_dir() / "scenarios" / "goods.csv").open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {row["hs6"]: (row["description"], row["unit"], (number(row["low"]), number(row["high"])))
+                for row in rows if (row["chpl"] == "yes") == chpl}
+
+
 #: Plain words for the CHPL HS-6 codes the generator uses (the codes themselves come from
 #: ``workbench.reference.chpl_tiers()``; a code missing there is never used as CHPL).
-CHPL_GOODS = {
-    "854231": ("Microcontrollers, 32-bit", "pcs", (2, 18)),
-    "854232": ("DRAM memory integrated circuits", "pcs", (3, 25)),
-    "854233": ("RF amplifier integrated circuits", "pcs", (4, 40)),
-    "854239": ("Field-programmable gate arrays", "pcs", (40, 900)),
-    "853221": ("Tantalum capacitors", "pcs", (0.2, 3)),
-    "853224": ("Multilayer ceramic capacitors", "pcs", (0.02, 0.6)),
-    "853669": ("Coaxial RF connectors", "pcs", (2, 30)),
-    "853690": ("Board-to-board connectors", "pcs", (1, 15)),
-    "854110": ("Schottky diodes", "pcs", (0.05, 1.5)),
-    "854121": ("Small-signal transistors", "pcs", (0.05, 1)),
-    "854129": ("Power MOSFET transistors", "pcs", (1, 25)),
-    "854160": ("Quartz crystal oscillators", "pcs", (0.5, 12)),
-    "853400": ("Multilayer printed circuit boards", "pcs", (8, 140)),
-    "850440": ("Switching power supply units", "pcs", (30, 600)),
-    "851762": ("Industrial network routers", "pcs", (250, 4_000)),
-    "852691": ("GNSS receiver modules", "pcs", (40, 900)),
-    "851769": ("RF transceiver modules", "pcs", (25, 500)),
-    "852589": ("Industrial machine-vision cameras", "pcs", (300, 6_000)),
-    "852910": ("Antennas and antenna reflectors", "pcs", (20, 800)),
-    "847150": ("Industrial computer processing units", "pcs", (400, 7_000)),
-    "847180": ("Embedded computing units", "pcs", (150, 3_000)),
-    "903020": ("Digital oscilloscopes", "units", (900, 22_000)),
-    "903032": ("Multimeters with recording device", "units", (150, 2_500)),
-    "903039": ("Voltage and current test instruments", "units", (200, 6_000)),
-    "854320": ("Signal generators", "units", (1_500, 40_000)),
-    "902750": ("Optical spectrometers", "units", (3_000, 60_000)),
-    "901380": ("Laser optical assemblies", "units", (200, 8_000)),
-    "845710": ("CNC machining centres", "units", (60_000, 420_000)),
-    "845811": ("CNC horizontal lathes", "units", (40_000, 300_000)),
-    "845891": ("CNC turning centres", "units", (30_000, 250_000)),
-    "845961": ("CNC milling machines", "units", (35_000, 280_000)),
-    "846693": ("Spindles and parts for machine tools", "pcs", (300, 9_000)),
-    "848210": ("Ball bearings", "pcs", (3, 120)),
-    "848220": ("Tapered roller bearings", "pcs", (8, 260)),
-    "848250": ("Cylindrical roller bearings", "pcs", (10, 400)),
-}
-ORDINARY_GOODS = {
-    "853650": ("Low-voltage switches", "pcs", (0.5, 20)),
-    "854449": ("Insulated electric cables", "m", (0.4, 6)),
-    "853321": ("Fixed resistors", "pcs", (0.01, 0.4)),
-    "902519": ("Industrial thermometers", "units", (15, 400)),
-    "902620": ("Pressure gauges", "units", (20, 600)),
-    "846711": ("Pneumatic hand tools", "units", (60, 900)),
-    "820770": ("Milling tools", "pcs", (15, 300)),
-    "848340": ("Gears and gearboxes", "pcs", (40, 3_000)),
-    "848490": ("Gaskets and seals", "pcs", (0.5, 30)),
-    "847130": ("Laptop computers", "units", (400, 2_500)),
-    "847160": ("Computer input and output units", "units", (20, 400)),
-    "852852": ("Computer monitors", "units", (90, 900)),
-    "847330": ("Computer parts and accessories", "pcs", (5, 200)),
-    "900211": ("Camera objective lenses", "pcs", (80, 3_000)),
-    "901110": ("Stereoscopic microscopes", "units", (300, 9_000)),
-    "940330": ("Wooden office furniture", "pcs", (80, 900)),
-    "940360": ("Wooden furniture", "pcs", (60, 1_200)),
-    "190531": ("Sweet biscuits", "kg", (2, 9)),
-    "210690": ("Food preparations", "kg", (3, 20)),
-    "090121": ("Roasted coffee", "kg", (8, 30)),
-    "610910": ("Cotton T-shirts", "pcs", (2, 14)),
-    "620342": ("Men's cotton trousers", "pcs", (6, 40)),
-    "841810": ("Combined refrigerator-freezers", "units", (250, 1_400)),
-    "851660": ("Electric ovens and cookers", "units", (150, 1_800)),
-    "392690": ("Plastic articles", "pcs", (0.2, 8)),
-    "391732": ("Plastic tubes and hoses", "m", (0.3, 5)),
-    "870899": ("Motor vehicle parts", "pcs", (8, 500)),
-    "870830": ("Brakes and servo-brakes", "pcs", (20, 600)),
-    "401110": ("Car tyres", "pcs", (40, 220)),
-    "300490": ("Medicaments in measured doses", "packs", (2, 60)),
-    "901839": ("Medical needles and catheters", "pcs", (0.3, 12)),
-    "730890": ("Steel structures", "kg", (1.5, 6)),
-    "731815": ("Steel screws and bolts", "kg", (2, 9)),
-}
+CHPL_GOODS = _goods(chpl=True)
+ORDINARY_GOODS = _goods(chpl=False)
 
 #: What manufacturers make: (sector, name word, German name word, Japanese name word, CHPL codes, ordinary codes).
 CATEGORIES: dict[str, tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]]] = {
