@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QInputDialog
 
 from workbench.analysis import grouping
 from workbench.analysis.layout import EDGE_LENGTH
-from workbench.ui.workers import start_job
 
 AUTO_KINDS = ("community", "type", "country")
 #: Groups this small open at once; bigger ones are laid out (or split) in a worker.
@@ -101,7 +100,6 @@ class GroupActions:
             return grouping.overview_groups(model.links_graph(shown), keep_out, captions, taken=taken)
 
         def finished(groups: dict[str, list]):
-            window._end_job()
             if not groups:
                 window.status.setText("No groups to make: every entity stands alone")
                 return
@@ -125,20 +123,8 @@ class GroupActions:
             if then_layout:
                 window.run_layout("force", initial=True)
 
-        def failed(message):
-            window._end_job()
-            window.status.setText(f"Overview failed: {message}")
-
-        def cancelled_():
-            window._end_job()
-            window.status.setText("Overview cancelled; the chart is as it was")
-
-        window.progress.setValue(0)
-        window.progress.show()
-        window.cancel_button.show()
-        window.status.setText(f"Finding groups by {by}…")
-        window._job = start_job(window, job, finished, failed, lambda f: window.progress.setValue(int(f * 100)),
-                                cancelled_)
+        window.run_in_worker(job, finished, starting=f"Finding groups by {by}…", failure="Overview failed",
+                             cancelled="Overview cancelled; the chart is as it was")
 
     def show_everything(self) -> None:
         """Drop every group made by an overview: all entities on the chart as themselves."""
@@ -200,7 +186,6 @@ class GroupActions:
                                                               spacing=MEMBER_SPACING)
 
         def finished(result):
-            window._end_job()
             if name not in model.group_names:
                 return  # undone meanwhile
             kind, parts, placed = result
@@ -214,20 +199,9 @@ class GroupActions:
             finished(plan())
             return
 
-        def failed(message):
-            window._end_job()
-            window.status.setText(f"Could not open {name!r}: {message}")
-
-        def cancelled_():
-            window._end_job()
-            window.status.setText(f"Opening {name!r} cancelled; nothing changed")
-
-        window.progress.setValue(0)
-        window.progress.show()
-        window.cancel_button.show()
-        window.status.setText(f"Opening {name!r} ({len(member_ids):,} entities)…")
-        window._job = start_job(window, plan, finished, failed, lambda f: window.progress.setValue(int(f * 100)),
-                                cancelled_)
+        window.run_in_worker(plan, finished, starting=f"Opening {name!r} ({len(member_ids):,} entities)…",
+                             failure=f"Could not open {name!r}",
+                             cancelled=f"Opening {name!r} cancelled; nothing changed")
 
     def _open_in_place(self, g: int, centre: np.ndarray, placed: dict) -> None:
         model = self.model

@@ -947,11 +947,6 @@ class MainWindow(QMainWindow):
         placed = ~self.model.unplaced & shown
         pinned = {self.model.ids[i]: tuple(self.model.positions[i]) for i in np.flatnonzero(self.model.pinned & placed)}
         start = {self.model.ids[i]: tuple(self.model.positions[i]) for i in np.flatnonzero(placed)}
-        self.progress.setValue(0)
-        self.progress.show()
-        self.cancel_button.show()
-        self.status.setText("Laying out…")
-
         # Measured here (fonts are Qt's), used in the worker: room for every label at fit-to-window.
         boxes = self.chart.label_boxes(np.flatnonzero(shown))
         rect = self.chart.viewbox.sceneBoundingRect()
@@ -965,21 +960,35 @@ class MainWindow(QMainWindow):
             return compute_layout(graph, pinned, start or None, progress, cancelled, kind, boxes, viewport, groups)
 
         def finished(positions):
-            self._end_job()
             self._save_positions(positions, "Initial layout" if initial else f"Layout ({kind})")
             self.model.set_positions(positions)
             self.chart.fit()
             self._update_status()
 
+        self.run_in_worker(job, finished, starting="Laying out…", failure="Layout failed",
+                           cancelled="Layout cancelled; nothing moved")
+
+    def run_in_worker(self, job, done, *, starting: str, failure: str, cancelled: str) -> None:
+        """``job(progress, cancelled)`` in a worker, with the status bar's progress bar and Cancel;
+        ``done(result)`` in the GUI thread once it has ended. A failure or a cancel is said in
+        the status bar, not in a modal box: the chart stays as it was."""
+
+        def finished(result):
+            self._end_job()
+            done(result)
+
         def failed(message):
             self._end_job()
-            # The status bar, not a modal box: a failed layout leaves the chart as it was.
-            self.status.setText(f"Layout failed: {message}")
+            self.status.setText(f"{failure}: {message}")
 
         def cancelled_():
             self._end_job()
-            self.status.setText("Layout cancelled; nothing moved")
+            self.status.setText(cancelled)
 
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.status.setText(starting)
         self._job = start_job(self, job, finished, failed, lambda f: self.progress.setValue(int(f * 100)), cancelled_)
 
     def _cancel_job(self) -> None:
