@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import networkx as nx
@@ -554,17 +554,22 @@ class SharedIdentifierWithListed(DetectorFamily):
 
         # subject -> [(kind, shown value, counterparts, fact ids)]
         shared: dict[str, list[tuple[str, str, list[str], list[str]]]] = defaultdict(list)
+
+        def share(kind: str, holders: dict[str, list[str]], shown: Callable[[], str]) -> None:
+            """Each unwatched party among ``holders`` (party -> the facts that say it holds the
+            value) shares the value with the watched ones, when not too many hold it."""
+            if len(holders) < 2 or len(holders) > limit:
+                return
+            counterparts = sorted(h for h in holders if h in watched)
+            if not counterparts:
+                return
+            for subject in sorted(h for h in holders if h not in watched and h in facts.parties):
+                fact_ids = [f for h in [subject, *counterparts] for f in holders[h]]
+                shared[subject].append((kind, shown(), counterparts, fact_ids))
+
         for kind, index in facts.indexes():
             for key in sorted(index):
-                holders = index[key]
-                if len(holders) < 2 or len(holders) > limit:
-                    continue
-                counterparts = sorted(h for h in holders if h in watched)
-                if not counterparts:
-                    continue
-                for subject in sorted(h for h in holders if h not in watched and h in facts.parties):
-                    fact_ids = [f for h in [subject, *counterparts] for f in holders[h]]
-                    shared[subject].append((kind, facts.shown[(kind, key)], counterparts, fact_ids))
+                share(kind, index[key], lambda: facts.shown[(kind, key)])
 
         for director in sorted(facts.directors):
             organizations = facts.directors[director]
@@ -573,14 +578,7 @@ class SharedIdentifierWithListed(DetectorFamily):
                 for subject in sorted(o for o in organizations if o not in watched and o in facts.parties):
                     shared[subject].append(("listed director", entities.caption(director), [director],
                                             list(organizations[subject])))
-            if len(organizations) < 2 or len(organizations) > limit:
-                continue
-            counterparts = sorted(o for o in organizations if o in watched)
-            if not counterparts:
-                continue
-            for subject in sorted(o for o in organizations if o not in watched and o in facts.parties):
-                fact_ids = [f for o in [subject, *counterparts] for f in organizations[o]]
-                shared[subject].append(("director", entities.caption(director), counterparts, fact_ids))
+            share("director", organizations, lambda: entities.caption(director))
 
         for subject in sorted(shared):
             yield self._finding(entities, subject, shared[subject], listed, blocked)
