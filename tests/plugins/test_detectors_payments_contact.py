@@ -332,7 +332,9 @@ def test_fan_in_names_the_hub_and_its_payers_without_an_onward_payment(tmp_path)
     usual = [payment(f"sale-{n}", f"customer-{n}", "hub", amount, _day(10 * n))
              for n, amount in enumerate([5000, 12000, 20000, 35000, 60000])]
     fan = [payment(f"in-{n}", f"sender-{n}", "hub", 380 + 10 * n, _day(60 + 12 * n)) for n in range(4)]
-    everyday = [payment("x-1", "sender-9", "hub", 400, _day(70)), payment("x-2", "sender-9", "other", 401, _day(71))]
+    # sender-9 pays that sum to two others too: its everyday payment (one other could be chance).
+    everyday = [payment("x-1", "sender-9", "hub", 400, _day(70)), payment("x-2", "sender-9", "other", 401, _day(71)),
+                payment("x-3", "sender-9", "another", 399, _day(90))]
     case = make_case(tmp_path, CLEAN + usual + fan + everyday)
     found = findings(FanInDetector(), case)
     assert len(found) == 1
@@ -493,6 +495,35 @@ def test_out_of_profile_sets_the_usual_figures_next_to_the_unusual_ones(tmp_path
     varied = [payment(f"pay-{n}", "acct", f"b-{n % 4}", [100, 400, 900, 2000][n % 4], _day(7 * n)) for n in range(8)]
     case = make_case(tmp_path, CLEAN + varied + [payment("big", "acct", "newcomer", 9000, _day(70))], name="v.wbcase")
     assert findings(OutOfProfileDetector(), case) == []
+    case.close()
+
+
+def test_out_of_profile_sees_a_busy_day_and_a_long_silence(tmp_path):
+    # The account pays one beneficiary a week, each a sum of its own (no sum stands out); then on one
+    # day it pays a newcomer six times: six payments where its typical day has one.
+    weekly = [payment(f"w-{n}", "acct", f"b-{n % 5}", 100 + 37 * n, _day(7 * n)) for n in range(10)]
+    burst = [payment(f"burst-{n}", "acct", "newcomer", 150 + n, _day(75)) for n in range(6)]
+    case = make_case(tmp_path, CLEAN + weekly + burst)
+    found = findings(OutOfProfileDetector(), case)
+    assert [f["details"]["party"] for f in found] == ["acct"]
+    assert found[0]["details"]["aspects"] == ["busy day"]
+    assert found[0]["entities"] == ["acct", "newcomer"]
+    assert found[0]["evidence"] == [f"burst-{n}" for n in range(6)]
+    text = found[0]["explanation"]
+    for words in (f"On {_day(75)} acct made 6 payments", "to newcomer", "on its 10 other days with payments out, it "
+                  "typically made 1 (at most 1): 6.0 times as many"):
+        assert words in text
+    assert findings(OutOfProfileDetector(frequency_factor=7), case) == []
+    case.close()
+    # A weekly payer that falls silent for 120 days and then pays again.
+    late = [payment("late", "acct", "b-1", 222, _day(63 + 120))]
+    case = make_case(tmp_path, CLEAN + weekly + late, name="silent.wbcase")
+    found = findings(OutOfProfileDetector(), case)
+    assert [f["details"]["aspects"] for f in found] == [["silence"]]
+    assert found[0]["evidence"] == ["late"]
+    assert (f"acct made or received no payment for 120 days after {_day(63)} (between its other 10 days with "
+            f"payments it waited 7 days on average); then on {_day(183)} it paid b-1 USD 222") in found[0]["explanation"]
+    assert findings(OutOfProfileDetector(min_silence_days=150), case) == []
     case.close()
 
 

@@ -16,7 +16,7 @@ from workbench_plugins.detectors.payments_contact import _Payment, _Transfer
 
 def plain_everyday(transfers, match, apart=None, received=False):
     """Indexes of transfers whose payer (``received``: beneficiary) paid (received) about the same
-    sum, within ``match``, with another party, more than ``apart`` away if given."""
+    sum, within ``match``, with two or more other parties, more than ``apart`` away if given."""
     by_account = defaultdict(list)
     for index, t in enumerate(transfers):
         by_account[(t.beneficiary if received else t.payer, t.currency)].append(index)
@@ -27,11 +27,13 @@ def plain_everyday(transfers, match, apart=None, received=False):
         for position, index in enumerate(indexes):
             amount = amounts[position]
             other = transfers[index].payer if received else transfers[index].beneficiary
+            others = set()
             for j in indexes[bisect_left(amounts, amount * (1 - match)):bisect_right(amounts, amount * (1 + match))]:
                 counterparty = transfers[j].payer if received else transfers[j].beneficiary
                 if counterparty != other and (apart is None or abs(transfers[j].day - transfers[index].day) > apart):
-                    everyday.add(index)
-                    break
+                    others.add(counterparty)
+            if len(others) >= 2:
+                everyday.add(index)
     return everyday
 
 
