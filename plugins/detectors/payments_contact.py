@@ -1447,6 +1447,126 @@ class RapidPassThroughDetector(_FamilyDetector):
         }
 
 
+class PassThroughChainDetector(_FamilyDetector):
+    """One sum relayed through a chain of intermediaries, each passing it on within days."""
+
+    id = "pass-through-chain"
+    label = "Pass-through chain: money relayed through intermediaries"
+    version = "1.0"
+    description = (
+        "A payment passed on along a chain of parties: each intermediary, within the given days of receiving "
+        "it, pays a party not yet in the chain a sum at most the tolerance smaller than what it received (and "
+        "not larger), in the same currency, for at least the given number of payments in a row. Payments of "
+        "a sum their payer pays two or more other parties are its everyday payments and carry nothing on. "
+        "The longest chain from each first payment is reported, once for each set of parties; a chain that "
+        "comes back to its first payer is a circle (circular-payments)."
+    )
+    severity = "medium"
+    reference = ("FATF Proliferation Financing Report (2008): funds layered through front companies and "
+                 "intermediaries; FinCEN funnel accounts; AMLSim stack and scatter-gather typologies; redflags.md #19")
+    parameters = {
+        "min_payments": Parameter(default=3, minimum=2, maximum=12,
+                                  help="fewest payments in the chain (3: a payer, two intermediaries, a last "
+                                       "beneficiary); 2 is a single pass-through (rapid-pass-through)"),
+        "max_payments": Parameter(default=8, minimum=2, maximum=16, help="most payments followed"),
+        "max_days": Parameter(default=5, minimum=0, maximum=60,
+                              help="days from a payment received to its passing on, at each intermediary"),
+        # Each intermediary keeps a cut; 10% covers our generator's 2-8% and AMLSim's margins.
+        "amount_tolerance": Parameter(default=0.1, minimum=0.0, maximum=0.9,
+                                      help="each payment at most this share smaller than the one before it"),
+        "everyday_match": Parameter(default=0.02, minimum=0.0, maximum=0.5,
+                                    help="a payment whose payer paid two or more other parties within this share of "
+                                         "the same sum is an everyday payment and carries nothing on (0: every "
+                                         "payment may)"),
+    }
+
+    def findings(self, case: Any) -> Iterator[dict[str, Any]]:
+        options = self.options
+        transfers = _transfers(case)
+        everyday = _everyday_amounts(transfers, options["everyday_match"])
+        relays: dict[tuple[str, str], list[_Transfer]] = defaultdict(list)
+        for index, transfer in enumerate(transfers):
+            if index not in everyday:
+                relays[(transfer.payer, transfer.currency)].append(transfer)
+        days = {key: [t.day for t in items] for key, items in relays.items()}
+        window = timedelta(days=options["max_days"])
+        shrink, grow = 1 - options["amount_tolerance"], 1.005
+        # A payment that carries on one received (within the window, the sum within the tolerance)
+        # continues a chain; one that does not, opens one.
+        def onward(received: _Transfer) -> list[_Transfer]:
+            key = (received.beneficiary, received.currency)
+            items = relays.get(key)
+            if not items:
+                return []
+            low = bisect_left(days[key], received.day)
+            high = bisect_right(days[key], received.day + window)
+            return [t for t in items[low:high] if received.amount * shrink <= t.amount <= received.amount * grow
+                    and t is not received]
+
+        continues = {id(t) for items in relays.values() for received in items for t in onward(received)}
+        best: dict[frozenset, list[_Transfer]] = {}
+        budget = _MAX_STEPS
+        for items in relays.values():
+            for first in items:
+                if id(first) in continues:
+                    continue
+                longest: list[_Transfer] = []
+                stack = [[first]]
+                while stack and budget > 0:
+                    chain = stack.pop()
+                    budget -= 1
+                    parties = {chain[0].payer, *(t.beneficiary for t in chain)}
+                    following = onward(chain[-1])
+                    if any(t.beneficiary == first.payer for t in following):
+                        continue  # the money comes back to its first payer: a circle, not a chain
+                    nexts = [t for t in following if t.beneficiary not in parties]
+                    if not nexts or len(chain) >= options["max_payments"]:
+                        if len(chain) > len(longest):
+                            longest = chain
+                        continue
+                    stack.extend(chain + [t] for t in reversed(nexts))
+                if len(longest) >= options["min_payments"]:
+                    key = frozenset({longest[0].payer, *(t.beneficiary for t in longest)})
+                    if key not in best or [t.order for t in longest] < [t.order for t in best[key]]:
+                        best[key] = longest
+        # A chain inside a longer one (its parties all in it) is part of that one.
+        chains = sorted(best.values(), key=lambda c: (-len(c), c[0].order))
+        kept: list[tuple[frozenset, list[_Transfer]]] = []
+        for chain in chains:
+            members = frozenset({chain[0].payer, *(t.beneficiary for t in chain)})
+            if any(members <= other for other, _ in kept):
+                continue
+            kept.append((members, chain))
+        parties = _Parties(case)
+        for _, chain in sorted(kept, key=lambda item: item[1][0].order):
+            yield self._finding(chain, parties)
+
+    def _finding(self, chain: list[_Transfer], parties: _Parties):
+        first = chain[0]
+        hops = [f"{parties.name(first.payer)} paid {parties.name(first.beneficiary)} "
+                f"{_money(first.amount, first.currency)} on {first.day.isoformat()}"]
+        for before, after in zip(chain, chain[1:]):
+            lag = (after.day - before.day).days
+            hops.append(f"{parties.name(after.payer)} paid {parties.name(after.beneficiary)} "
+                        f"{_money(after.amount, after.currency)} {'the same day' if lag == 0 else _days(lag) + ' later'}"
+                        f" ({after.amount / before.amount:.0%})")
+        span = (chain[-1].day - first.day).days
+        kept = chain[-1].amount / first.amount
+        text = (f"A sum was passed along a chain of {len(chain) + 1} parties within {_days(span)}: {listing(hops)}. "
+                f"{_money(chain[-1].amount, first.currency)} ({kept:.0%}) reached {parties.name(chain[-1].beneficiary)}.")
+        if self.options["everyday_match"] > 0:
+            text += " None of these payers paid two or more others about the same sum (its everyday payment)."
+        members = [first.payer, *(t.beneficiary for t in chain)]
+        return {
+            "entities": sorted(set(members)),
+            "evidence": [t.payment.id for t in chain],
+            "score": round(min(0.85, 0.5 + 0.08 * (len(chain) - 2)), 3),
+            "explanation": text,
+            "details": {"parties": members, "amounts": [t.amount for t in chain], "currency": first.currency,
+                        "first": first.day.isoformat(), "last": chain[-1].day.isoformat(), "days": span},
+        }
+
+
 # ---------------------------------------------------------------------------------------- accounts' profiles
 
 

@@ -47,7 +47,9 @@ PAYMENT_DETECTORS = {"third-party-payer", "cash-for-goods", "structuring", "paym
 INTENDED = {
     "circular-payments": ("cycle", "cycle-margin"),
     "fan-in-fan-out": ("fan-in", "scatter-gather"),
-    "rapid-pass-through": ("fan-in", "fan-out", "scatter-gather"),
+    "rapid-pass-through": ("fan-in", "fan-out", "scatter-gather", "chain"),
+    # A circle paid in time order, a few days a hop, is money relayed along a chain until it closes.
+    "pass-through-chain": ("chain", "cycle", "cycle-margin"),
 }
 
 
@@ -204,6 +206,7 @@ def generate_transactions(
     fan_ins: int = 0,
     fan_outs: int = 0,
     scatter_gathers: int = 0,
+    chains: int = 0,
     days: int = 365,
     seed: int = 1,
 ) -> PlantedData:
@@ -222,7 +225,9 @@ def generate_transactions(
       * ``fan-in``: 5-10 payers pay one account within a week, which pays 90-98% on to one account 1-4 days later;
       * ``fan-out``: one payment in, and 92-99% of it out to 5-10 accounts within 2 days;
       * ``scatter-gather``: one account pays 5-8 intermediaries, which each pass 90-98% of it to one
-        account 1-3 days later (AMLSim's scatter-gather, compressed to days).
+        account 1-3 days later (AMLSim's scatter-gather, compressed to days);
+      * ``chain``: 4-6 accounts, one payment passed on from each to the next, 92-99% of it, 0-3 days
+        later (layering through intermediaries; AMLSim's stack, one account wide).
     """
     rng = random.Random(seed)
     data = PlantedData()
@@ -284,6 +289,13 @@ def generate_transactions(
             pay(origin, intermediary, each, sent, "scatter-gather")
             pay(intermediary, gatherer, each * rng.uniform(0.9, 0.98), sent + rng.randint(1, 3), "scatter-gather")
         data.patterns.append(Pattern("scatter-gather", [origin, *middle, gatherer], gatherer))
+    for _ in range(chains):
+        members = take(rng.randint(4, 6))
+        step, value = rng.randrange(days - 20), amount()
+        for payer, payee in zip(members, members[1:]):
+            pay(payer, payee, value, step, "chain")
+            step, value = step + rng.randint(0, 3), value * rng.uniform(0.92, 0.99)
+        data.patterns.append(Pattern("chain", members))
 
     # --- background: AMLSim-like normal behaviour, on all accounts (planted ones too)
     everyone = range(accounts)
@@ -411,6 +423,21 @@ def test_planted_cycles_and_fan_ins_are_found_on_generated_data(tmp_path):
     # Shops and employers paid by many every month are left alone (0.92 on this seed).
     assert figures.precision["fan-in-fan-out"] >= 0.8
     assert figures.hubs[("fan-in", "fan-in-fan-out")] >= 0.8
+
+
+def test_planted_chains_are_found_on_generated_data(tmp_path):
+    """Chains of intermediaries passing one sum on are named whole by pass-through-chain, and what it
+    names was planted (chains, or circles paid in time order, which relay money until they close)."""
+    data = generate_transactions(2000, 8000, cycles=10, fan_ins=10, scatter_gathers=5, chains=15, seed=6)
+    with Case.create(tmp_path / "chains.wbcase") as case:
+        import_planted(case, data, tmp_path)
+        outcomes = run_detectors(case, ["pass-through-chain"])
+        assert not [o.error for o in outcomes if o.error]
+        figures = quality(case, data, ["pass-through-chain"])
+    assert figures.recall[("chain", "pass-through-chain")] >= 0.9
+    assert figures.whole[("chain", "pass-through-chain")] >= 0.9
+    assert figures.precision["pass-through-chain"] >= 0.8
+    assert figures.recall[("fan-in", "pass-through-chain")] == 0  # many payers to one is not a chain
 
 
 # ------------------------------------------------------- a cut of IBM's 20K_cycle200 simulation

@@ -16,6 +16,7 @@ from workbench_plugins.detectors.payments_contact import (
     CircularPaymentsDetector,
     FanInFanOutDetector,
     OutOfProfileDetector,
+    PassThroughChainDetector,
     PaymentShipmentMismatchDetector,
     PhoneCountryMismatchDetector,
     RapidPassThroughDetector,
@@ -28,6 +29,7 @@ FAMILY = [
     ThirdPartyPayerDetector, CashForGoodsDetector, StructuringDetector, FanInFanOutDetector,
     CircularPaymentsDetector, RapidPassThroughDetector, PaymentShipmentMismatchDetector,
     PhoneCountryMismatchDetector, WebmailNoWebsiteDetector, FanInDetector, FanOutDetector, OutOfProfileDetector,
+    PassThroughChainDetector,
 ]
 
 
@@ -524,6 +526,32 @@ def test_out_of_profile_sees_a_busy_day_and_a_long_silence(tmp_path):
     assert (f"acct made or received no payment for 120 days after {_day(63)} (between its other 10 days with "
             f"payments it waited 7 days on average); then on {_day(183)} it paid b-1 USD 222") in found[0]["explanation"]
     assert findings(OutOfProfileDetector(min_silence_days=150), case) == []
+    case.close()
+
+
+def test_pass_through_chain_follows_one_sum_through_intermediaries(tmp_path):
+    # 50,000 from "origin" passes through two front companies to "end", 2% lost at each hop, a day or
+    # two apart; "front-b" also pays its landlord 900 a month (its own business, not the chain).
+    chain = [payment("c-1", "origin", "front-a", 50000, _day(10)), payment("c-2", "front-a", "front-b", 49000, _day(11)),
+             payment("c-3", "front-b", "end", 48020, _day(13))]
+    rent = [payment(f"rent-{n}", "front-b", "landlord", 900, _day(30 * n)) for n in range(4)]
+    case = make_case(tmp_path, CLEAN + chain + rent)
+    found = findings(PassThroughChainDetector(), case)
+    assert [f["evidence"] for f in found] == [["c-1", "c-2", "c-3"]]
+    assert found[0]["entities"] == ["end", "front-a", "front-b", "origin"]
+    text = found[0]["explanation"]
+    for words in ("chain of 4 parties within 3 days", "origin paid front-a USD 50,000", "front-a paid front-b USD 49,000 "
+                  "1 day later (98%)", "front-b paid end USD 48,020 2 days later (98%)", "(96%) reached end"):
+        assert words in text
+    # Too slow for the window, too great a cut, or too short a chain: no finding.
+    assert findings(PassThroughChainDetector(max_days=1), case) == []
+    assert findings(PassThroughChainDetector(amount_tolerance=0.01), case) == []
+    assert findings(PassThroughChainDetector(min_payments=4), case) == []
+    case.close()
+    # The same money coming back to where it started is a circle (circular-payments), not a chain.
+    back = [payment("c-4", "end", "origin", 47500, _day(14))]
+    case = make_case(tmp_path, CLEAN + chain + back, name="circle.wbcase")
+    assert findings(PassThroughChainDetector(), case) == []
     case.close()
 
 
