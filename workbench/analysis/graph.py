@@ -169,12 +169,7 @@ def _links(case: Case, graph_filter: GraphFilter, nodes: dict[str, tuple], *, sh
     # from that relationship's source party (the exporter), which is a node. Property edges are
     # few; only the relationships they touch are looked up, so a case of millions of payments is
     # read once, row by row, never held as a list.
-    touched = set()
-    for source, target in case.property_link_ends():
-        touched.add(source)
-        touched.add(target)
-    sources_of = case.own_link_sources(touched)
-    del touched
+    sources_of = case.property_end_sources()
 
     def is_relationship(entity_id: str) -> bool:
         """Whether ``entity_id`` is a relationship entity (has a link of its own)."""

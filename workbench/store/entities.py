@@ -441,22 +441,17 @@ class EntityReading(CasePart):
             leaving_out,
         )
 
-    def property_link_ends(self) -> Iterator[tuple[str, str]]:
-        """``(source, target)`` of every link made by a property (an entity naming another), row by row."""
-        return self.conn.execute("SELECT source_id, target_id FROM edges WHERE prop IS NOT NULL")
-
-    def own_link_sources(self, via_ids: Iterable[str]) -> dict[str, list[str]]:
-        """``{relationship entity: the source ends of its own links, in order}`` for those of
-        ``via_ids`` that are relationship entities."""
+    def property_end_sources(self) -> dict[str, list[str]]:
+        """``{relationship entity: the source ends of its own links, in order}`` for the relationship
+        entities that a property link starts or ends at (a shipment whose forwarder is named): one
+        query, since a big case has tens of thousands of them."""
         sources_of: dict[str, list[str]] = {}
-        wanted = sorted(set(via_ids))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            for via, source in self.conn.execute(
-                f"SELECT via_id, source_id FROM edges WHERE prop IS NULL AND via_id IN ({','.join('?' * len(chunk))})"
-                " ORDER BY id", chunk,
-            ):
-                sources_of.setdefault(via, []).append(source)
+        for via, source in self.conn.execute(
+            "SELECT via_id, source_id FROM edges WHERE prop IS NULL AND via_id IN"
+            " (SELECT source_id FROM edges WHERE prop IS NOT NULL"
+            "  UNION SELECT target_id FROM edges WHERE prop IS NOT NULL) ORDER BY id"
+        ):
+            sources_of.setdefault(via, []).append(source)
         return sources_of
 
     def is_relationship(self, entity_id: str) -> bool:
