@@ -127,9 +127,12 @@ def _lz4(data: _Input, length: int) -> bytes:
                 match += byte
                 if byte != 0xFF:
                     break
-        start = len(out) - distance
-        for offset in range(match + 4):  # the copy may overlap what it writes
-            out.append(out[start + offset])
+        start, match = len(out) - distance, match + 4
+        if distance >= match:
+            out += out[start:start + match]
+        else:  # the copy overlaps what it writes: the last `distance` bytes, repeated
+            pattern = bytes(out[start:])
+            out += (pattern * (match // distance + 1))[:match]
     return bytes(out[:length])
 
 
