@@ -70,3 +70,16 @@ def test_a_small_file_added_to_a_larger_case_keeps_its_indexes_throughout(case, 
     case.ingest(payments(6_000, start=12_000), source("more.csv"))  # 6,000 added to 12,000
     assert defer_early == []
     assert case.counts_by_schema()["Payment"] == 18_000
+
+
+def test_the_report_counts_what_the_case_holds_whether_entities_are_new_or_described_again(case):
+    first = case.ingest([company("a", "Atlas"), company("h", "Helios"), *payments(5)], source("new.csv"))
+    # Every entity new and described once: counted as written.
+    assert (first.entities, first.by_schema) == (7, {"Company": 2, "Payment": 5})
+    again = case.ingest([company("a", "Atlas FZE"), {"id": "a", "schema": "Organization", "properties": {}},
+                         company("z", "Zeta"), *payments(2, start=4)], source("again.csv"))
+    # Described again (and as another type), or new: counted once each, by the type each has now.
+    assert (again.entities, again.new_entities) == (4, 2)
+    assert again.by_schema == {"Company": 2, "Payment": 2}
+    for report in (first, again):
+        assert report.by_schema == case._schemas_of(case.conn.cursor(), report.source_id)

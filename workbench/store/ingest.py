@@ -16,6 +16,7 @@ from followthemoney.schema import Schema
 from followthemoney.types import registry
 
 from workbench import __version__
+from workbench.bulk import collector_paused
 from workbench.model import model
 from workbench.model.grading import Grade
 from workbench.model.provenance import Record, SourceInfo
@@ -32,6 +33,10 @@ DEFERRABLE_INDEXES = ("idx_records_entity", "idx_edges_source", "idx_edges_targe
 #: Records an ingest writes before it defers the indexes; only when it has also written as many
 #: as the case held before, so adding a small file to a large case never rebuilds them.
 DEFER_AFTER = 50_000
+#: SQLite's page cache while the deferred indexes are built (KiB): the sort that builds them takes
+#: as much memory again as the cache, so the cache gives way to it (64 MB of pages are not needed
+#: to sort) and the import's peak stays that of its batches.
+_REBUILD_CACHE_KIB = 16_384
 
 ProgressCallback = Callable[[int], None]
 _INSERT_EDGE = (
@@ -166,7 +171,8 @@ class Ingesting(CasePart):
         with self._write():
             cursor = self.conn.cursor()
             source_id = self._insert_source(cursor, source)
-            report = self._ingest_into(cursor, records, source_id, str(source.grade), progress)
+            with collector_paused():  # every batch's objects are freed by reference counting
+                report = self._ingest_into(cursor, records, source_id, str(source.grade), progress)
             self._audit(
                 "ingest",
                 {
@@ -187,6 +193,7 @@ class Ingesting(CasePart):
         # one) is asked of the case, batch by batch: memory stays that of a batch however large
         # the file. Only entities described more than once are remembered, to be rebuilt.
         to_rebuild: set[str] = set()
+        inserted: dict[str, int] = {}  # entities written as new, by type
         batch: list[tuple[int, Record | dict | EntityProxy]] = []
         number = 0
         held_before = cursor.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
@@ -194,23 +201,33 @@ class Ingesting(CasePart):
         for number, item in enumerate(records, start=1):
             batch.append((number, item))
             if len(batch) >= INGEST_BATCH:
-                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report)
+                self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report, inserted)
                 batch = []
                 if progress:
                     progress(number)
                 if not deferred and number >= max(DEFER_AFTER, held_before):
                     deferred = self._drop_deferrable_indexes(cursor)
         if batch:
-            self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report)
+            self._ingest_batch(cursor, batch, source_id, source_grade, aliases, to_rebuild, report, inserted)
             if progress:
                 progress(number)
-        for statement in deferred:
-            cursor.execute(statement)
+        if deferred:
+            cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+            cursor.execute(f"PRAGMA cache_size = -{_REBUILD_CACHE_KIB}")
+            for statement in deferred:
+                cursor.execute(statement)
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
         for entity_id in to_rebuild:
             self._rebuild_entity(cursor, entity_id, aliases)
-        report.entities = cursor.execute(
-            "SELECT count(DISTINCT entity_id) FROM records WHERE source_id = ?", (source_id,)).fetchone()[0]
-        report.by_schema = self._schemas_of(cursor, source_id)
+        if to_rebuild:
+            report.entities = cursor.execute(
+                "SELECT count(DISTINCT entity_id) FROM records WHERE source_id = ?", (source_id,)).fetchone()[0]
+            report.by_schema = self._schemas_of(cursor, source_id)
+        else:
+            # Every entity described once, and new: the ones written are the answer, without
+            # looking each of them up again (on 2 million payments that took 40 s).
+            report.entities = report.new_entities
+            report.by_schema = dict(sorted(inserted.items()))
         return report
 
     @staticmethod
@@ -292,7 +309,7 @@ class Ingesting(CasePart):
         )
         return cursor.lastrowid
 
-    def _ingest_batch(self, cursor, batch, source_id, source_grade, aliases, to_rebuild, report) -> None:
+    def _ingest_batch(self, cursor, batch, source_id, source_grade, aliases, to_rebuild, report, inserted) -> None:
         record_rows = []
         statements = []
         entity_rows = []
@@ -339,6 +356,7 @@ class Ingesting(CasePart):
                 entity_rows.append(entity_row)
                 edge_rows.extend(edges)
                 report.new_entities += 1
+                inserted[schema_name] = inserted.get(schema_name, 0) + 1
             seen.add(entity_id)
         cursor.executemany(
             "INSERT INTO records (id, entity_id, schema, source_id, locator, grade, origin_id, extra)"
