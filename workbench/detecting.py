@@ -324,7 +324,7 @@ def _release_caches(case: Case, family: str | None = None) -> None:
     a run is that of its hungriest family, not the sum of all of them."""
     from workbench.analysis import graph
 
-    case._snapshot = None
+    case.release_snapshot()
     graph._CACHE.clear()
     families = [family] if family else [name for name in list(sys.modules) if name.startswith("workbench_plugins.")]
     for name in families:

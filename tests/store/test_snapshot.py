@@ -28,6 +28,14 @@ def test_snapshot_is_shared_until_the_facts_change(network):
     assert second is not first and second.get("orion").caption == "Orion Components Ltd"
 
 
+def test_a_released_snapshot_is_read_again_when_next_asked_for(network):
+    first = network.snapshot()
+    network.release_snapshot()
+    second = network.snapshot()
+    assert second is not first and second.get("atlas").caption == first.get("atlas").caption
+    assert network.snapshot() is second
+
+
 def test_snapshot_follows_merges_undo_and_a_different_merge(network):
     network.ingest([company("helios-2", "HELIOS ELEKTRONIK", country="de")], source("more.csv"))
     network.merge("atlas", "atlas-2")

@@ -82,6 +82,12 @@ class AnalysisResults(CasePart):
             self._snapshot = FactsSnapshot(self, version)
         return self._snapshot
 
+    def release_snapshot(self) -> None:
+        """Let go of the shared snapshot (the next :meth:`snapshot` reads the facts again): for a
+        detector run, between families that need different facts, so that a run's peak memory is
+        that of its hungriest family."""
+        self._snapshot = None
+
     def payment_columns(self, *, schema: str = "Payment", texts: Iterable[str] = ()) -> PaymentColumns:
         """Every payment as numpy columns (payer, beneficiary, amount, currency, day): about 40
         bytes a payment where the snapshot holds about 1 KB; see :mod:`workbench.store.columns`.
