@@ -14,9 +14,11 @@ the ISO day of a payment's ``date`` (or ``startDate``) and a shipment's ``startD
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations
@@ -785,9 +787,11 @@ class _Transfer:
 
 
 # What the payment-pattern detectors derive from the transfers (the transfers themselves, everyday
-# sums, usual sums per counterparty, flows per party), worked out once per run rather than once per
-# detector: on 118,000 transfers each took a second or more. Keyed by the transfers list (kept
-# alive here, so its id stays its own) and the arguments; read-only for the detectors.
+# sums, usual sums per counterparty), worked out once per run rather than once per detector: on
+# 118,000 transfers each took a second or more. Keyed by the transfers list (kept alive here, so
+# its id stays its own) and the arguments; read-only for the detectors. Only what is derived from
+# the shared list is kept: a list of some transfers is made anew by each caller, so what was
+# derived from it would never be asked for again and only hold memory until the family is done.
 _TRANSFERS_CACHE: dict[tuple, list[_Transfer]] = {}
 _DERIVED: dict[tuple, tuple[list, Any]] = {}
 
@@ -795,6 +799,10 @@ _DERIVED: dict[tuple, tuple[list, Any]] = {}
 def _shared(function):
     def cached(transfers, *args, **kwargs):
         key = (id(transfers), function.__name__, args, tuple(sorted(kwargs.items())))
+        if not any(transfers is shared for shared in _TRANSFERS_CACHE.values()):
+            # A list of the moment (some of the transfers) is never asked about again: keeping
+            # what was derived from it (and it) would only hold memory until the family is done.
+            return function(transfers, *args, **kwargs)
         found = _DERIVED.get(key)
         if found is None or found[0] is not transfers:
             found = _DERIVED[key] = (transfers, function(transfers, *args, **kwargs))
@@ -1021,6 +1029,25 @@ def _transfer_columns(transfers: list[_Transfer]) -> tuple[dict[str, np.ndarray]
     return columns, list(codes), list(currencies)
 
 
+class _Marked(AbstractSet):
+    """Indexes of transfers marked by a mask (``index in marked``): a byte a transfer, where a set
+    of two million indexes takes about 100 MB (and the family keeps several)."""
+
+    __slots__ = ("_flags",)
+
+    def __init__(self, mask: np.ndarray):
+        self._flags = mask.astype(np.uint8).tobytes()
+
+    def __contains__(self, index: object) -> bool:
+        return isinstance(index, int) and 0 <= index < len(self._flags) and self._flags[index] == 1
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(np.frombuffer(self._flags, dtype=np.uint8)).tolist())
+
+    def __len__(self) -> int:
+        return self._flags.count(1)
+
+
 def _dense(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """One code per distinct pair of the two columns' values (0 .. pairs - 1), as int64."""
     combined = first.astype(np.int64) * (int(second.max()) + 1) + second
@@ -1029,7 +1056,7 @@ def _dense(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 @_shared
 def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta | None = None,
-                      received: bool = False) -> set[int]:
+                      received: bool = False) -> _Marked:
     """Indexes of transfers whose payer paid at least two *other* parties about the same sum (within
     ``match``).
 
@@ -1050,7 +1077,7 @@ def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta
     account's sums), less those of the same counterparty.
     """
     if match <= 0 or not transfers:
-        return set()
+        return _Marked(np.zeros(len(transfers), dtype=bool))
     columns = _transfer_columns(transfers)[0]
     hub, other = (columns["beneficiary"], columns["payer"]) if received else (columns["payer"], columns["beneficiary"])
     amount = columns["amount"]
@@ -1073,24 +1100,32 @@ def _everyday_amounts(transfers: list[_Transfer], match: float, apart: timedelta
     low, high, order = neighbours(account)
     same_low, same_high, _ = neighbours(pair)
     # At least two neighbours paid to (or by) other parties; of those, the ones with two distinct
-    # other parties among them (more than ``apart`` away in time, if given).
+    # other parties among them (more than ``apart`` away in time, if given): looked at one by one
+    # (the first two found will do), a slice of candidates at a time so that memory stays small.
     found = (high - low) - (same_high - same_low) >= 2
+    del same_low, same_high, pair, rank, lowest, highest
     limit = apart / timedelta(days=1) if apart is not None else -1
-    days, others = columns["day"][order].tolist(), other[order].tolist()
-    day_of, other_of, low, high = columns["day"].tolist(), other.tolist(), low.tolist(), high.tolist()
-    everyday = set()
-    for index in np.flatnonzero(found).tolist():
-        day, counterparty, first = day_of[index], other_of[index], None
-        for position in range(low[index], high[index]):
-            party = others[position]
-            if party == counterparty or abs(days[position] - day) <= limit:
-                continue
-            if first is None:
-                first = party
-            elif party != first:
-                everyday.add(index)
-                break
-    return everyday
+    days, others = array("i"), array("i")
+    days.frombytes(columns["day"][order].astype(np.int32).tobytes())
+    others.frombytes(other[order].astype(np.int32).tobytes())
+    everyday = np.zeros(len(transfers), dtype=bool)
+    candidates = np.flatnonzero(found)
+    for start in range(0, len(candidates), 50_000):
+        chosen = candidates[start:start + 50_000]
+        for index, day, counterparty, low_position, high_position in zip(
+                chosen.tolist(), columns["day"][chosen].tolist(), other[chosen].tolist(), low[chosen].tolist(),
+                high[chosen].tolist()):
+            first = None
+            for position in range(low_position, high_position):
+                party = others[position]
+                if party == counterparty or abs(days[position] - day) <= limit:
+                    continue
+                if first is None:
+                    first = party
+                elif party != first:
+                    everyday[index] = True
+                    break
+    return _Marked(everyday)
 
 
 @dataclass(frozen=True)
@@ -1576,13 +1611,13 @@ def _median(values: Iterable[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _everyday_received(transfers: list[_Transfer], match: float) -> set[int]:
+def _everyday_received(transfers: list[_Transfer], match: float) -> _Marked:
     """Indexes of transfers whose beneficiary received about the same sum from other payers too."""
     return _everyday_amounts(transfers, match, received=True)
 
 
 @_shared
-def _typical_sums(transfers: list[_Transfer], incoming: bool) -> dict[tuple[str, str], dict[str, float]]:
+def _typical_sums(transfers: list[_Transfer], incoming: bool) -> Mapping[tuple[str, str], dict[str, float]]:
     """``{(party, currency): {counterparty: typical sum}}``: each party's usual sum per counterparty
     (the median of its payments to, or from, that counterparty), so that a payment repeated ten
     times on one link counts once, as one counterparty, in what is usual for the party."""
@@ -1606,15 +1641,35 @@ def _typical_sums(transfers: list[_Transfer], incoming: bool) -> dict[tuple[str,
     rows = order[starts]  # a transfer of each link
     shown = np.lexsort((link_first, account_first[account[rows]]))
     rows = rows[shown]
-    result: dict[tuple[str, str], dict[str, float]] = {}
-    for hub, currency, counterparty, median in zip(party[rows].tolist(), columns["currency"][rows].tolist(),
-                                                   other[rows].tolist(), medians[shown].tolist()):
-        key = (names[hub], currencies[currency])
-        found = result.get(key)
-        if found is None:
-            found = result[key] = {}
-        found[names[counterparty]] = median
-    return result
+    return _UsualSums(names, currencies, party[rows], columns["currency"][rows], other[rows], medians[shown])
+
+
+class _UsualSums(Mapping):
+    """``{(party, currency): {counterparty: usual sum}}`` read from arrays: a party's counterparties
+    are made into a dict when it is asked for. The dicts of every party at once took about 250 MB on
+    2 million payments, for each direction; the family keeps both."""
+
+    def __init__(self, names: list[str], currencies: list[str], parties: np.ndarray, currency: np.ndarray,
+                 others: np.ndarray, sums: np.ndarray):
+        # Rows come grouped by party and currency, in the order the parties first appear.
+        starts = np.flatnonzero((np.diff(parties, prepend=-1) != 0) | (np.diff(currency, prepend=-1) != 0))
+        self._names, self._others, self._sums = names, others.astype(np.int32), sums
+        self._bounds = np.append(starts, len(parties)).tolist()
+        self._index = {(names[p], currencies[c]): number
+                       for number, (p, c) in enumerate(zip(parties[starts].tolist(), currency[starts].tolist()))}
+
+    def __getitem__(self, key: tuple[str, str]) -> dict[str, float]:
+        number = self._index[key]
+        low, high = self._bounds[number], self._bounds[number + 1]
+        names = self._names
+        return {names[other]: value for other, value in zip(self._others[low:high].tolist(),
+                                                            self._sums[low:high].tolist())}
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 def _width(values: list[float]) -> float:
@@ -1888,9 +1943,9 @@ class OutOfProfileDetector(_FamilyDetector):
         yield from found
 
     def _sums(self, transfers, unusual) -> None:
+        # The payments of each unusual link, filled in below once those links are known (a dict of
+        # every link's payments took more memory than anything else this detector holds).
         links: dict[tuple[str, str, str], list[_Transfer]] = defaultdict(list)
-        for transfer in transfers:
-            links[(transfer.payer, transfer.beneficiary, transfer.currency)].append(transfer)
         factor, minimum = self.options["factor"], self.options["min_history"]
         for incoming in (False, True):
             for (party, currency), by_other in _typical_sums(transfers, incoming).items():
@@ -1908,6 +1963,10 @@ class OutOfProfileDetector(_FamilyDetector):
                         key = (party, other, currency) if not incoming else (other, party, currency)
                         unusual[(party, currency)].append({"aspect": "sum", "incoming": incoming, "other": other,
                                                            "amount": amount, "rest": rest, "paid": links[key]})
+        for transfer in transfers:
+            paid = links.get((transfer.payer, transfer.beneficiary, transfer.currency))
+            if paid is not None:
+                paid.append(transfer)
 
     def _busy_days(self, transfers, unusual) -> None:
         """The day with the most payments out (or in), and the one with most new counterparties,

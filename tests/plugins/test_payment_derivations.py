@@ -83,6 +83,7 @@ def test_everyday_sums_are_those_of_the_plain_definition(seed):
             apart = timedelta(days=days)
             assert family._everyday_amounts(transfers, match, apart=apart) == plain_everyday(transfers, match, apart)
     assert family._everyday_amounts(transfers, 0) == set()
+    assert 5 not in family._everyday_amounts(transfers, 0) and -1 not in family._everyday_amounts(transfers, 0.02)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
