@@ -61,6 +61,7 @@ RED_FLAGS = {
     "fan-in-fan-out": "Funds gathered and funnelled on (fan-in, fan-out)",
     "circular-payments": "Circular payments",
     "rapid-pass-through": "Rapid pass-through",
+    "pass-through-chain": "Pass-through chain: money relayed through intermediaries",
     "fan-in": "Fan-in: many payers, one receiver",
     "fan-out": "Fan-out: one payer, many beneficiaries",
     "out-of-profile": "Payments out of the account's profile",
