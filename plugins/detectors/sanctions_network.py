@@ -49,6 +49,9 @@ _NO_PAYMENTS = GraphFilter(link_schemata=frozenset(
     | {"references"}))
 
 
+_PAYMENT_SCHEMATA = frozenset(name for name, schema in model.schemata.items() if schema.is_a(_PAYMENT))
+
+
 def _graph(case):
     """The case graph without payments (see ``_NO_PAYMENTS``); the whole graph for a case
     object that cannot give its payments as columns."""
@@ -1080,7 +1083,12 @@ class CivilianNearMilitary(DetectorFamily):
         declared = self._end_users(case, entities)
         if not declared:
             return  # no end user declared anywhere: nobody to be near a military party
-        graph = case_graph(case)  # payments are links to follow here
+        # Every link but payments from the family's graph; payments (millions, on a bank-records
+        # case) as who paid whom from their columns, their details read only for the paths found.
+        graph = _graph(case)
+        payment_types = {name for name in link_types if model.get(name).is_a("Payment")}
+        by_columns = bool(payment_types) and hasattr(case, "payment_columns") and payment_types >= set(
+            _PAYMENT_SCHEMATA)
 
         adjacency: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for source, target, data in graph.edges(data=True):
@@ -1090,6 +1098,18 @@ class CivilianNearMilitary(DetectorFamily):
                 continue
             adjacency[source][target].append(data)
             adjacency[target][source].append(data)
+        if payment_types and not by_columns and hasattr(case, "payment_columns"):
+            graph = case_graph(case)  # some payment types only: read them from the whole graph
+            for source, target, data in graph.edges(data=True):
+                if data.get("schema") in payment_types and data.get("prop") is None and source != target \
+                        and _is_party(graph.nodes[source].get("schema")) \
+                        and _is_party(graph.nodes[target].get("schema")):
+                    adjacency[source][target].append(data)
+                    adjacency[target][source].append(data)
+        neighbours: Any = adjacency
+        filled: set[frozenset[str]] = set()  # pairs of parties whose payments are in ``adjacency``
+        if by_columns:
+            neighbours = self._paid(case, graph, adjacency)
 
         military_cache: dict[str, list[str]] = {}
 
@@ -1110,9 +1130,47 @@ class CivilianNearMilitary(DetectorFamily):
         for end_user in sorted(declared):
             if end_user not in graph or military(end_user):
                 continue  # a military end user is not a civilian one: other detectors say so
-            reached = self._search(adjacency, end_user, max_hops, military)
+            reached = self._search(neighbours, end_user, max_hops, military)
             if reached:
+                if by_columns:
+                    self._add_payment_details(case, adjacency, reached, payment_types, filled)
                 yield self._finding(entities, adjacency, end_user, declared[end_user], reached, military)
+
+    @staticmethod
+    def _paid(case, graph, adjacency) -> dict[str, set[str]]:
+        """Each party's neighbours: by the links in ``adjacency`` and by payments either way."""
+        neighbours: dict[str, set[str]] = defaultdict(set)
+        for party, others in adjacency.items():
+            neighbours[party].update(others)
+        payments = case.payment_columns()
+        is_party = np.fromiter((party in graph and _is_party(graph.nodes[party].get("schema"))
+                                for party in payments.parties), dtype=bool, count=len(payments.parties))
+        rows = np.flatnonzero((payments.payer >= 0) & (payments.beneficiary >= 0)
+                              & (payments.payer != payments.beneficiary))
+        rows = rows[is_party[payments.payer[rows]] & is_party[payments.beneficiary[rows]]]
+        pairs = np.unique(np.stack([payments.payer[rows], payments.beneficiary[rows]], axis=1), axis=0)
+        names = payments.parties
+        for payer, beneficiary in pairs.tolist():
+            neighbours[names[payer]].add(names[beneficiary])
+            neighbours[names[beneficiary]].add(names[payer])
+        return neighbours
+
+    @staticmethod
+    def _add_payment_details(case, adjacency, reached, payment_types, filled: set) -> None:
+        """The payments between the parties of each path found, as the graph's links have them."""
+        for path in (path for found in reached.values() for path in found):
+            for left, right in zip(path, path[1:]):
+                if frozenset((left, right)) in filled:
+                    continue
+                filled.add(frozenset((left, right)))
+                for edge in case.edges(left):
+                    if edge["prop"] is None and edge["schema"] in payment_types \
+                            and {edge["source_id"], edge["target_id"]} == {left, right} and left != right:
+                        data = {"via": edge["via_id"], "schema": edge["schema"], "prop": None,
+                                "start": edge["start_date"], "end": edge["end_date"], "amount": edge["amount"],
+                                "currency": edge["currency"]}
+                        adjacency[edge["source_id"]][edge["target_id"]].append(data)
+                        adjacency[edge["target_id"]][edge["source_id"]].append(data)
 
     def _end_users(self, case, entities: _Entities) -> dict[str, list[dict]]:
         declared: dict[str, list[dict]] = defaultdict(list)

@@ -415,3 +415,26 @@ def test_civilian_end_user_paid_by_a_ministry_of_defence(clean):
     assert "name 'Ministry of Defence of Ruritania'" in finding["explanation"]
     assert "EUR 125,000" in finding["explanation"]
     assert run(CivilianNearMilitary, clean, military_keywords="") == []
+
+
+def test_civilian_end_user_two_payments_from_a_ministry_without_the_whole_graph(clean):
+    from workbench.analysis import graph as graphs
+
+    clean.ingest(
+        [entity("c-mod", "PublicBody", name="Ministry of Defence of Ruritania"),
+         entity("c-broker", "Company", name="Ruri Trading LLC"),
+         entity("c-pay-mod", "Payment", payer="c-mod", beneficiary="c-broker", amount="90000", currency="EUR",
+                date="2023-06-01"),
+         entity("c-pay-broker", "Payment", payer="c-broker", beneficiary="c-buyer", amount="88000", currency="EUR",
+                date="2023-06-20")],
+        SourceInfo(file_name="bank.csv"),
+    )
+    graphs._CACHE.clear()
+    [finding] = run(CivilianNearMilitary, clean)
+    assert finding["entities"] == ["c-buyer", "c-mod"] and finding["details"]["hops"] == 2
+    assert {"c-pay-mod", "c-pay-broker"} <= set(finding["evidence"])
+    assert "EUR 88,000" in finding["explanation"] and "EUR 90,000" in finding["explanation"]
+    # Payments are followed from their columns: the graph of every payment's link is not built.
+    assert all(key[-1].link_schemata is not None for key in graphs._CACHE)
+    # Without payments among the link types, the ministry is out of reach.
+    assert run(CivilianNearMilitary, clean, link_types="Ownership,Directorship,Shipment") == []
