@@ -30,14 +30,16 @@ its quiet time), before -> after the lazy browser, timeline in a worker, lazy de
     491,894 entities (after only): first frame 168 s (10.9x sqlite's 15.4 s), peak 2,035 MB;
                       draw 13.7 ms (max 30), settle 142 ms; the first open took 1,451 s and 3.1 GB
 
-Measured 2026-12-05 (second session) on the same cases, load 5-8 from other programs, after the
-chart was read from rows instead of a networkx graph, networkx/igraph/detector plugins imported
-only when used, the timeline streamed, an 8 MB page cache and one malloc heap for all threads:
+Measured 2026-12-05 (second session) on the same cases after the chart was read from rows
+instead of a networkx graph, networkx/igraph/detector plugins imported only when used, the
+timeline streamed, an 8 MB page cache and one malloc heap for all threads (--repeat 4, load 1.7;
+at load 6 the same runs took about twice as long, 1.41 s of CPU at 49k):
 
-    5,043 entities:   first frame 0.44 s, peak 234 MB (empty window 214 MB)
-    49,262 entities:  first frame 2.58 s wall under load (1.41 s of CPU; 410 -> 285 MB peak,
-                      the case's part 158 -> 70 MB); draw 7.3 ms, settle 14.6 ms
-    491,894 entities: first frame 168 -> 53.5 s, peak 2,035 -> 949 MB; draw 14.8 ms (max 19)
+    5,043 entities:   first frame 0.27 s (8.7x sqlite's 0.03 s), peak 233 MB (empty window 214 MB)
+    49,262 entities:  first frame 1.30 s (4.3x sqlite's 0.30 s), peak 283 MB (was 410; the case's
+                      part 158 -> 70 MB); draw 3.3 ms, settle 6.6 ms
+    491,894 entities: first frame 23.9 s (5.3x sqlite's 4.5 s; was 168 s), peak 835 MB (was 2,035);
+                      draw 2.7 ms, settle 24 ms
 
 What is left: a ChartLink object per link (a million links is most of the big case's time and
 memory), and the empty window's own 214 MB (FtM and its type registry about 80 MB, Qt, pyqtgraph).
