@@ -374,11 +374,14 @@ class GroupActions:
         drawn = np.asarray(model.shown[:n], dtype=bool)
         ends = model.link_ends
         degree = model.entity_degree
-        waiting_mask = np.zeros(n, dtype=bool)
+        # The selection's neighbours, in one pass over the links: those not drawn wait to come out,
+        # those drawn already keep their place around it.
+        neighbour = np.zeros(n, dtype=bool)
         if len(ends):
             for a, b in ((ends[:, 0], ends[:, 1]), (ends[:, 1], ends[:, 0])):
-                waiting_mask[b[wanted[a] & ~wanted[b] & ~drawn[b]]] = True
-        waiting = np.flatnonzero(waiting_mask).tolist()
+                neighbour[b[wanted[a]]] = True
+        neighbour &= ~wanted
+        waiting = np.flatnonzero(neighbour & ~drawn).tolist()
         if not waiting:
             self.window.status.setText("Every neighbour of the selection is on the chart already")
             return 0, 0
@@ -386,7 +389,7 @@ class GroupActions:
         take, rest = order[:limit], order[limit:]
         origin_ids = [model.ids[i] for i in sorted(set(chosen))]
         ids = [model.ids[i] for i in take]
-        placed, room = self._around(chosen, take, waiting_mask, wanted)
+        placed, room = self._around(chosen, take, neighbour & drawn)
         brought = self.bring_out(ids, label=f"Expand {len(take)} neighbours" + (f" ({len(rest)} more)" if rest else ""),
                                  placed=placed, room=room)
         model.select(brought, add=True)
@@ -400,22 +403,17 @@ class GroupActions:
         return len(take), len(rest)
 
 
-    def _around(self, origin: list[int], take: list[int], waiting: np.ndarray, wanted: np.ndarray):
+    def _around(self, origin: list[int], take: list[int], drawn_neighbour: np.ndarray):
         """Where expanded neighbours go (Maltego's habit): on a ring around the entities they were
-        expanded from, outside the neighbours already drawn there, with the rest of the chart
-        moved out to make room. None when the origin is not drawn anywhere (nothing to go around)."""
+        expanded from, outside their neighbours already drawn (``drawn_neighbour``), with the rest
+        of the chart moved out to make room. None when the origin is not drawn anywhere."""
         model = self.model
         drawn_origin = [i for i in origin if model.shown[i] and not np.isnan(model.positions[i]).any()]
         if not drawn_origin or not take:
             return None, None
         centre = model.positions[drawn_origin].mean(axis=0)
         # Neighbours of the origin already on the chart keep their place; the new ring goes outside them.
-        ends = model.link_ends
-        n = model.entity_count
-        near = np.zeros(n, dtype=bool)
-        for a, b in ((ends[:, 0], ends[:, 1]), (ends[:, 1], ends[:, 0])):
-            near[b[wanted[a]]] = True
-        near &= np.asarray(model.shown[:n], dtype=bool) & ~wanted & ~np.isnan(model.positions[:n]).any(axis=1)
+        near = drawn_neighbour & ~np.isnan(model.positions[: model.entity_count]).any(axis=1)
         inner = float(np.hypot(*(model.positions[np.flatnonzero(near)] - centre).T).max()) if near.any() else 0.0
         # Neighbours about MEMBER_SPACING apart along the ring.
         radius = max(inner + MEMBER_SPACING, MEMBER_SPACING * max(1.5, len(take) / (2 * np.pi)))
